@@ -1,0 +1,17 @@
+/*
+ * libsbprov - provisioning core for smart-building IoT gateways.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SBPROV_SBPROV_H
+#define SBPROV_SBPROV_H
+
+/**
+ * @file sbprov/sbprov.h
+ * @brief Umbrella header: includes every public libsbprov header.
+ */
+
+#include "common.h"
+#include "version.h"
+#include "azure.h"
+
+#endif /* SBPROV_SBPROV_H */

@@ -1,0 +1,91 @@
+/* Result-code strings, the per-thread last error, and the log hook. */
+#include "error.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Detail messages are per thread: pure functions have no handle to carry them,
+ * and a thread only ever reads its own failures. */
+static _Thread_local char last_message[512];
+static _Thread_local sbprov_result last_code;
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static sbprov_log_cb log_cb;
+static sbprov_log_level log_min_level = SBPROV_LOG_INFO;
+static void *log_payload;
+
+const char *sbprov_strerror(sbprov_result code)
+{
+    switch (code) {
+    case SBPROV_OK: return "success";
+    case SBPROV_ERROR: return "unclassified failure";
+    case SBPROV_EINVAL: return "invalid argument";
+    case SBPROV_ENOMEM: return "out of memory";
+    case SBPROV_EBUFS: return "output buffer too small";
+    case SBPROV_EBASE64: return "not valid padded Base64";
+    case SBPROV_EKEYSIZE: return "key length out of range";
+    case SBPROV_EID: return "malformed identifier";
+    case SBPROV_EEXPIRY: return "token expiry out of range";
+    case SBPROV_ECONNSTR: return "malformed connection string";
+    case SBPROV_ECRYPTO: return "crypto provider failure";
+    case SBPROV_EINIT: return "library initialisation failure";
+    case SBPROV_ENOTFOUND: return "not found";
+    case SBPROV_ERANDOM: return "random generator failure";
+    }
+    return "unknown error";
+}
+
+sbprov_result sbprov__fail(sbprov_result code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    va_end(ap);
+    last_code = code;
+    return code;
+}
+
+const char *sbprov_last_error(void)
+{
+    return last_message;
+}
+
+sbprov_result sbprov_last_error_code(void)
+{
+    return last_code;
+}
+
+void sbprov_clear_error(void)
+{
+    last_message[0] = '\0';
+    last_code = SBPROV_OK;
+}
+
+void sbprov_log_set_callback(sbprov_log_cb cb, sbprov_log_level min_level, void *payload)
+{
+    pthread_mutex_lock(&log_lock);
+    log_cb = cb;
+    log_min_level = min_level;
+    log_payload = payload;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void sbprov__log(sbprov_log_level level, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    sbprov_log_cb cb;
+    void *payload;
+
+    pthread_mutex_lock(&log_lock);
+    cb = level >= log_min_level ? log_cb : NULL;
+    payload = log_payload;
+    pthread_mutex_unlock(&log_lock);
+    if (cb == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    cb(level, message, payload);
+}

@@ -1,0 +1,88 @@
+/* Bounded text assembly shared by every function that returns text. */
+#include "text.h"
+
+#include "error.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+void sbprov__text_init(sbprov__text *t, char *buf, size_t size)
+{
+    t->buf = buf;
+    t->size = size;
+    t->len = 0;
+}
+
+void sbprov__text_append(sbprov__text *t, const char *s, size_t n)
+{
+    if (t->len < t->size) {
+        size_t room = t->size - t->len;
+        memcpy(t->buf + t->len, s, n < room ? n : room);
+    }
+    t->len += n;
+}
+
+void sbprov__text_append_str(sbprov__text *t, const char *s)
+{
+    sbprov__text_append(t, s, strlen(s));
+}
+
+void sbprov__text_append_i64(sbprov__text *t, int64_t v)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        digits[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        digits[--i] = '-';
+    sbprov__text_append(t, digits + i, sizeof digits - i);
+}
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
+}
+
+void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = s;
+    size_t run = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (is_unreserved(p[i])) {
+            run++;
+            continue;
+        }
+        sbprov__text_append(t, (const char *)p + i - run, run);
+        run = 0;
+        char esc[3] = { '%', hex[p[i] >> 4], hex[p[i] & 15] };
+        sbprov__text_append(t, esc, 3);
+    }
+    sbprov__text_append(t, (const char *)p + n - run, run);
+}
+
+sbprov_result sbprov__text_finish(sbprov__text *t, size_t *out_len)
+{
+    if (t->len >= t->size) {
+        if (t->buf != NULL && t->size > 0)
+            OPENSSL_cleanse(t->buf, t->size);
+        return sbprov__buffer_too_small(out_len, t->size, t->len + 1);
+    }
+    t->buf[t->len] = '\0';
+    if (out_len != NULL)
+        *out_len = t->len;
+    return SBPROV_OK;
+}
+
+sbprov_result sbprov__buffer_too_small(size_t *out_len, size_t size, size_t needed)
+{
+    if (out_len != NULL)
+        *out_len = needed;
+    return sbprov__fail(SBPROV_EBUFS, "output buffer of %zu bytes is too small; %zu needed", size, needed);
+}
