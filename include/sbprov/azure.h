@@ -19,7 +19,7 @@
  * own documents disagree.
  */
 
-#include "common.h"
+#include <sbprov/common.h>
 
 #ifdef __cplusplus
 extern "C" {

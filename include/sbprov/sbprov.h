@@ -10,8 +10,8 @@
  * @brief Umbrella header: includes every public libsbprov header.
  */
 
-#include "common.h"
-#include "version.h"
-#include "azure.h"
+#include <sbprov/common.h>
+#include <sbprov/version.h>
+#include <sbprov/azure.h>
 
 #endif /* SBPROV_SBPROV_H */

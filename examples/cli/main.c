@@ -1,0 +1,3 @@
+#include <sbprov/sbprov.h>
+#include <stdio.h>
+int main(void) { printf("%s\n", sbprov_version()); return 0; }
