@@ -35,7 +35,7 @@ bench: build
 
 # Regenerate the committed ABI baseline: only on purpose, at a release.
 abi-baseline: build
-	abidw --no-corpus-path --headers-dir $(CURDIR)/include --headers-dir $(BUILD)/include \
+	abidw --no-corpus-path --headers-dir include --headers-dir $(BUILD)/include \
 	    $(BUILD)/libsbprov/libsbprov.so > abi/libsbprov.abi
 
 clean:
