@@ -15,6 +15,8 @@ void sbprov__text_init(sbprov__text *t, char *buf, size_t size)
 
 void sbprov__text_append(sbprov__text *t, const char *s, size_t n)
 {
+    if (n == 0)
+        return; /* s may be NULL for empty input; memcpy must not see it */
     if (t->len < t->size) {
         size_t room = t->size - t->len;
         memcpy(t->buf + t->len, s, n < room ? n : room);
