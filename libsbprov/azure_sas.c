@@ -75,6 +75,8 @@ sbprov_result sbprov_azure_sas_token(char *buf, size_t buf_size, size_t *out_len
     sr_len = text.len;
     sbprov__text_append(&text, "\n", 1);
     sbprov__text_append_i64(&text, expiry);
+    if (text.len >= sizeof to_sign) /* impossible: the URI length was checked */
+        return sbprov__fail(SBPROV_ERROR, "internal: string to sign does not fit");
 
     if ((rc = sbprov__decode_key(raw_key, &raw_key_len, key, key_len, "key")) != SBPROV_OK)
         return rc;
