@@ -1,8 +1,6 @@
 /* Azure group-enrollment key derivation and key generation. */
 #include "test_util.h"
 
-#include <cjson/cJSON.h>
-
 /* Published: azure-docs how-to-legacy-device-symm-key.md (vector D1). */
 static const char d1_group_key[] =
     "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
@@ -40,14 +38,9 @@ static void test_published_vector(void **state)
 
 static void test_shared_vector_file(void **state)
 {
-    char *text = test_read_vector_file("azure-published.json");
-    cJSON *root, *item;
+    cJSON *root = test_vectors_json("azure-published.json"), *item;
     int checked = 0;
     (void)state;
-    if (text == NULL)
-        skip();
-    root = cJSON_Parse(text);
-    assert_non_null(root);
     cJSON_ArrayForEach(item, cJSON_GetObjectItem(root, "derive"))
     {
         char out[SBPROV_AZURE_DERIVED_KEY_SIZE];
@@ -58,7 +51,6 @@ static void test_shared_vector_file(void **state)
     }
     assert_true(checked > 0);
     cJSON_Delete(root);
-    free(text);
 }
 
 static void test_own_vectors(void **state)

@@ -1,8 +1,6 @@
 /* SAS tokens and resource URIs. */
 #include "test_util.h"
 
-#include <cjson/cJSON.h>
-
 /* Published: azure-docs iot-dps-https-sym-key-support.md (vector S1). */
 static const char s1_key[] = "18RQk/hOPJR9EbsJlk2j8WA6vWaj/yi+oaYg7zmxfQNdOyMSu+SJ8O7TSlZhDJCYmn4rzEiVKIzNiVAWjLxrGA==";
 static const char s1_uri[] = "MyExampleHub.azure-devices.net/devices/my-symkey-device";
@@ -30,14 +28,9 @@ static void test_published_token(void **state)
 
 static void test_shared_vector_file(void **state)
 {
-    char *text = test_read_vector_file("azure-published.json");
-    cJSON *root, *item;
+    cJSON *root = test_vectors_json("azure-published.json"), *item;
     int checked = 0;
     (void)state;
-    if (text == NULL)
-        skip();
-    root = cJSON_Parse(text);
-    assert_non_null(root);
     cJSON_ArrayForEach(item, cJSON_GetObjectItem(root, "sas"))
     {
         char out[1024];
@@ -59,7 +52,6 @@ static void test_shared_vector_file(void **state)
     }
     assert_true(checked > 1);
     cJSON_Delete(root);
-    free(text);
 }
 
 /* Our own vectors, computed independently with Python (hmac, urllib.parse.quote). */

@@ -10,6 +10,8 @@
 
 #include <sbprov/sbprov.h>
 
+#include <cjson/cJSON.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,27 +48,36 @@ static inline size_t test_hex(uint8_t *out, const char *hex)
     return n;
 }
 
-/* Read a file below the shared vectors directory; NULL if it is absent. */
-static inline char *test_read_vector_file(const char *name)
+/* Parse a JSON file of the shared vectors directory ($SBPROV_VECTORS or the
+ * configured default); skips the calling test when the file is absent. */
+static inline cJSON *test_vectors_json(const char *name)
 {
     char path[1024];
     const char *dir = getenv("SBPROV_VECTORS");
     FILE *f;
     long size;
     char *buf;
+    cJSON *root;
 
     snprintf(path, sizeof path, "%s/%s", dir != NULL ? dir : SBPROV_TEST_VECTORS_DIR, name);
     f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) {
+        print_message("vector file %s not found: skipped\n", path);
+        skip();
+    }
     fseek(f, 0, SEEK_END);
     size = ftell(f);
     fseek(f, 0, SEEK_SET);
     buf = malloc((size_t)size + 1);
-    if (buf != NULL && fread(buf, 1, (size_t)size, f) == (size_t)size)
-        buf[size] = '\0';
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    buf[size] = '\0';
     fclose(f);
-    return buf;
+    root = cJSON_Parse(buf);
+    free(buf);
+    if (root == NULL)
+        fail_msg("%s is not valid JSON", path);
+    return root;
 }
 
 #endif
