@@ -2,7 +2,7 @@
  * each against a baseline measured in the same run (docs/performance.md).
  *
  * Usage: sbprov-bench-azure [--n N] [--seed S] [--reps R] [--sample-ms MS]
- *                           [--out-dir DIR]
+ *                           [--out-dir DIR] [--only NAME]
  *
  * Inputs are generated from the seed: N random lower-case registration IDs,
  * a 64-byte group key (DPS size) and a 32-byte SAS key. Every variant of a
@@ -18,8 +18,9 @@
  * produce the same tokens byte for byte.
  *
  * Output on stdout, one line per measured variant, machine-readable:
- *   RESULT <name> median_ops_per_s=<x> min=<x> max=<x> reps=<r> passes=<p> n=<n>
- * plus "INFO key=value" lines. Diagnostics go to stderr. */
+ *   RESULT <name> median_ops_per_s=<x> min=<x> max=<x> reps=<r> passes=<p> n=<n> samples=<x>,<x>,...
+ * (samples: ops/s of each repetition, in order, so that variants can be
+ * compared repetition by repetition) plus "INFO key=value" lines. Diagnostics go to stderr. */
 #include <sbprov/sbprov.h>
 
 #include <openssl/core_names.h>
@@ -279,8 +280,11 @@ static void bench(struct ctx *c, struct variant *v, size_t nv, unsigned reps, do
             mn = v[k].ops_per_s[r] < mn ? v[k].ops_per_s[r] : mn;
             mx = v[k].ops_per_s[r] > mx ? v[k].ops_per_s[r] : mx;
         }
-        printf("RESULT %s median_ops_per_s=%.0f min=%.0f max=%.0f reps=%u passes=%u n=%zu\n", v[k].name,
+        printf("RESULT %s median_ops_per_s=%.0f min=%.0f max=%.0f reps=%u passes=%u n=%zu samples=", v[k].name,
                median(v[k].ops_per_s, reps), mn, mx, reps, v[k].passes, c->in->n);
+        for (unsigned r = 0; r < reps; r++)
+            printf("%s%.0f", r ? "," : "", v[k].ops_per_s[r]);
+        printf("\n");
         fflush(stdout);
     }
 }
@@ -339,6 +343,7 @@ int main(int argc, char **argv)
     unsigned reps = 7;
     double sample_s = 0.15;
     const char *out_dir = NULL;
+    const char *only = NULL;
     struct inputs in;
     struct ctx c = { .in = &in };
     sbprov_result rc;
@@ -346,7 +351,8 @@ int main(int argc, char **argv)
     for (int a = 1; a < argc; a++) {
         const char *opt = argv[a];
         if (a + 1 >= argc) {
-            fprintf(stderr, "usage: %s [--n N] [--seed S] [--reps R] [--sample-ms MS] [--out-dir DIR]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--n N] [--seed S] [--reps R] [--sample-ms MS] [--out-dir DIR] [--only NAME]\n",
+                    argv[0]);
             return 2;
         }
         const char *val = argv[++a];
@@ -360,6 +366,8 @@ int main(int argc, char **argv)
             sample_s = (double)parse_ul(val, opt) / 1000.0;
         else if (strcmp(opt, "--out-dir") == 0)
             out_dir = val;
+        else if (strcmp(opt, "--only") == 0)
+            only = val;
         else {
             fprintf(stderr, "sbprov-bench-azure: unknown option %s\n", opt);
             return 2;
@@ -400,8 +408,19 @@ int main(int argc, char **argv)
     if (out_dir != NULL)
         write_sas_files(&c, out_dir);
 
-    bench(&c, derive, sizeof derive / sizeof *derive, reps, sample_s);
-    bench(&c, sas, sizeof sas / sizeof *sas, reps, sample_s);
+    if (only != NULL) {
+        /* Profiling aid: time one variant alone. */
+        struct variant *all[] = { &derive[0], &derive[1], &derive[2], &derive[3], &sas[0] };
+        size_t k = 0;
+        while (k < sizeof all / sizeof *all && strcmp(all[k]->name, only) != 0)
+            k++;
+        if (k == sizeof all / sizeof *all)
+            die("--only: no such variant");
+        bench(&c, all[k], 1, reps, sample_s);
+    } else {
+        bench(&c, derive, sizeof derive / sizeof *derive, reps, sample_s);
+        bench(&c, sas, sizeof sas / sizeof *sas, reps, sample_s);
+    }
 
     sbprov_azure_deriver_free(c.deriver);
     EVP_MAC_CTX_free(c.mac_ctx);
