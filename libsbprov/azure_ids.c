@@ -4,6 +4,7 @@
 #include "error.h"
 #include "sbprov/azure.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -30,32 +31,59 @@ static sbprov_result check_length(size_t len, size_t max, const char *what)
     return SBPROV_OK;
 }
 
-sbprov_result sbprov__check_registration_id(const char *id, const char *what)
+/* Registration ID characters: bit 1 allowed, bit 2 may start or end (a letter
+ * or digit), bit 4 may end ('-'). One table look-up per byte: fleets derive
+ * millions of keys, and this check runs for every one. */
+static const uint8_t registration_id_chars[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,5,1,0,3,3,3,3,3,3,3,3,3,3,1,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,
+    0,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+sbprov_result sbprov__check_registration_id_len(const char *id, size_t *len_out, const char *what)
 {
     static const char allowed[] = "lower-case letters, digits, '-', '.', '_', ':'";
-    size_t len;
+    const unsigned char *p = (const unsigned char *)id;
+    size_t len = 0;
     sbprov_result rc;
 
     if (id == NULL)
         return sbprov__fail(SBPROV_EINVAL, "%s: NULL", what);
-    len = strlen(id);
-    if ((rc = check_length(len, SBPROV_AZURE_ID_MAX_LEN, what)) != SBPROV_OK)
-        return rc;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)id[i];
-        if (is_upper(c))
-            return sbprov__fail(SBPROV_EID,
-                                "%s: upper-case '%c' at position %zu; DPS compares registration IDs "
-                                "case-insensitively, so use lower case",
-                                what, c, i + 1);
-        if (!(is_digit(c) || is_lower(c) || c == '-' || c == '.' || c == '_' || c == ':'))
-            return bad_char(what, id, i, allowed);
+    while (p[len] != '\0' && (registration_id_chars[p[len]] & 1) && len <= SBPROV_AZURE_ID_MAX_LEN)
+        len++;
+    if (p[len] != '\0' || len == 0 || len > SBPROV_AZURE_ID_MAX_LEN) {
+        /* Slow path: find out exactly what is wrong. */
+        len = strlen(id);
+        if ((rc = check_length(len, SBPROV_AZURE_ID_MAX_LEN, what)) != SBPROV_OK)
+            return rc;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = p[i];
+            if (is_upper(c))
+                return sbprov__fail(SBPROV_EID,
+                                    "%s: upper-case '%c' at position %zu; DPS compares registration IDs "
+                                    "case-insensitively, so use lower case",
+                                    what, c, i + 1);
+            if (!(registration_id_chars[c] & 1))
+                return bad_char(what, id, i, allowed);
+        }
     }
-    if (!is_alnum((unsigned char)id[0]))
+    if (!(registration_id_chars[p[0]] & 2))
         return sbprov__fail(SBPROV_EID, "%s: must start with a letter or digit, not '%c'", what, id[0]);
-    if (!(is_alnum((unsigned char)id[len - 1]) || id[len - 1] == '-'))
+    if (!(registration_id_chars[p[len - 1]] & 6))
         return sbprov__fail(SBPROV_EID, "%s: must end with a letter, digit or '-', not '%c'", what, id[len - 1]);
+    if (len_out != NULL)
+        *len_out = len;
     return SBPROV_OK;
+}
+
+sbprov_result sbprov__check_registration_id(const char *id, const char *what)
+{
+    return sbprov__check_registration_id_len(id, NULL, what);
 }
 
 sbprov_result sbprov__check_device_id(const char *id, const char *what)

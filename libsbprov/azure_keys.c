@@ -16,19 +16,15 @@ struct sbprov_azure_deriver {
     sbprov__hmac *hmac;
 };
 
-/* Base64 of a 32-byte MAC into the caller's buffer. */
+/* Base64 of a 32-byte MAC straight into the caller's buffer. */
 static sbprov_result write_mac_b64(char *buf, size_t buf_size, size_t *out_len, const uint8_t mac[32])
 {
-    char b64[SBPROV__BASE64_LEN(SBPROV__SHA256_LEN) + 1];
-    sbprov__text text;
-    sbprov_result rc;
-
-    sbprov__base64_encode(b64, mac, SBPROV__SHA256_LEN);
-    sbprov__text_init(&text, buf, buf_size);
-    sbprov__text_append(&text, b64, SBPROV__BASE64_LEN(SBPROV__SHA256_LEN));
-    rc = sbprov__text_finish(&text, out_len);
-    OPENSSL_cleanse(b64, sizeof b64);
-    return rc;
+    if (buf_size < SBPROV_AZURE_DERIVED_KEY_SIZE)
+        return sbprov__buffer_too_small(out_len, buf_size, SBPROV_AZURE_DERIVED_KEY_SIZE);
+    sbprov__base64_encode(buf, mac, SBPROV__SHA256_LEN);
+    if (out_len != NULL)
+        *out_len = SBPROV_AZURE_DERIVED_KEY_SIZE - 1;
+    return SBPROV_OK;
 }
 
 sbprov_result sbprov_azure_deriver_new(sbprov_azure_deriver **out, const char *group_key, size_t group_key_len)
@@ -65,9 +61,10 @@ sbprov_result sbprov_azure_deriver_derive(char *buf, size_t buf_size, size_t *ou
 
     if (buf == NULL || deriver == NULL || registration_id == NULL)
         return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_deriver_derive: NULL argument");
-    if ((rc = sbprov__check_registration_id(registration_id, "registration ID")) != SBPROV_OK)
+    size_t id_len = 0;
+    if ((rc = sbprov__check_registration_id_len(registration_id, &id_len, "registration ID")) != SBPROV_OK)
         return rc;
-    if ((rc = sbprov__hmac_sha256(deriver->hmac, registration_id, strlen(registration_id), mac)) != SBPROV_OK)
+    if ((rc = sbprov__hmac_sha256(deriver->hmac, registration_id, id_len, mac)) != SBPROV_OK)
         return rc;
     rc = write_mac_b64(buf, buf_size, out_len, mac);
     OPENSSL_cleanse(mac, sizeof mac);

@@ -8,6 +8,7 @@
 #include "text.h"
 
 #include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 
 sbprov_result sbprov_azure_url_encode(char *buf, size_t buf_size, size_t *out_len, const void *data, size_t len)
@@ -41,22 +42,49 @@ static sbprov_result check_resource_uri(const char *uri)
     return SBPROV_OK;
 }
 
-sbprov_result sbprov_azure_sas_token(char *buf, size_t buf_size, size_t *out_len, const char *resource_uri,
-                                     const char *key, size_t key_len, const char *policy, int64_t expiry,
-                                     int64_t now)
+struct sbprov_azure_sas_signer {
+    sbprov__hmac *hmac;
+};
+
+sbprov_result sbprov_azure_sas_signer_new(sbprov_azure_sas_signer **out, const char *key, size_t key_len)
 {
-    /* Room for the longest encoded URI, "\n" and a 20-digit expiry. */
-    char to_sign[3 * SBPROV_AZURE_RESOURCE_URI_MAX_LEN + 24];
-    char sig_b64[SBPROV__BASE64_LEN(SBPROV__SHA256_LEN) + 1];
     uint8_t raw_key[SBPROV_AZURE_KEY_MAX_BYTES];
-    uint8_t mac[SBPROV__SHA256_LEN];
     size_t raw_key_len = 0;
-    size_t sr_len;
-    sbprov__text text;
+    sbprov_azure_sas_signer *signer;
     sbprov_result rc;
 
-    if (buf == NULL || resource_uri == NULL || key == NULL)
-        return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_sas_token: NULL argument");
+    if (out == NULL || key == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_sas_signer_new: NULL argument");
+    *out = NULL;
+    if ((rc = sbprov__decode_key(raw_key, &raw_key_len, key, key_len, "key")) != SBPROV_OK)
+        return rc;
+    signer = calloc(1, sizeof *signer);
+    if (signer == NULL)
+        rc = sbprov__fail(SBPROV_ENOMEM, "out of memory for a SAS signer");
+    else
+        rc = sbprov__hmac_new(&signer->hmac, raw_key, raw_key_len);
+    OPENSSL_cleanse(raw_key, sizeof raw_key);
+    if (rc != SBPROV_OK) {
+        sbprov_azure_sas_signer_free(signer);
+        return rc;
+    }
+    *out = signer;
+    return SBPROV_OK;
+}
+
+void sbprov_azure_sas_signer_free(sbprov_azure_sas_signer *signer)
+{
+    if (signer == NULL)
+        return;
+    sbprov__hmac_free(signer->hmac);
+    free(signer);
+}
+
+/* Checks shared by both token functions, before any key is touched. */
+static sbprov_result check_token_inputs(const char *resource_uri, const char *policy, int64_t expiry, int64_t now)
+{
+    sbprov_result rc;
+
     if (expiry < SBPROV_AZURE_SAS_EXPIRY_MIN)
         return sbprov__fail(SBPROV_EEXPIRY,
                             "expiry %lld is before 2020-01-01 (%d): is the clock set, and is it in seconds?",
@@ -68,8 +96,28 @@ sbprov_result sbprov_azure_sas_token(char *buf, size_t buf_size, size_t *out_len
         return rc;
     if (policy != NULL && (rc = sbprov__check_policy_name(policy, "policy name")) != SBPROV_OK)
         return rc;
+    return SBPROV_OK;
+}
 
-    /* string to sign = url_encode(uri) "\n" expiry; sr is exactly its first part. */
+sbprov_result sbprov_azure_sas_signer_token(char *buf, size_t buf_size, size_t *out_len,
+                                            sbprov_azure_sas_signer *signer, const char *resource_uri,
+                                            const char *policy, int64_t expiry, int64_t now)
+{
+    /* Room for the longest encoded URI, "\n" and a 20-digit expiry. */
+    char to_sign[3 * SBPROV_AZURE_RESOURCE_URI_MAX_LEN + 24];
+    char sig_b64[SBPROV__BASE64_LEN(SBPROV__SHA256_LEN) + 1];
+    uint8_t mac[SBPROV__SHA256_LEN];
+    size_t sr_len;
+    sbprov__text text;
+    sbprov_result rc;
+
+    if (buf == NULL || signer == NULL || resource_uri == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_sas_signer_token: NULL argument");
+    if ((rc = check_token_inputs(resource_uri, policy, expiry, now)) != SBPROV_OK)
+        return rc;
+
+    /* string to sign = url_encode(uri) "\n" expiry; sr is exactly its first
+     * part and the token's se is exactly its last. */
     sbprov__text_init(&text, to_sign, sizeof to_sign);
     sbprov__text_append_url_encoded(&text, resource_uri, strlen(resource_uri));
     sr_len = text.len;
@@ -78,27 +126,43 @@ sbprov_result sbprov_azure_sas_token(char *buf, size_t buf_size, size_t *out_len
     if (text.len >= sizeof to_sign) /* impossible: the URI length was checked */
         return sbprov__fail(SBPROV_ERROR, "internal: string to sign does not fit");
 
-    if ((rc = sbprov__decode_key(raw_key, &raw_key_len, key, key_len, "key")) != SBPROV_OK)
-        return rc;
-    rc = sbprov__hmac_sha256_once(raw_key, raw_key_len, to_sign, text.len, mac);
-    OPENSSL_cleanse(raw_key, sizeof raw_key);
-    if (rc != SBPROV_OK)
+    if ((rc = sbprov__hmac_sha256(signer->hmac, to_sign, text.len, mac)) != SBPROV_OK)
         return rc;
     sbprov__base64_encode(sig_b64, mac, sizeof mac);
     OPENSSL_cleanse(mac, sizeof mac);
 
+    size_t sign_len = text.len;
     sbprov__text_init(&text, buf, buf_size);
-    sbprov__text_append_str(&text, "SharedAccessSignature sr=");
+    sbprov__text_append(&text, "SharedAccessSignature sr=", 25);
     sbprov__text_append(&text, to_sign, sr_len);
-    sbprov__text_append_str(&text, "&sig=");
-    sbprov__text_append_url_encoded(&text, sig_b64, strlen(sig_b64));
-    sbprov__text_append_str(&text, "&se=");
-    sbprov__text_append_i64(&text, expiry);
+    sbprov__text_append(&text, "&sig=", 5);
+    sbprov__text_append_url_encoded(&text, sig_b64, SBPROV__BASE64_LEN(SBPROV__SHA256_LEN));
+    sbprov__text_append(&text, "&se=", 4);
+    sbprov__text_append(&text, to_sign + sr_len + 1, sign_len - sr_len - 1);
     if (policy != NULL) {
-        sbprov__text_append_str(&text, "&skn=");
+        sbprov__text_append(&text, "&skn=", 5);
         sbprov__text_append_str(&text, policy);
     }
     return sbprov__text_finish(&text, out_len);
+}
+
+sbprov_result sbprov_azure_sas_token(char *buf, size_t buf_size, size_t *out_len, const char *resource_uri,
+                                     const char *key, size_t key_len, const char *policy, int64_t expiry,
+                                     int64_t now)
+{
+    sbprov_azure_sas_signer *signer = NULL;
+    sbprov_result rc;
+
+    if (buf == NULL || resource_uri == NULL || key == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_sas_token: NULL argument");
+    /* Refuse bad inputs before decoding the key, so they are reported first. */
+    if ((rc = check_token_inputs(resource_uri, policy, expiry, now)) != SBPROV_OK)
+        return rc;
+    if ((rc = sbprov_azure_sas_signer_new(&signer, key, key_len)) != SBPROV_OK)
+        return rc;
+    rc = sbprov_azure_sas_signer_token(buf, buf_size, out_len, signer, resource_uri, policy, expiry, now);
+    sbprov_azure_sas_signer_free(signer);
+    return rc;
 }
 
 /* Shared by the device and module URI builders; module_id NULL means a device. */

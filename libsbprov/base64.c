@@ -10,21 +10,25 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* 0..63 for an alphabet character, -1 otherwise. */
-static int decode_char(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+/* Value 0..63 of each alphabet character; 255 for every other byte. */
+static const uint8_t decode_table[256] = {
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,62,255,255,255,63,
+    52,53,54,55,56,57,58,59,60,61,255,255,255,255,255,255,
+    255,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,
+    15,16,17,18,19,20,21,22,23,24,25,255,255,255,255,255,
+    255,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,
+    41,42,43,44,45,46,47,48,49,50,51,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+    255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,255,
+};
 
 void sbprov__base64_encode(char *dst, const uint8_t *src, size_t n)
 {
@@ -78,8 +82,8 @@ sbprov_result sbprov__base64_decode(uint8_t *dst, size_t *dst_len, const char *s
                 pad = 4 - j;
                 break;
             }
-            int d = decode_char(c);
-            if (d < 0) {
+            uint8_t d = decode_table[c];
+            if (d == 255) {
                 if (c == '=')
                     return sbprov__fail(SBPROV_EBASE64, "%s: misplaced '=' at character %zu", what,
                                         i + j + 1);
@@ -90,7 +94,7 @@ sbprov_result sbprov__base64_decode(uint8_t *dst, size_t *dst_len, const char *s
                                     i + j + 1,
                                     c == '-' || c == '_' ? " (base64url is not accepted)" : "");
             }
-            v[j] = (uint8_t)d;
+            v[j] = d;
         }
         if (pad == 0) {
             dst[out++] = (uint8_t)((v[0] << 2) | (v[1] >> 4));

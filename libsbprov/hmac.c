@@ -1,43 +1,70 @@
-/* HMAC-SHA256 over OpenSSL 3's EVP_MAC. The MAC algorithm is fetched once per
- * process (fetching is a provider lookup, far dearer than one short MAC), and a
- * keyed context is re-initialised without a key to reuse its ipad/opad state. */
+/* HMAC-SHA256 (RFC 2104) over OpenSSL 3's SHA-256. SHA-256 is fetched once
+ * per process (a provider lookup costs more than a short MAC), and a keyed
+ * state keeps the digest states after the ipad and opad blocks, so each MAC
+ * costs two copies of a digest state and the compressions of the message. */
 #include "hmac.h"
 
 #include "error.h"
 
-#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 64 /* SHA-256 block size */
 
 struct sbprov__hmac {
-    EVP_MAC_CTX *ctx;
+    EVP_MD_CTX *inner; /* SHA-256 after (key ^ ipad) */
+    EVP_MD_CTX *outer; /* SHA-256 after (key ^ opad) */
+    EVP_MD_CTX *work;
 };
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac_alg;
+static EVP_MD *sha256;
 
-static void fetch_hmac(void)
+static void fetch_sha256(void)
 {
-    hmac_alg = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* Start `ctx` as SHA-256 over one block of key ^ pad. */
+static int absorb_pad(EVP_MD_CTX *ctx, const uint8_t block_key[BLOCK], uint8_t pad)
+{
+    uint8_t block[BLOCK];
+    int ok;
+    for (int i = 0; i < BLOCK; i++)
+        block[i] = (uint8_t)(block_key[i] ^ pad);
+    ok = EVP_DigestInit_ex(ctx, sha256, NULL) == 1 && EVP_DigestUpdate(ctx, block, BLOCK) == 1;
+    OPENSSL_cleanse(block, sizeof block);
+    return ok;
 }
 
 sbprov_result sbprov__hmac_new(sbprov__hmac **out, const uint8_t *key, size_t key_len)
 {
-    OSSL_PARAM params[2];
+    uint8_t block_key[BLOCK] = { 0 };
+    unsigned int hashed_len = 0;
     sbprov__hmac *h;
+    int ok;
 
-    pthread_once(&fetch_once, fetch_hmac);
-    if (hmac_alg == NULL)
-        return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL has no HMAC implementation");
+    pthread_once(&fetch_once, fetch_sha256);
+    if (sha256 == NULL)
+        return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL has no SHA-256 implementation");
     h = calloc(1, sizeof *h);
     if (h == NULL)
         return sbprov__fail(SBPROV_ENOMEM, "out of memory for an HMAC state");
-    h->ctx = EVP_MAC_CTX_new(hmac_alg);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (h->ctx == NULL || EVP_MAC_init(h->ctx, key, key_len, params) != 1) {
+    h->inner = EVP_MD_CTX_new();
+    h->outer = EVP_MD_CTX_new();
+    h->work = EVP_MD_CTX_new();
+    ok = h->inner != NULL && h->outer != NULL && h->work != NULL;
+    /* Keys longer than a block are hashed first (RFC 2104). */
+    if (ok && key_len > BLOCK)
+        ok = EVP_Digest(key, key_len, block_key, &hashed_len, sha256, NULL) == 1;
+    else if (ok)
+        memcpy(block_key, key, key_len);
+    ok = ok && absorb_pad(h->inner, block_key, 0x36) && absorb_pad(h->outer, block_key, 0x5c);
+    OPENSSL_cleanse(block_key, sizeof block_key);
+    if (!ok) {
         sbprov__hmac_free(h);
         return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL could not key HMAC-SHA256");
     }
@@ -48,12 +75,14 @@ sbprov_result sbprov__hmac_new(sbprov__hmac **out, const uint8_t *key, size_t ke
 sbprov_result sbprov__hmac_sha256(sbprov__hmac *h, const void *msg, size_t msg_len,
                                   uint8_t mac[SBPROV__SHA256_LEN])
 {
-    size_t mac_len = 0;
-
-    /* A NULL key re-initialises with the key already set. */
-    if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(h->ctx, msg, msg_len) != 1 ||
-        EVP_MAC_final(h->ctx, mac, &mac_len, SBPROV__SHA256_LEN) != 1 || mac_len != SBPROV__SHA256_LEN)
-        return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL HMAC-SHA256 failed");
+    uint8_t inner_hash[SBPROV__SHA256_LEN];
+    int ok = EVP_MD_CTX_copy_ex(h->work, h->inner) == 1 && EVP_DigestUpdate(h->work, msg, msg_len) == 1 &&
+             EVP_DigestFinal_ex(h->work, inner_hash, NULL) == 1 && EVP_MD_CTX_copy_ex(h->work, h->outer) == 1 &&
+             EVP_DigestUpdate(h->work, inner_hash, sizeof inner_hash) == 1 &&
+             EVP_DigestFinal_ex(h->work, mac, NULL) == 1;
+    OPENSSL_cleanse(inner_hash, sizeof inner_hash);
+    if (!ok)
+        return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL SHA-256 failed in HMAC");
     return SBPROV_OK;
 }
 
@@ -61,7 +90,10 @@ void sbprov__hmac_free(sbprov__hmac *h)
 {
     if (h == NULL)
         return;
-    EVP_MAC_CTX_free(h->ctx);
+    /* EVP_MD_CTX_free cleanses the digest state (which depends on the key). */
+    EVP_MD_CTX_free(h->inner);
+    EVP_MD_CTX_free(h->outer);
+    EVP_MD_CTX_free(h->work);
     free(h);
 }
 

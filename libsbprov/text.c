@@ -44,11 +44,17 @@ void sbprov__text_append_i64(sbprov__text *t, int64_t v)
     sbprov__text_append(t, digits + i, sizeof digits - i);
 }
 
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '~';
-}
+/* 1 for the bytes SAS percent-encoding keeps (RFC 3986 unreserved). */
+static const uint8_t unreserved[256] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,1,
+    0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
 
 void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n)
 {
@@ -57,7 +63,7 @@ void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n)
     size_t run = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (is_unreserved(p[i])) {
+        if (unreserved[p[i]]) {
             run++;
             continue;
         }

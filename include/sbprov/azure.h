@@ -204,6 +204,56 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_sas_token(
     const char *resource_uri, const char *key, size_t key_len,
     const char *policy, int64_t expiry, int64_t now);
 
+/** A SAS key decoded and keyed into HMAC-SHA256 once, for signing many tokens. */
+typedef struct sbprov_azure_sas_signer sbprov_azure_sas_signer;
+
+/**
+ * Decode a SAS key and key the HMAC once: for a daemon renewing its tokens,
+ * or tooling signing many requests with one policy key.
+ *
+ * @param[out] out     receives the signer; free it with sbprov_azure_sas_signer_free().
+ * @param[in]  key     Base64 key (device key or policy key).
+ * @param[in]  key_len length of `key` in bytes.
+ * @retval SBPROV_OK       `*out` is set.
+ * @retval SBPROV_EBASE64  the key is not strict padded Base64.
+ * @retval SBPROV_EKEYSIZE the key decodes to fewer than 16 or more than 64 bytes.
+ * @retval SBPROV_EINVAL   a required pointer is NULL.
+ * @retval SBPROV_ENOMEM   out of memory.
+ * @retval SBPROV_ECRYPTO  OpenSSL failed.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_sas_signer_new(
+    sbprov_azure_sas_signer **out, const char *key, size_t key_len);
+
+/**
+ * Build a SAS token with a signer: the same token as sbprov_azure_sas_token()
+ * with the signer's key.
+ *
+ * @param[out] buf          receives the token and a NUL.
+ * @param[in]  buf_size     size of `buf`.
+ * @param[out] out_len      token length, or the size needed on ::SBPROV_EBUFS; may be NULL.
+ * @param[in]  signer       from sbprov_azure_sas_signer_new(); not used by two threads at once.
+ * @param[in]  resource_uri as for sbprov_azure_sas_token().
+ * @param[in]  policy       as for sbprov_azure_sas_token(), or NULL.
+ * @param[in]  expiry       as for sbprov_azure_sas_token().
+ * @param[in]  now          as for sbprov_azure_sas_token() (0 skips the check).
+ * @retval SBPROV_OK      the token is in `buf`.
+ * @retval SBPROV_EEXPIRY `expiry` is before 2020 or not after `now`.
+ * @retval SBPROV_EID     the resource URI or the policy name is malformed.
+ * @retval SBPROV_EBUFS   `buf` is too small.
+ * @retval SBPROV_EINVAL  a required pointer is NULL.
+ * @retval SBPROV_ECRYPTO OpenSSL failed.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_sas_signer_token(
+    char *buf, size_t buf_size, size_t *out_len, sbprov_azure_sas_signer *signer,
+    const char *resource_uri, const char *policy, int64_t expiry, int64_t now);
+
+/**
+ * Release a signer and cleanse its key material. NULL is a no-op.
+ *
+ * @param signer from sbprov_azure_sas_signer_new(), or NULL.
+ */
+SBPROV_API void sbprov_azure_sas_signer_free(sbprov_azure_sas_signer *signer);
+
 /**
  * Resource URI of an IoT Hub device: `HOSTNAME/devices/DEVICE_ID`, with the
  * device ID percent-encoded (so special characters end up double-encoded in

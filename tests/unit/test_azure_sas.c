@@ -139,6 +139,45 @@ static void test_token_buffer_too_small(void **state)
     assert_string_equal(out, s1_token);
 }
 
+static void test_signer_matches_one_shot(void **state)
+{
+    sbprov_azure_sas_signer *signer = NULL;
+    char a[512], b[512], uri[128];
+    size_t n = 0;
+    (void)state;
+    assert_ok(sbprov_azure_sas_signer_new(&signer, s1_key, strlen(s1_key)));
+    assert_ok(sbprov_azure_sas_signer_token(a, sizeof a, &n, signer, s1_uri, NULL, 1663119026, 0));
+    assert_string_equal(a, s1_token);
+    assert_int_equal(n, strlen(s1_token));
+    for (int i = 0; i < 100; i++) {
+        snprintf(uri, sizeof uri, "hub.azure-devices.net/devices/gw-%03d", i);
+        const char *policy = i % 2 ? "iothubowner" : NULL;
+        assert_ok(sbprov_azure_sas_signer_token(a, sizeof a, NULL, signer, uri, policy, 1800000000 + i, 0));
+        assert_ok(sas(b, sizeof b, uri, s1_key, policy, 1800000000 + i, 0));
+        assert_string_equal(a, b);
+    }
+    /* Failures leave the signer usable. */
+    assert_fails_with(sbprov_azure_sas_signer_token(a, sizeof a, NULL, signer, "", NULL, 1800000000, 0), SBPROV_EID,
+                      "empty");
+    assert_fails_with(sbprov_azure_sas_signer_token(a, 10, &n, signer, s1_uri, NULL, 1663119026, 0), SBPROV_EBUFS,
+                      "needed");
+    assert_int_equal(n, strlen(s1_token) + 1);
+    assert_fails_with(sbprov_azure_sas_signer_token(a, sizeof a, NULL, signer, s1_uri, NULL, 1663119026, 1663119027),
+                      SBPROV_EEXPIRY, "not after now");
+    assert_ok(sbprov_azure_sas_signer_token(a, sizeof a, NULL, signer, s1_uri, NULL, 1663119026, 0));
+    assert_string_equal(a, s1_token);
+    assert_fails_with(sbprov_azure_sas_signer_token(a, sizeof a, NULL, NULL, s1_uri, NULL, 1663119026, 0),
+                      SBPROV_EINVAL, "NULL");
+    sbprov_azure_sas_signer_free(signer);
+    sbprov_azure_sas_signer_free(NULL);
+
+    signer = (sbprov_azure_sas_signer *)&signer;
+    assert_fails_with(sbprov_azure_sas_signer_new(&signer, "AAAA", 4), SBPROV_EKEYSIZE, "key:");
+    assert_null(signer);
+    assert_fails_with(sbprov_azure_sas_signer_new(&signer, "A", 1), SBPROV_EBASE64, "key:");
+    assert_fails_with(sbprov_azure_sas_signer_new(NULL, s1_key, 88), SBPROV_EINVAL, "NULL");
+}
+
 /* Formatting cases from azure-sdk-for-c's tests (reference/azure.md 2.4). */
 static void test_resource_uris(void **state)
 {
@@ -198,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_longest_uri_fits),
         cmocka_unit_test(test_token_buffer_too_small),
+        cmocka_unit_test(test_signer_matches_one_shot),
         cmocka_unit_test(test_resource_uris),
         cmocka_unit_test(test_device_id_rules),
     };
