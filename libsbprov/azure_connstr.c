@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define FIELD_COUNT 8
 
@@ -47,8 +48,7 @@ sbprov_result sbprov_azure_cs_field_from_name(sbprov_azure_cs_field *out, const 
         return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_cs_field_from_name: NULL argument");
     i = field_index(name, strlen(name));
     if (i < 0)
-        return sbprov__fail(SBPROV_ENOTFOUND, "'%.64s' is not a connection-string field (names are case-sensitive)",
-                            name);
+        return sbprov__fail(SBPROV_ENOTFOUND, "no connection-string field has this name (names are case-sensitive)");
     *out = (sbprov_azure_cs_field)i;
     return SBPROV_OK;
 }
@@ -183,6 +183,22 @@ static sbprov_result check_combination(const sbprov_azure_connstr *cs)
     return SBPROV_OK;
 }
 
+/* An unknown field is named only when it is a known name in the wrong case:
+ * anything else may be a key pasted without its "SharedAccessKey=" and must
+ * not be echoed into logs. */
+static sbprov_result unknown_field(const char *name, size_t len, size_t pos)
+{
+    for (int i = 0; i < FIELD_COUNT; i++)
+        if (strlen(field_names[i]) == len && strncasecmp(field_names[i], name, len) == 0)
+            return sbprov__fail(SBPROV_ECONNSTR, "unknown field '%.*s' (names are case-sensitive: %s)", (int)len,
+                                name, field_names[i]);
+    return sbprov__fail(SBPROV_ECONNSTR,
+                        "unknown field at position %zu (not shown, it may be a secret); fields are HostName, "
+                        "DeviceId, ModuleId, SharedAccessKeyName, SharedAccessKey, SharedAccessSignature, "
+                        "GatewayHostName, x509",
+                        pos + 1);
+}
+
 sbprov_result sbprov_azure_connstr_parse(sbprov_azure_connstr **out, const char *s, size_t len)
 {
     sbprov_azure_connstr *cs = NULL;
@@ -217,8 +233,7 @@ sbprov_result sbprov_azure_connstr_parse(sbprov_azure_connstr **out, const char 
         }
         field = field_index(seg, (size_t)(eq - seg));
         if (field < 0) {
-            rc = sbprov__fail(SBPROV_ECONNSTR, "unknown field '%.*s' (names are case-sensitive)",
-                              (int)((eq - seg) > 64 ? 64 : (eq - seg)), seg);
+            rc = unknown_field(seg, (size_t)(eq - seg), start);
             break;
         }
         if (cs->values[field] != NULL) {

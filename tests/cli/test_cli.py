@@ -177,7 +177,8 @@ def test_connstr_build_service_and_x509(tmp_path):
 
 @pytest.mark.parametrize("s,needle", [
     ("HostName=h.net;DeviceId=d;DeviceId=e;x509=true", "DeviceId: given twice"),
-    ("HostName=h.net;Foo=1;DeviceId=d;x509=true", "unknown field 'Foo'"),
+    ("HostName=h.net;Foo=1;DeviceId=d;x509=true", "unknown field at position 16"),
+    ("HostName=h.net;deviceid=d;x509=true", "case-sensitive: DeviceId"),
     (f"HostName=h.net;DeviceId=d;x509=true;SharedAccessKey={S1_KEY}", "contradicts"),
     ("", "empty"),
 ])

@@ -5,27 +5,53 @@
  *   derive  GROUP_KEY  REGISTRATION_ID
  *   sas     RESOURCE_URI  KEY  EXPIRY  POLICY|-
  *   encode  HEX_BYTES
- * Output: one line per input, "ok VALUE" or "err CODE". */
+ * Output: one line per input, "ok VALUE", "err CODE", or "err bad-line" for a
+ * line that does not follow this format. */
 #include <sbprov/sbprov.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *next_field(char **cursor)
+/* Split line at tabs into at most max fields; returns the field count. */
+static int split(char *line, char **fields, int max)
 {
-    char *start = *cursor;
-    char *tab;
-    if (start == NULL)
-        return NULL;
-    tab = strchr(start, '\t');
-    if (tab != NULL) {
-        *tab = '\0';
-        *cursor = tab + 1;
-    } else {
-        *cursor = NULL;
+    int n = 0;
+    char *cursor = line;
+    while (n < max) {
+        fields[n++] = cursor;
+        cursor = strchr(cursor, '\t');
+        if (cursor == NULL)
+            break;
+        *cursor++ = '\0';
     }
-    return start;
+    return cursor == NULL ? n : max + 1;
+}
+
+static int parse_hex(const char *hex, unsigned char *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(hex);
+    if (n % 2 != 0 || n / 2 > cap)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+        char *end;
+        long b = strtol(pair, &end, 16);
+        if (*end != '\0' || pair[0] == '-' || pair[0] == '+' || pair[0] == ' ')
+            return -1;
+        out[i] = (unsigned char)b;
+    }
+    *len = n / 2;
+    return 0;
+}
+
+static int parse_i64(const char *text, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' ? 0 : -1;
 }
 
 static void report(sbprov_result rc, const char *value)
@@ -43,37 +69,30 @@ int main(void)
     static unsigned char bytes[16384];
 
     while (fgets(line, sizeof line, stdin) != NULL) {
-        char *cursor = line;
-        char *verb;
+        char *f[6];
+        int n;
         line[strcspn(line, "\n")] = '\0';
-        verb = next_field(&cursor);
-        if (strcmp(verb, "derive") == 0) {
-            char *key = next_field(&cursor);
-            char *id = next_field(&cursor);
-            report(sbprov_azure_derive_device_key(out, sizeof out, NULL, key, strlen(key), id ? id : ""), out);
-        } else if (strcmp(verb, "sas") == 0) {
-            char *uri = next_field(&cursor);
-            char *key = next_field(&cursor);
-            char *expiry = next_field(&cursor);
-            char *policy = next_field(&cursor);
-            if (uri == NULL || key == NULL || expiry == NULL || policy == NULL) {
-                printf("err bad-line\n");
+        n = split(line, f, 5);
+        if (n == 3 && strcmp(f[0], "derive") == 0) {
+            report(sbprov_azure_derive_device_key(out, sizeof out, NULL, f[1], strlen(f[1]), f[2]), out);
+        } else if (n == 5 && strcmp(f[0], "sas") == 0) {
+            long long expiry;
+            if (parse_i64(f[3], &expiry) != 0) {
+                puts("err bad-line");
                 continue;
             }
-            report(sbprov_azure_sas_token(out, sizeof out, NULL, uri, key, strlen(key),
-                                          strcmp(policy, "-") == 0 ? NULL : policy, strtoll(expiry, NULL, 10), 0),
+            report(sbprov_azure_sas_token(out, sizeof out, NULL, f[1], f[2], strlen(f[2]),
+                                          strcmp(f[4], "-") == 0 ? NULL : f[4], expiry, 0),
                    out);
-        } else if (strcmp(verb, "encode") == 0) {
-            char *hex = next_field(&cursor);
-            size_t n = 0;
-            for (; hex != NULL && hex[2 * n] && hex[2 * n + 1] && n < sizeof bytes; n++) {
-                unsigned int b;
-                sscanf(hex + 2 * n, "%2x", &b);
-                bytes[n] = (unsigned char)b;
+        } else if (n == 2 && strcmp(f[0], "encode") == 0) {
+            size_t len;
+            if (parse_hex(f[1], bytes, sizeof bytes, &len) != 0) {
+                puts("err bad-line");
+                continue;
             }
-            report(sbprov_azure_url_encode(out, sizeof out, NULL, bytes, n), out);
+            report(sbprov_azure_url_encode(out, sizeof out, NULL, bytes, len), out);
         } else {
-            printf("err bad-verb\n");
+            puts("err bad-line");
         }
         fflush(stdout);
     }

@@ -61,8 +61,8 @@ static void test_malformed_strings(void **state)
         { ";HostName=h.net;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "stray ';'" },
         { "HostName=h.net;;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "stray ';'" },
         { "HostName=h.net;DeviceId;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "has no '='" },
-        { "HostName=h.net;hostname=h.net;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "unknown field 'hostname'" },
-        { "HostName=h.net;Foo=bar;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "unknown field 'Foo'" },
+        { "HostName=h.net;hostname=h.net;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "unknown field 'hostname' (names are case-sensitive: HostName)" },
+        { "HostName=h.net;Foo=bar;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "unknown field at position 16" },
         { "HostName=h.net;DeviceId=d;DeviceId=e;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "DeviceId: given twice" },
         { "HostName=;DeviceId=d;SharedAccessKey=" KEY, SBPROV_ECONNSTR, "HostName: empty value" },
         { "HostName=h.net ;DeviceId=d;SharedAccessKey=" KEY, SBPROV_EID, "HostName: ' '" },
@@ -87,6 +87,9 @@ static void test_malformed_strings(void **state)
           "GatewayHostName: only device" },
         { "HostName=h.net;SharedAccessKeyName=a b;SharedAccessKey=" KEY, SBPROV_EID, "SharedAccessKeyName: ' '" },
         { "HostName", SBPROV_ECONNSTR, "has no '='" },
+        /* Regression: a key pasted without "SharedAccessKey=" must not be echoed. */
+        { "HostName=h.net;DeviceId=d;AAECAwQFBgcICQoLDA0ODw==", SBPROV_ECONNSTR, "unknown field at position 27 (not shown" },
+        { "HostName=h.net;DeviceId=d;SharedAccessKey AAECAwQFBgcICQoLDA0ODw==", SBPROV_ECONNSTR, "not shown" },
     };
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
