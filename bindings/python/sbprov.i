@@ -1,0 +1,431 @@
+/*
+ * SWIG interface of the libsbprov Python binding.
+ * SPDX-License-Identifier: MIT
+ *
+ * Generates the C extension `sbprov._sbprov` (swig -interface _sbprov) and its
+ * proxy module `sbprov/_sbprov_swig.py`. Neither is meant to be used directly:
+ * the hand-written package `sbprov` (sbprov/__init__.py, sbprov/azure.py) is
+ * the public API. This file decides, once for every wrapped function:
+ *
+ *  1. Errors. Every function returning `sbprov_result` goes through one `out`
+ *     typemap: a negative result raises the `sbprov.Error` subclass for the
+ *     code (built by sbprov._errors._from_result), carrying the code and
+ *     sbprov_last_error() read immediately after the call, on the calling
+ *     thread, with the GIL held. A non-negative result gives None, to which
+ *     the `argout` typemaps below append the real outputs.
+ *
+ *  2. Text outputs. Every `(char *buf, size_t buf_size, size_t *out_len)`
+ *     triple (the library's caller-owned buffer convention) is hidden from
+ *     Python: the wrapper passes a stack buffer and, on SBPROV_EBUFS, grows
+ *     it to the size the library reported in `*out_len` and calls the
+ *     function again, then returns the text as `str`. Buffers are cleansed
+ *     before release (they may hold keys or tokens).
+ *
+ *  3. Text inputs. `const char *` parameters accept `str` (UTF-8) or `bytes`
+ *     (None only where the header documents NULL, e.g. `policy`);
+ *     `(const char *, size_t)` and `(const void *, size_t)` pairs (secrets,
+ *     raw data) also accept any bytes-like object. A `str` with an embedded
+ *     NUL is rejected (sbprov.InvalidInputError, code SBPROV_EINVAL) for every
+ *     parameter, and so are `bytes` with a NUL for NUL-terminated parameters:
+ *     nothing is ever truncated. Wrong types raise TypeError naming the
+ *     parameter.
+ *
+ *  4. The GIL. Thread support is compiled in but `%nothread` is the default:
+ *     the pure, microsecond-scale functions keep the GIL (releasing it would
+ *     cost more than the call). A future blocking (network) function gets
+ *     `%thread sbprov_<module>_<verb>;` placed before the %include of its
+ *     header; error conversion still happens in the `out` typemap, after the
+ *     GIL has been re-acquired (see swig/swig#3212).
+ */
+%module(package="sbprov", threads="1") _sbprov_swig
+
+%nothread;
+/* Future network calls, e.g.:  %thread sbprov_azure_dps_register; */
+
+%include <stdint.i>
+
+%{
+#include <sbprov/sbprov.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* sbprov._errors._from_result(code, message) -> exception instance; looked up
+ * on first use (the package imports _errors before this module). */
+static PyObject *sbprov_py_error_factory;
+
+/* Raise the sbprov exception for `code` with `message`. */
+static void sbprov_py_raise_message(int code, const char *message)
+{
+    PyObject *text;
+    PyObject *exc = NULL;
+
+    if (sbprov_py_error_factory == NULL) {
+        PyObject *mod = PyImport_ImportModule("sbprov._errors");
+        if (mod != NULL) {
+            sbprov_py_error_factory = PyObject_GetAttrString(mod, "_from_result");
+            Py_DECREF(mod);
+        }
+        PyErr_Clear();
+    }
+    /* Messages quote offending input; never fail on a cut UTF-8 sequence. */
+    text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
+    if (text != NULL && sbprov_py_error_factory != NULL)
+        exc = PyObject_CallFunction(sbprov_py_error_factory, "iO", code, text);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    } else if (!PyErr_Occurred()) {
+        PyErr_Format(PyExc_RuntimeError, "libsbprov error %d: %s", code, message);
+    }
+    Py_XDECREF(text);
+}
+
+/* Raise for a failed libsbprov call: the detail is the calling thread's
+ * sbprov_last_error(), read before anything else can call the library. */
+static void sbprov_py_raise(int code)
+{
+    const char *message = sbprov_last_error();
+    if (message == NULL || message[0] == '\0')
+        message = sbprov_strerror(code);
+    sbprov_py_raise_message(code, message);
+}
+
+/* ---- text inputs -------------------------------------------------------- */
+
+/* One borrowed input: bytes of a str (UTF-8) or of a bytes-like object. */
+typedef struct {
+    const char *ptr;
+    Py_ssize_t len;
+    PyObject *owned;  /* temporary bytes object, or NULL */
+    Py_buffer view;   /* held buffer when has_view */
+    int has_view;
+} sbprov_py_input;
+
+#define SBPROV_PY_INPUT_INIT { NULL, 0, NULL, { 0 }, 0 }
+
+static void sbprov_py_input_release(sbprov_py_input *in)
+{
+    if (in->has_view) {
+        PyBuffer_Release(&in->view);
+        in->has_view = 0;
+    }
+    Py_CLEAR(in->owned);
+    in->ptr = NULL;
+    in->len = 0;
+}
+
+static void sbprov_py_nul_error(const char *argname, const char *kind, Py_ssize_t index)
+{
+    char message[256];
+    snprintf(message, sizeof message,
+             "%s: %s contains a NUL character at index %zd (rejected rather than truncated)",
+             argname, kind, index);
+    sbprov_py_raise_message(SBPROV_EINVAL, message);
+}
+
+/*
+ * Fill `in` from `obj`. flags: SBPROV_PY_NONE_OK (None -> NULL),
+ * SBPROV_PY_BUFFER_OK (any bytes-like object; else only bytes),
+ * SBPROV_PY_NUL_TERMINATED (the C side reads up to a NUL: reject bytes with
+ * one). A str with a NUL is always rejected. Returns 0, or -1 with an
+ * exception set.
+ */
+#define SBPROV_PY_NONE_OK 1
+#define SBPROV_PY_BUFFER_OK 2
+#define SBPROV_PY_NUL_TERMINATED 4
+
+static int sbprov_py_input_get(PyObject *obj, const char *argname, int flags, sbprov_py_input *in)
+{
+    if (obj == Py_None && (flags & SBPROV_PY_NONE_OK))
+        return 0;
+    if (PyUnicode_Check(obj)) {
+        Py_ssize_t len = 0;
+        const char *p = PyUnicode_AsUTF8AndSize(obj, &len);
+        if (p == NULL) {
+            /* Lone surrogates (e.g. from surrogateescape): encode them back. */
+            PyErr_Clear();
+            in->owned = PyUnicode_AsEncodedString(obj, "utf-8", "surrogateescape");
+            if (in->owned == NULL)
+                return -1;
+            p = PyBytes_AS_STRING(in->owned);
+            len = PyBytes_GET_SIZE(in->owned);
+        }
+        if (memchr(p, '\0', (size_t)len) != NULL) {
+            Py_ssize_t index = PyUnicode_FindChar(obj, 0, 0, PyUnicode_GET_LENGTH(obj), 1);
+            sbprov_py_input_release(in);
+            sbprov_py_nul_error(argname, "str", index);
+            return -1;
+        }
+        in->ptr = p;
+        in->len = len;
+        return 0;
+    }
+    if (PyBytes_Check(obj)) {
+        /* bytes objects are always NUL-terminated internally. */
+        in->ptr = PyBytes_AS_STRING(obj);
+        in->len = PyBytes_GET_SIZE(obj);
+    } else if ((flags & SBPROV_PY_BUFFER_OK) && PyObject_CheckBuffer(obj)) {
+        if (PyObject_GetBuffer(obj, &in->view, PyBUF_SIMPLE) != 0)
+            return -1;
+        in->has_view = 1;
+        in->ptr = (const char *)in->view.buf;
+        in->len = in->view.len;
+    } else {
+        PyErr_Format(PyExc_TypeError, "%s: expected %s, not %.100s", argname,
+                     (flags & SBPROV_PY_BUFFER_OK) ? "str or a bytes-like object"
+                     : (flags & SBPROV_PY_NONE_OK) ? "str, bytes or None" : "str or bytes",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if ((flags & SBPROV_PY_NUL_TERMINATED) && memchr(in->ptr, '\0', (size_t)in->len) != NULL) {
+        Py_ssize_t index = (const char *)memchr(in->ptr, '\0', (size_t)in->len) - in->ptr;
+        sbprov_py_input_release(in);
+        sbprov_py_nul_error(argname, "bytes", index);
+        return -1;
+    }
+    return 0;
+}
+
+/* int64_t from a Python int (or an object with __index__), never bool or float. */
+static int sbprov_py_int64_get(PyObject *obj, const char *argname, int64_t *out)
+{
+    long long v;
+    PyObject *num;
+
+    if (PyBool_Check(obj) || PyFloat_Check(obj) || !PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected int, not %.100s", argname, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    num = PyNumber_Index(obj);
+    if (num == NULL)
+        return -1;
+    v = PyLong_AsLongLong(num);
+    Py_DECREF(num);
+    if (v == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_OverflowError, "%s: out of the signed 64-bit range", argname);
+        }
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* ---- text outputs ------------------------------------------------------- */
+
+#define SBPROV_PY_STACK_TEXT 512
+/* Give up (SBPROV_EBUFS) rather than allocate without bound. */
+#define SBPROV_PY_MAX_TEXT ((size_t)1 << 30)
+#define SBPROV_PY_MAX_TRIES 4
+/* Room for the Base64 text of the longest key, NUL included. */
+#define SBPROV_PY_KEY_TEXT SBPROV_AZURE_KEY_B64_SIZE(SBPROV_AZURE_KEY_MAX_BYTES)
+
+static void sbprov_py_cleanse(void *p, size_t n)
+{
+    volatile unsigned char *v = (volatile unsigned char *)p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+/* After SBPROV_EBUFS: move to a heap buffer of `needed` bytes (at least twice
+ * the current size) for one more attempt. Returns 1 to retry, 0 to give up
+ * (the EBUFS error is then raised). */
+static int sbprov_py_text_grow(char **buf, size_t *size, char **heap, size_t needed, int *tries)
+{
+    size_t want = needed > *size ? needed : 2 * *size;
+    char *p;
+
+    if (++*tries >= SBPROV_PY_MAX_TRIES || want > SBPROV_PY_MAX_TEXT)
+        return 0;
+    p = (char *)malloc(want);
+    if (p == NULL)
+        return 0;
+    if (*heap != NULL) {
+        sbprov_py_cleanse(*heap, *size);
+        free(*heap);
+    }
+    *heap = p;
+    *buf = p;
+    *size = want;
+    return 1;
+}
+
+static void sbprov_py_text_free(char *stack, size_t stack_size, char *heap, size_t heap_size)
+{
+    sbprov_py_cleanse(stack, stack_size);
+    if (heap != NULL) {
+        sbprov_py_cleanse(heap, heap_size);
+        free(heap);
+    }
+}
+
+static PyObject *sbprov_py_text_result(const char *buf, size_t len)
+{
+    return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "surrogateescape");
+}
+%}
+
+/* ---- declarations SWIG must see ------------------------------------------ */
+
+#define SBPROV_API
+#define SBPROV_NODISCARD
+
+/* ---- 1. results ------------------------------------------------------------
+ * SBPROV_PY_TEXT_RETRY is #defined only inside wrappers that have a text
+ * output (by the typemaps below), so other wrappers compile to "raise". */
+%typemap(out, noblock=1) sbprov_result {
+  if ($1 < 0) {
+%#ifdef SBPROV_PY_TEXT_RETRY
+    if ($1 == SBPROV_EBUFS && SBPROV_PY_TEXT_RETRY) goto sbprov_py_retry;
+%#endif
+    sbprov_py_raise((int)$1);
+    SWIG_fail;
+  }
+  $result = SWIG_Py_Void();
+}
+
+/* The one function returning a result code as data, not as an outcome. */
+%typemap(out) sbprov_result sbprov_last_error_code "$result = PyLong_FromLong((long)$1);"
+
+/* ---- 2. text outputs ------------------------------------------------------ */
+%typemap(in, numinputs=0, noblock=1) (char *buf, size_t buf_size, size_t *out_len)
+    (char stack[SBPROV_PY_STACK_TEXT], char *heap = NULL, size_t text_len = 0, int tries = 0) {
+  $1 = stack;
+  $2 = sizeof stack;
+  $3 = &text_len;
+%#define SBPROV_PY_TEXT_RETRY sbprov_py_text_grow(&$1, &$2, &heap, text_len, &tries)
+}
+%typemap(check, noblock=1) (char *buf, size_t buf_size, size_t *out_len) {
+sbprov_py_retry:;
+}
+%typemap(argout, noblock=1) (char *buf, size_t buf_size, size_t *out_len) {
+  $result = SWIG_Python_AppendOutput($result, sbprov_py_text_result($1, text_len$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) (char *buf, size_t buf_size, size_t *out_len) {
+  sbprov_py_text_free(stack$argnum, sizeof stack$argnum, heap$argnum, $2);
+%#undef SBPROV_PY_TEXT_RETRY
+}
+
+/* Two outputs of a size bounded by the library (a 64-byte key in Base64):
+ * sbprov_azure_generate_keys(). Returns (primary, secondary). */
+%typemap(in, numinputs=0, noblock=1) (char *primary, size_t primary_size, char *secondary, size_t secondary_size, size_t *out_len)
+    (char first[SBPROV_PY_KEY_TEXT], char second[SBPROV_PY_KEY_TEXT], size_t text_len = 0) {
+  $1 = first;
+  $2 = sizeof first;
+  $3 = second;
+  $4 = sizeof second;
+  $5 = &text_len;
+}
+%typemap(argout, noblock=1) (char *primary, size_t primary_size, char *secondary, size_t secondary_size, size_t *out_len) {
+  $result = SWIG_Python_AppendOutput($result, sbprov_py_text_result($1, text_len$argnum));
+  if ($result == NULL) SWIG_fail;
+  $result = SWIG_Python_AppendOutput($result, sbprov_py_text_result($3, text_len$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) (char *primary, size_t primary_size, char *secondary, size_t secondary_size, size_t *out_len) {
+  sbprov_py_cleanse(first$argnum, sizeof first$argnum);
+  sbprov_py_cleanse(second$argnum, sizeof second$argnum);
+}
+
+/* ---- 3. text inputs ------------------------------------------------------- */
+
+/* NUL-terminated strings: str or bytes, never None... */
+%typemap(in, noblock=1) const char * (sbprov_py_input in = SBPROV_PY_INPUT_INIT) {
+  if (sbprov_py_input_get($input, "$1_name", SBPROV_PY_NUL_TERMINATED, &in) != 0) SWIG_fail;
+  $1 = ($1_ltype)in.ptr;
+}
+/* ...except where the headers document NULL as "absent": the SAS policy
+ * (no `skn`) and a connection-string value (remove the field). */
+%typemap(in, noblock=1) const char *OPTIONAL (sbprov_py_input in = SBPROV_PY_INPUT_INIT) {
+  if (sbprov_py_input_get($input, "$1_name", SBPROV_PY_NONE_OK | SBPROV_PY_NUL_TERMINATED, &in) != 0) SWIG_fail;
+  $1 = ($1_ltype)in.ptr;
+}
+%typemap(freearg, noblock=1) const char *, const char *OPTIONAL {
+  sbprov_py_input_release(&in$argnum);
+}
+%apply const char *OPTIONAL { const char *policy, const char *value };
+
+/* (pointer, length) inputs: secrets and raw bytes. */
+%typemap(in, noblock=1) (const char *BYTES, size_t LENGTH)
+    (sbprov_py_input in = SBPROV_PY_INPUT_INIT) {
+  if (sbprov_py_input_get($input, "$1_name", SBPROV_PY_BUFFER_OK, &in) != 0) SWIG_fail;
+  $1 = ($1_ltype)in.ptr;
+  $2 = ($2_ltype)in.len;
+}
+%typemap(freearg, noblock=1) (const char *BYTES, size_t LENGTH) {
+  sbprov_py_input_release(&in$argnum);
+}
+/* SWIG matches multi-argument typemaps by parameter name: list here every
+ * (pointer, length) spelling the headers use. */
+%apply (const char *BYTES, size_t LENGTH) {
+  (const char *group_key, size_t group_key_len),
+  (const char *key, size_t key_len),
+  (const char *s, size_t len),
+  (const void *data, size_t len)
+};
+
+/* Times and other 64-bit integers: int only (no bool, no float). */
+%typemap(in, noblock=1) int64_t {
+  if (sbprov_py_int64_get($input, "$1_name", &$1) != 0) SWIG_fail;
+}
+
+/* Safety net: a parameter that none of the typemaps above claimed (a new
+ * output buffer or (pointer, length) pair under another name) makes swig warn,
+ * and setup.py fails the build on these warnings, so it cannot be wrapped as a
+ * raw pointer or a truncating string by accident. */
+%typemap(in, warning="901:libsbprov binding: unhandled 'char *' parameter (output buffer?); use the names (char *buf, size_t buf_size, size_t *out_len) or add an %apply in sbprov.i") char * "#error unhandled char * parameter"
+%typemap(in, warning="902:libsbprov binding: unhandled 'size_t *' parameter; add a typemap in sbprov.i") size_t * "#error unhandled size_t * parameter"
+%typemap(in, warning="903:libsbprov binding: unhandled 'const void *' parameter; add it to the (pointer, length) %apply in sbprov.i") const void * "#error unhandled const void * parameter"
+
+/* ---- handles ---------------------------------------------------------------
+ * `TYPE **out` constructors return an owning proxy; the proxy's destructor
+ * calls the library's free function; the explicit free function is marked
+ * %delobject so that calling it disowns the proxy (no double free). */
+%define SBPROV_HANDLE(TYPE, FREE)
+%typemap(in, numinputs=0, noblock=1) TYPE **out (TYPE *handle = NULL) {
+  $1 = &handle;
+}
+%typemap(argout, noblock=1) TYPE **out {
+  {
+    PyObject *proxy = SWIG_NewPointerObj(SWIG_as_voidptr(handle$argnum), $descriptor(TYPE *), SWIG_POINTER_OWN);
+    if (proxy == NULL) { FREE(handle$argnum); SWIG_fail; }
+    $result = SWIG_Python_AppendOutput($result, proxy);
+  }
+}
+%nodefaultctor TYPE;
+/* An empty body lets SWIG attach a destructor to the opaque type. */
+struct TYPE {};
+%extend TYPE {
+  ~TYPE() { FREE($self); }
+}
+%delobject FREE;
+%enddef
+
+SBPROV_HANDLE(sbprov_azure_deriver, sbprov_azure_deriver_free)
+SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
+
+/* sbprov_azure_cs_field_from_name(): the field comes back as an int. */
+%typemap(in, numinputs=0, noblock=1) sbprov_azure_cs_field *out (sbprov_azure_cs_field field = 0) {
+  $1 = &field;
+}
+%typemap(argout, noblock=1) sbprov_azure_cs_field *out {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromLong((long)field$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* ---- not wrapped ---------------------------------------------------------- */
+/* Memory is never handed to Python, so there is nothing for it to free. */
+%ignore sbprov_free;
+/* Log callbacks need a trampoline that takes the GIL (PyGILState_Ensure), as
+ * the library may log from any thread; not wrapped yet. */
+%ignore sbprov_log_set_callback;
+%ignore sbprov_log_cb;
+
+%include <sbprov/common.h>
+%include <sbprov/version.h>
+%include <sbprov/azure.h>

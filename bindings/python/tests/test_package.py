@@ -1,0 +1,88 @@
+"""The installed package: location, library loading, version, API surface, docs."""
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sbprov
+from sbprov import azure
+from sbprov import _sbprov_swig as raw
+
+SOURCE_PACKAGE = (Path(__file__).resolve().parent.parent / "sbprov").resolve()
+
+
+def test_imported_from_an_installation_not_the_source_tree():
+    pkg = Path(sbprov.__file__).resolve().parent
+    assert (pkg / "_sbprov_swig.py").is_file(), "generated proxy missing from the installed package"
+    if os.environ.get("SBPROV_TEST_INSTALLED", "1") == "1":
+        assert "site-packages" in pkg.parts or "dist-packages" in pkg.parts, pkg
+
+
+def test_library_found_without_ld_library_path():
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH")}
+    out = subprocess.run([sys.executable, "-c", "import sbprov; print(sbprov.__version__)"],
+                         env=env, cwd="/", check=True, capture_output=True, text=True).stdout.strip()
+    assert out == sbprov.__version__
+
+
+def test_version():
+    assert isinstance(sbprov.__version__, str)
+    assert sbprov.__version__ == sbprov.version() == raw.sbprov_version()
+    major, minor, patch = (int(x) for x in sbprov.__version__.split("."))
+    assert sbprov.version_number() == (major << 16) | (minor << 8) | patch
+    # built against the headers of the library it runs with
+    assert sbprov.header_version() == sbprov.__version__
+
+
+def test_public_api_has_docstrings():
+    missing = []
+    for module in (sbprov, azure):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                if not (obj.__doc__ or "").strip():
+                    missing.append(f"{module.__name__}.{name}")
+                if inspect.isclass(obj):
+                    for attr, member in vars(obj).items():
+                        if inspect.isfunction(member) and not attr.startswith("_") \
+                                and not (member.__doc__ or "").strip():
+                            missing.append(f"{module.__name__}.{name}.{attr}")
+    assert not missing, missing
+    assert sbprov.__doc__ and azure.__doc__
+
+
+def test_contract_signatures():
+    sig = inspect.signature(azure.sas_token)
+    assert list(sig.parameters) == ["resource_uri", "key", "expiry", "policy", "now"]
+    assert sig.parameters["policy"].default is None
+    assert sig.parameters["now"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["now"].default is None
+    assert inspect.signature(azure.generate_key).parameters["nbytes"].default == 32
+    assert inspect.signature(azure.generate_keys).parameters["nbytes"].default == 32
+    assert list(inspect.signature(azure.derive_device_key).parameters) == ["group_key", "registration_id"]
+    assert list(inspect.signature(azure.derive_device_keys).parameters) == ["group_key", "registration_ids"]
+    assert issubclass(sbprov.Error, Exception)
+
+
+def test_generate_keys():
+    import base64
+    for nbytes in (16, 32, 33, 64):
+        key = azure.generate_key(nbytes)
+        assert len(base64.b64decode(key, validate=True)) == nbytes
+        primary, secondary = azure.generate_keys(nbytes)
+        assert primary != secondary
+        assert len(base64.b64decode(primary, validate=True)) == nbytes
+        assert len(base64.b64decode(secondary, validate=True)) == nbytes
+        # generated keys are usable keys
+        assert len(azure.derive_device_key(primary, "dev")) == 44
+    assert len(base64.b64decode(azure.generate_key())) == 32
+    assert len(base64.b64decode(azure.generate_keys()[0])) == 32
+    assert len({azure.generate_key() for _ in range(100)}) == 100
+
+
+def test_constants():
+    assert azure.KEY_MIN_BYTES == 16 and azure.KEY_MAX_BYTES == 64 and azure.KEY_DEFAULT_BYTES == 32
+    assert azure.SAS_EXPIRY_MIN == 1577836800
+    assert azure.ID_MAX_LEN == 128 and azure.RESOURCE_URI_MAX_LEN == 2048
