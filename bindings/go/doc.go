@@ -1,0 +1,39 @@
+// Package sbprov is the Go binding of libsbprov, the provisioning core for
+// smart-building IoT gateways: Azure IoT DPS group-enrollment key
+// derivation, SAS tokens, symmetric key generation and IoT Hub connection
+// strings.
+//
+// The package wraps the libsbprov C library (stable ABI, found with
+// pkg-config as "sbprov") through cgo; building it needs a C compiler and
+// the library's development files, not SWIG. All functions here are pure
+// computation: no network and, except SASToken, no clock.
+//
+// # Errors
+//
+// Every failure is returned as an *Error holding the library's result Code
+// and its one-line detail message:
+//
+//	key, err := sbprov.DeriveDeviceKey(groupKey, "Sensor-1")
+//	// err.Error() == "sbprov: registration ID: upper-case 'S' at position 1; ... (ErrID)"
+//	if errors.Is(err, sbprov.ErrID) { ... }
+//	var e *sbprov.Error
+//	if errors.As(err, &e) { log.Print(e.Code, e.Message) }
+//
+// Strings are passed to C as C strings, so a string argument that contains a
+// NUL byte is refused with ErrInval before reaching the library (URLEncode
+// takes []byte and encodes any byte).
+//
+// # Goroutines and threads
+//
+// Every function may be called from any number of goroutines at once. The
+// library keeps the detail message of a failure per OS thread; this package
+// reads it on the same thread as the failing call, so each error carries its
+// own message. A Deriver serialises its own calls; use one per goroutine for
+// parallel derivation.
+//
+// # Secrets
+//
+// Keys and tokens are Go strings, which cannot be wiped; the temporary
+// buffers this package uses are zeroed after use, and the C library cleanses
+// its own copies. ConnectionString.String redacts keys and signatures.
+package sbprov

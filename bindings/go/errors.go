@@ -1,0 +1,115 @@
+package sbprov
+
+import (
+	"strconv"
+)
+
+// Code is a libsbprov result code (sbprov_result in C). The values are those
+// of enum sbprov_result_code in sbprov/common.h; they are part of the
+// library's ABI and never change.
+//
+// Code implements error, so a Code can be the target of errors.Is:
+//
+//	if errors.Is(err, sbprov.ErrBase64) { ... }
+//
+// Functions of this package never return a bare Code; they return *Error,
+// which carries a Code and the library's detail message. Being an error, a
+// Code prints (with fmt) as its description; String gives its name.
+type Code int32
+
+// Result codes, with the values of sbprov/common.h.
+const (
+	OK          Code = 0   // Success (SBPROV_OK); never carried by an *Error.
+	ErrGeneric  Code = -1  // Unclassified failure (SBPROV_ERROR).
+	ErrInval    Code = -2  // An argument is invalid (SBPROV_EINVAL), e.g. a string holding a NUL byte or a closed Deriver.
+	ErrNoMem    Code = -3  // Out of memory (SBPROV_ENOMEM).
+	ErrBufs     Code = -4  // Output buffer too small (SBPROV_EBUFS); this package sizes buffers itself, so it is not expected.
+	ErrBase64   Code = -5  // Input is not strict padded standard Base64 (SBPROV_EBASE64).
+	ErrKeySize  Code = -6  // A key decodes to a length outside 16..64 bytes (SBPROV_EKEYSIZE).
+	ErrID       Code = -7  // An identifier (registration ID, device ID, host name ...) is malformed (SBPROV_EID).
+	ErrExpiry   Code = -8  // A token expiry is before 2020 or not after "now" (SBPROV_EEXPIRY).
+	ErrConnStr  Code = -9  // A connection string is malformed or contradictory (SBPROV_ECONNSTR).
+	ErrCrypto   Code = -10 // The crypto provider (OpenSSL) failed (SBPROV_ECRYPTO).
+	ErrInit     Code = -11 // Global initialisation failed or was not done (SBPROV_EINIT).
+	ErrNotFound Code = -12 // The requested item does not exist (SBPROV_ENOTFOUND).
+	ErrRandom   Code = -13 // The random number generator failed (SBPROV_ERANDOM).
+)
+
+// codeInfo holds the Go name and the description of each code; the
+// descriptions are those of sbprov_strerror() (a test checks they agree).
+var codeInfo = map[Code][2]string{
+	OK:          {"OK", "success"},
+	ErrGeneric:  {"ErrGeneric", "unclassified failure"},
+	ErrInval:    {"ErrInval", "invalid argument"},
+	ErrNoMem:    {"ErrNoMem", "out of memory"},
+	ErrBufs:     {"ErrBufs", "output buffer too small"},
+	ErrBase64:   {"ErrBase64", "not valid padded Base64"},
+	ErrKeySize:  {"ErrKeySize", "key length out of range"},
+	ErrID:       {"ErrID", "malformed identifier"},
+	ErrExpiry:   {"ErrExpiry", "token expiry out of range"},
+	ErrConnStr:  {"ErrConnStr", "malformed connection string"},
+	ErrCrypto:   {"ErrCrypto", "crypto provider failure"},
+	ErrInit:     {"ErrInit", "library initialisation failure"},
+	ErrNotFound: {"ErrNotFound", "not found"},
+	ErrRandom:   {"ErrRandom", "random generator failure"},
+}
+
+// String returns the Go name of the code ("ErrBase64"), or "Code(-99)" for a
+// value this package does not know.
+func (c Code) String() string {
+	if info, ok := codeInfo[c]; ok {
+		return info[0]
+	}
+	return "Code(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Error returns the library's static description of the code, as
+// sbprov_strerror() gives it ("not valid padded Base64"); unknown codes give
+// "unknown error".
+func (c Code) Error() string {
+	if info, ok := codeInfo[c]; ok {
+		return info[1]
+	}
+	return "unknown error"
+}
+
+// Error is the error returned by every function of this package: the result
+// code and the one-line detail message that libsbprov recorded for the
+// failing call (sbprov_last_error()), or that this package wrote for a
+// failure it detected before calling C.
+//
+// Use errors.Is(err, sbprov.ErrID) to test the code, or errors.As to get at
+// the message.
+type Error struct {
+	Code    Code   // What kind of failure; never OK.
+	Message string // Detail naming what was wrong; may be empty.
+}
+
+// Error returns "sbprov: MESSAGE (CODE)", e.g.
+// "sbprov: registration ID: upper-case 'A' at position 1; ... (ErrID)".
+// Without a detail message the code's description takes its place.
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code.Error()
+	}
+	return "sbprov: " + msg + " (" + e.Code.String() + ")"
+}
+
+// Is reports whether target is this error's Code, so that
+// errors.Is(err, sbprov.ErrBase64) works; it also matches an *Error with the
+// same Code and Message.
+func (e *Error) Is(target error) bool {
+	switch t := target.(type) {
+	case Code:
+		return e.Code == t
+	case *Error:
+		return t != nil && e.Code == t.Code && e.Message == t.Message
+	}
+	return false
+}
+
+// invalid returns an ErrInval *Error with the given message.
+func invalid(msg string) error {
+	return &Error{Code: ErrInval, Message: msg}
+}

@@ -1,0 +1,3 @@
+module github.com/sbprov/libsbprov/bindings/go
+
+go 1.19
