@@ -50,6 +50,7 @@ for round in $(seq 1 "$rounds"); do
     grep '^RESULT' "$out/c$round.txt" | cut -d' ' -f1-3
     echo "bench/run.sh: round $round/$rounds: azure-iot-device ($py_reps repetitions)"
     "$venv/bin/python" "$here/sas_python_sdk.py" --dir "$out" --reps "$py_reps" --sample-ms 150 \
+        --loop-lib "$build/bench/sbprov-bench-sas-loop.so" \
         >"$out/py$round.txt" || { cat "$out/py$round.txt"; die "sas_python_sdk.py failed"; }
     grep '^RESULT' "$out/py$round.txt" | cut -d' ' -f1-3
     results+=("$out/c$round.txt" "$out/py$round.txt")

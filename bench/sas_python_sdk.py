@@ -21,6 +21,7 @@ Prints one machine-readable line per variant:
 """
 
 import argparse
+import ctypes
 import gc
 import statistics
 import sys
@@ -66,10 +67,35 @@ def make_variants(key, key_name, expiry):
             out = str(FixedExpirySasToken(uri, SymmetricKeySigningMechanism(key), key_name, expiry))
         return out
 
+    def passes_of(fn):
+        def run(uris, passes):
+            for _ in range(passes):
+                fn(uris)
+        return run
+
     return mechanism, [
-        ("sas_python_sdk", sdk_shared_mechanism),
-        ("sas_python_sdk_mechanism_per_token", sdk_mechanism_per_token),
+        ("sas_python_sdk", passes_of(sdk_shared_mechanism)),
+        ("sas_python_sdk_mechanism_per_token", passes_of(sdk_mechanism_per_token)),
     ]
+
+
+def libsbprov_variants(path, key, key_name, expiry, uris):
+    """libsbprov's own loops (bench/sas_loop.c) run from this process, so each
+    repetition samples libsbprov and the SDK back to back."""
+    lib = ctypes.CDLL(path)
+    lib.sas_loop_setup.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_longlong, ctypes.c_char_p]
+    lib.sas_loop_run.argtypes = [ctypes.c_int, ctypes.c_int]
+    if lib.sas_loop_setup(key.encode(), key_name.encode(), expiry, "\n".join(uris).encode()) != 0:
+        sys.exit("sas_python_sdk: sas_loop_setup failed")
+
+    def loop(with_signer):
+        def run(_uris, passes):
+            rc = lib.sas_loop_run(with_signer, passes)
+            if rc != 0:
+                sys.exit(f"sas_python_sdk: libsbprov loop failed with {rc}")
+        return run
+
+    return [("sas_sbprov", loop(0)), ("sas_sbprov_signer", loop(1))]
 
 
 def main():
@@ -77,6 +103,7 @@ def main():
     ap.add_argument("--dir", required=True, help="directory with sas_inputs.txt and sas_tokens.txt")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--sample-ms", type=int, default=150)
+    ap.add_argument("--loop-lib", help="bench/sas_loop.c module: also sample libsbprov in this process")
     args = ap.parse_args()
 
     with open(f"{args.dir}/sas_inputs.txt", encoding="ascii") as f:
@@ -89,6 +116,8 @@ def main():
 
     print(f"INFO azure-iot-device={metadata.version('azure-iot-device')} python={sys.version.split()[0]}")
     mechanism, variants = make_variants(key, key_name, expiry)
+    if args.loop_lib:
+        variants += libsbprov_variants(args.loop_lib, key, key_name, expiry, uris)
 
     # Byte-for-byte check of every token before anything is timed.
     for i, (uri, want) in enumerate(zip(uris, expected)):
@@ -104,9 +133,9 @@ def main():
     # Warm-up and calibration: whole passes per sample to fill sample-ms.
     passes = {}
     for name, fn in variants:
-        fn(uris)
+        fn(uris, 1)
         t0 = time.perf_counter()
-        fn(uris)
+        fn(uris, 1)
         t = time.perf_counter() - t0
         passes[name] = max(1, round(args.sample_ms / 1000 / t))
 
@@ -118,8 +147,7 @@ def main():
             for name, fn in variants:
                 p = passes[name]
                 t0 = time.perf_counter()
-                for _ in range(p):
-                    fn(uris)
+                fn(uris, p)
                 t = time.perf_counter() - t0
                 samples[name].append(len(uris) * p / t)
     finally:
