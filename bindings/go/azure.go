@@ -126,11 +126,15 @@ func SASTokenAt(resourceURI, key string, expiry int64, policy string, now int64)
 	if err := checkStrings("resource URI", resourceURI, "key", key, "policy name", policy); err != nil {
 		return "", err
 	}
-	// "SharedAccessSignature sr=" URI "&sig=" 44 encoded chars "&se=" 20 digits "&skn=" policy NUL
-	size := 25 + 3*len(resourceURI) + 5 + 3*44 + 4 + 20 + 5 + len(policy) + 1
-	return callText(size, func(buf []byte, n *int64) int32 {
+	return callText(sasTokenSize(resourceURI, policy), func(buf []byte, n *int64) int32 {
 		return capi.Sbprov_azure_sas_token(buf, n, resourceURI, key, policy, expiry, now)
 	})
+}
+
+// sasTokenSize is the largest buffer a token for these inputs needs:
+// "SharedAccessSignature sr=" URI "&sig=" 44 encoded chars "&se=" 20 digits "&skn=" policy NUL.
+func sasTokenSize(resourceURI, policy string) int {
+	return 25 + 3*len(resourceURI) + 5 + 3*44 + 4 + 20 + 5 + len(policy) + 1
 }
 
 // HubDeviceURI returns the resource URI of an IoT Hub device,

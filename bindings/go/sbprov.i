@@ -156,6 +156,7 @@ SBPROV_OPTIONAL_STRING(value)
 %typemap(in) TYPE *, const TYPE * %{ $1 = ($1_ltype)$input; %}
 %enddef
 SBPROV_HANDLE(sbprov_azure_deriver)
+SBPROV_HANDLE(sbprov_azure_sas_signer)
 SBPROV_HANDLE(sbprov_azure_connstr)
 
 /* ---- What is wrapped --------------------------------------------------- */

@@ -407,6 +407,7 @@ struct TYPE {};
 %enddef
 
 SBPROV_HANDLE(sbprov_azure_deriver, sbprov_azure_deriver_free)
+SBPROV_HANDLE(sbprov_azure_sas_signer, sbprov_azure_sas_signer_free)
 SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
 
 /* sbprov_azure_cs_field_from_name(): the field comes back as an int. */

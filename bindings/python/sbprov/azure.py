@@ -34,6 +34,7 @@ __all__ = [
     "Deriver",
     "url_encode",
     "sas_token",
+    "SasSigner",
     "hub_device_uri",
     "hub_module_uri",
     "dps_registration_uri",
@@ -162,7 +163,47 @@ def derive_device_key(group_key: BytesLike, registration_id: str) -> str:
     return _swig.sbprov_azure_derive_device_key(group_key, registration_id)
 
 
-class Deriver:
+class _KeyedHandle:
+    """Lifecycle shared by the classes that own a keyed C handle: close()
+    (idempotent), context manager, no copies or pickles."""
+
+    __slots__ = ("_handle",)
+
+    def _live_handle(self) -> object:
+        handle = self._handle
+        if handle is None:
+            raise InvalidInputError(Result.EINVAL, f"{type(self).__name__}: used after close()")
+        return handle
+
+    def close(self) -> None:
+        """Release the handle and cleanse its key material. Idempotent."""
+        # Dropping the last reference to the owning SWIG proxy runs its
+        # destructor (the library's free function) at once. A call running in
+        # another thread holds its own reference, so the C object is freed
+        # only after it returns: closing can never cause a use-after-free.
+        self._handle = None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return self._handle is None
+
+    def __enter__(self):
+        self._live_handle()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<sbprov.azure.{type(self).__name__} {'closed' if self._handle is None else 'open'}>"
+
+    def __reduce__(self) -> object:
+        # Copies would share one C handle; pickles would carry key material.
+        raise TypeError(f"sbprov.azure.{type(self).__name__} cannot be copied or pickled")
+
+
+class Deriver(_KeyedHandle):
     """A group key decoded and keyed into HMAC-SHA256 once, to derive many
     device keys (``sbprov_azure_deriver``).
 
@@ -178,7 +219,7 @@ class Deriver:
     while holding the GIL, so calls never overlap inside the library.
     """
 
-    __slots__ = ("_handle",)
+    __slots__ = ()
 
     def __init__(self, group_key: BytesLike) -> None:
         """Decode ``group_key`` (Base64, 16 to 64 bytes) and key the HMAC.
@@ -200,38 +241,7 @@ class Deriver:
             sbprov.InvalidInputError: the deriver is closed, or the ID contains a NUL.
             TypeError: ``registration_id`` is not ``str``/``bytes``.
         """
-        handle = self._handle
-        if handle is None:
-            raise InvalidInputError(Result.EINVAL, "Deriver: used after close()")
-        return _swig.sbprov_azure_deriver_derive(handle, registration_id)
-
-    def close(self) -> None:
-        """Release the deriver and cleanse its key material. Idempotent."""
-        # Dropping the last reference to the owning SWIG proxy runs its
-        # destructor (sbprov_azure_deriver_free) at once. A derive() running
-        # in another thread holds its own reference, so the C object is freed
-        # only after it returns: closing can never cause a use-after-free.
-        self._handle = None
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` has been called."""
-        return self._handle is None
-
-    def __enter__(self) -> "Deriver":
-        if self._handle is None:
-            raise InvalidInputError(Result.EINVAL, "Deriver: used after close()")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<sbprov.azure.Deriver {'closed' if self._handle is None else 'open'}>"
-
-    def __reduce__(self) -> object:
-        # Copies would share one C handle; pickles would carry key material.
-        raise TypeError("sbprov.azure.Deriver cannot be copied or pickled")
+        return _swig.sbprov_azure_deriver_derive(self._live_handle(), registration_id)
 
 
 def derive_device_keys(group_key: BytesLike, registration_ids: Iterable[str]) -> List[str]:
@@ -305,6 +315,38 @@ def sas_token(resource_uri: str, key: BytesLike, expiry: int, policy: Optional[s
     expiry = _int_arg(expiry, "expiry")
     now = 0 if now is None else _int_arg(now, "now")
     return _swig.sbprov_azure_sas_token(resource_uri, key, policy, expiry, now)
+
+
+class SasSigner(_KeyedHandle):
+    """A SAS key decoded and keyed into HMAC-SHA256 once, to sign many tokens
+    (``sbprov_azure_sas_signer``): a daemon renewing its tokens, tooling
+    signing many requests with one policy key. Same lifecycle as
+    :class:`Deriver`.
+
+    >>> with SasSigner(key) as signer:            # doctest: +SKIP
+    ...     token = signer.token(uri, expiry=int(time.time()) + 3600)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, key: BytesLike) -> None:
+        """Decode ``key`` (Base64, 16 to 64 bytes) and key the HMAC.
+
+        Raises:
+            sbprov.Base64Error, sbprov.KeySizeError: the key is invalid.
+            TypeError: ``key`` is not ``str`` or bytes-like.
+        """
+        self._handle = None
+        self._handle = _swig.sbprov_azure_sas_signer_new(key)
+
+    def token(self, resource_uri: str, expiry: int, policy: Optional[str] = None,
+              *, now: Optional[int] = None) -> str:
+        """Build a SAS token: the same token as :func:`sas_token` with this
+        signer's key, with the same arguments and errors (plus
+        :class:`sbprov.InvalidInputError` after :meth:`close`)."""
+        expiry = _int_arg(expiry, "expiry")
+        now = 0 if now is None else _int_arg(now, "now")
+        return _swig.sbprov_azure_sas_signer_token(self._live_handle(), resource_uri, policy, expiry, now)
 
 
 def hub_device_uri(hostname: str, device_id: str) -> str:

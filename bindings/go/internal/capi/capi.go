@@ -80,59 +80,59 @@ typedef long long swig_type_47;
 typedef _goslice_ swig_type_48;
 typedef long long swig_type_49;
 typedef _goslice_ swig_type_50;
-extern void _wrap_Swig_free_capi_5cb623db29a4869c(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_capi_5cb623db29a4869c(swig_intgo arg1);
-extern swig_intgo _wrap_SBPROV_OK_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ERROR_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EINVAL_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ENOMEM_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EBUFS_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EBASE64_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EID_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_EINIT_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_ERANDOM_capi_5cb623db29a4869c(void);
-extern int _wrap_sbprov_last_error_code_capi_5cb623db29a4869c(void);
-extern void _wrap_sbprov_clear_error_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_sbprov_version_number_capi_5cb623db29a4869c(void);
-extern int _wrap_sbprov_azure_check_registration_id_capi_5cb623db29a4869c(swig_type_1 arg1);
-extern int _wrap_sbprov_azure_check_device_id_capi_5cb623db29a4869c(swig_type_2 arg1);
-extern int _wrap_sbprov_azure_derive_device_key_capi_5cb623db29a4869c(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
-extern int _wrap_sbprov_azure_deriver_new_capi_5cb623db29a4869c(swig_voidp arg1, swig_type_6 arg2);
-extern int _wrap_sbprov_azure_deriver_derive_capi_5cb623db29a4869c(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
-extern void _wrap_sbprov_azure_deriver_free_capi_5cb623db29a4869c(uintptr_t arg1);
-extern int _wrap_sbprov_azure_url_encode_capi_5cb623db29a4869c(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
-extern int _wrap_sbprov_azure_sas_token_capi_5cb623db29a4869c(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
-extern int _wrap_sbprov_azure_sas_signer_new_capi_5cb623db29a4869c(uintptr_t arg1, swig_type_17 arg2);
-extern int _wrap_sbprov_azure_sas_signer_token_capi_5cb623db29a4869c(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
-extern void _wrap_sbprov_azure_sas_signer_free_capi_5cb623db29a4869c(uintptr_t arg1);
-extern int _wrap_sbprov_azure_hub_device_uri_capi_5cb623db29a4869c(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
-extern int _wrap_sbprov_azure_hub_module_uri_capi_5cb623db29a4869c(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
-extern int _wrap_sbprov_azure_dps_registration_uri_capi_5cb623db29a4869c(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
-extern int _wrap_sbprov_azure_generate_key_capi_5cb623db29a4869c(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
-extern int _wrap_sbprov_azure_generate_keys_capi_5cb623db29a4869c(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_5cb623db29a4869c(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_5cb623db29a4869c(void);
-extern int _wrap_sbprov_azure_connstr_new_capi_5cb623db29a4869c(swig_voidp arg1);
-extern int _wrap_sbprov_azure_connstr_parse_capi_5cb623db29a4869c(swig_voidp arg1, swig_type_38 arg2);
-extern int _wrap_sbprov_azure_connstr_set_capi_5cb623db29a4869c(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
-extern int _wrap_sbprov_azure_connstr_build_capi_5cb623db29a4869c(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
-extern void _wrap_sbprov_azure_connstr_free_capi_5cb623db29a4869c(uintptr_t arg1);
-extern swig_type_41 _wrap_gosbprov_version_capi_5cb623db29a4869c(swig_type_42 arg1);
-extern swig_type_43 _wrap_gosbprov_strerror_capi_5cb623db29a4869c(swig_type_44 arg1, int arg2);
-extern swig_type_45 _wrap_gosbprov_last_error_capi_5cb623db29a4869c(swig_type_46 arg1);
-extern swig_type_47 _wrap_gosbprov_cs_field_name_capi_5cb623db29a4869c(swig_type_48 arg1, swig_intgo arg2);
-extern swig_type_49 _wrap_gosbprov_connstr_get_capi_5cb623db29a4869c(swig_type_50 arg1, uintptr_t arg2, swig_intgo arg3);
+extern void _wrap_Swig_free_capi_059f59b8de67bbd5(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_capi_059f59b8de67bbd5(swig_intgo arg1);
+extern swig_intgo _wrap_SBPROV_OK_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ERROR_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EINVAL_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ENOMEM_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EBUFS_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EBASE64_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EID_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_EINIT_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_ERANDOM_capi_059f59b8de67bbd5(void);
+extern int _wrap_sbprov_last_error_code_capi_059f59b8de67bbd5(void);
+extern void _wrap_sbprov_clear_error_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_sbprov_version_number_capi_059f59b8de67bbd5(void);
+extern int _wrap_sbprov_azure_check_registration_id_capi_059f59b8de67bbd5(swig_type_1 arg1);
+extern int _wrap_sbprov_azure_check_device_id_capi_059f59b8de67bbd5(swig_type_2 arg1);
+extern int _wrap_sbprov_azure_derive_device_key_capi_059f59b8de67bbd5(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
+extern int _wrap_sbprov_azure_deriver_new_capi_059f59b8de67bbd5(swig_voidp arg1, swig_type_6 arg2);
+extern int _wrap_sbprov_azure_deriver_derive_capi_059f59b8de67bbd5(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
+extern void _wrap_sbprov_azure_deriver_free_capi_059f59b8de67bbd5(uintptr_t arg1);
+extern int _wrap_sbprov_azure_url_encode_capi_059f59b8de67bbd5(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
+extern int _wrap_sbprov_azure_sas_token_capi_059f59b8de67bbd5(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
+extern int _wrap_sbprov_azure_sas_signer_new_capi_059f59b8de67bbd5(swig_voidp arg1, swig_type_17 arg2);
+extern int _wrap_sbprov_azure_sas_signer_token_capi_059f59b8de67bbd5(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
+extern void _wrap_sbprov_azure_sas_signer_free_capi_059f59b8de67bbd5(uintptr_t arg1);
+extern int _wrap_sbprov_azure_hub_device_uri_capi_059f59b8de67bbd5(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
+extern int _wrap_sbprov_azure_hub_module_uri_capi_059f59b8de67bbd5(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
+extern int _wrap_sbprov_azure_dps_registration_uri_capi_059f59b8de67bbd5(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
+extern int _wrap_sbprov_azure_generate_key_capi_059f59b8de67bbd5(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
+extern int _wrap_sbprov_azure_generate_keys_capi_059f59b8de67bbd5(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_059f59b8de67bbd5(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_059f59b8de67bbd5(void);
+extern int _wrap_sbprov_azure_connstr_new_capi_059f59b8de67bbd5(swig_voidp arg1);
+extern int _wrap_sbprov_azure_connstr_parse_capi_059f59b8de67bbd5(swig_voidp arg1, swig_type_38 arg2);
+extern int _wrap_sbprov_azure_connstr_set_capi_059f59b8de67bbd5(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
+extern int _wrap_sbprov_azure_connstr_build_capi_059f59b8de67bbd5(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
+extern void _wrap_sbprov_azure_connstr_free_capi_059f59b8de67bbd5(uintptr_t arg1);
+extern swig_type_41 _wrap_gosbprov_version_capi_059f59b8de67bbd5(swig_type_42 arg1);
+extern swig_type_43 _wrap_gosbprov_strerror_capi_059f59b8de67bbd5(swig_type_44 arg1, int arg2);
+extern swig_type_45 _wrap_gosbprov_last_error_capi_059f59b8de67bbd5(swig_type_46 arg1);
+extern swig_type_47 _wrap_gosbprov_cs_field_name_capi_059f59b8de67bbd5(swig_type_48 arg1, swig_intgo arg2);
+extern swig_type_49 _wrap_gosbprov_connstr_get_capi_059f59b8de67bbd5(swig_type_50 arg1, uintptr_t arg2, swig_intgo arg3);
 #undef intgo
 */
 import "C"
@@ -160,13 +160,13 @@ type _ sync.Mutex
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_capi_059f59b8de67bbd5(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_5cb623db29a4869c(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_059f59b8de67bbd5(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -174,7 +174,7 @@ type Enum_SS_sbprov_result_code int
 
 func _swig_getSBPROV_OK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -182,7 +182,7 @@ var SBPROV_OK Enum_SS_sbprov_result_code = _swig_getSBPROV_OK()
 
 func _swig_getSBPROV_ERROR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -190,7 +190,7 @@ var SBPROV_ERROR Enum_SS_sbprov_result_code = _swig_getSBPROV_ERROR()
 
 func _swig_getSBPROV_EINVAL() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -198,7 +198,7 @@ var SBPROV_EINVAL Enum_SS_sbprov_result_code = _swig_getSBPROV_EINVAL()
 
 func _swig_getSBPROV_ENOMEM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -206,7 +206,7 @@ var SBPROV_ENOMEM Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOMEM()
 
 func _swig_getSBPROV_EBUFS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -214,7 +214,7 @@ var SBPROV_EBUFS Enum_SS_sbprov_result_code = _swig_getSBPROV_EBUFS()
 
 func _swig_getSBPROV_EBASE64() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -222,7 +222,7 @@ var SBPROV_EBASE64 Enum_SS_sbprov_result_code = _swig_getSBPROV_EBASE64()
 
 func _swig_getSBPROV_EKEYSIZE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -230,7 +230,7 @@ var SBPROV_EKEYSIZE Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEYSIZE()
 
 func _swig_getSBPROV_EID() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -238,7 +238,7 @@ var SBPROV_EID Enum_SS_sbprov_result_code = _swig_getSBPROV_EID()
 
 func _swig_getSBPROV_EEXPIRY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -246,7 +246,7 @@ var SBPROV_EEXPIRY Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXPIRY()
 
 func _swig_getSBPROV_ECONNSTR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -254,7 +254,7 @@ var SBPROV_ECONNSTR Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONNSTR()
 
 func _swig_getSBPROV_ECRYPTO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -262,7 +262,7 @@ var SBPROV_ECRYPTO Enum_SS_sbprov_result_code = _swig_getSBPROV_ECRYPTO()
 
 func _swig_getSBPROV_EINIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -270,7 +270,7 @@ var SBPROV_EINIT Enum_SS_sbprov_result_code = _swig_getSBPROV_EINIT()
 
 func _swig_getSBPROV_ENOTFOUND() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -278,7 +278,7 @@ var SBPROV_ENOTFOUND Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOTFOUND()
 
 func _swig_getSBPROV_ERANDOM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -286,17 +286,17 @@ var SBPROV_ERANDOM Enum_SS_sbprov_result_code = _swig_getSBPROV_ERANDOM()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32
-	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_5cb623db29a4869c())
+	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
 func Sbprov_clear_error() {
-	C._wrap_sbprov_clear_error_capi_5cb623db29a4869c()
+	C._wrap_sbprov_clear_error_capi_059f59b8de67bbd5()
 }
 
 func Sbprov_version_number() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_sbprov_version_number_capi_5cb623db29a4869c())
+	swig_r = (uint)(C._wrap_sbprov_version_number_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -311,7 +311,7 @@ const SBPROV_AZURE_SAS_EXPIRY_MIN int = 1577836800
 func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_5cb623db29a4869c(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_059f59b8de67bbd5(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -321,7 +321,7 @@ func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 func Sbprov_azure_check_device_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_5cb623db29a4869c(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_059f59b8de67bbd5(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -334,7 +334,7 @@ func Sbprov_azure_derive_device_key(arg1 []byte, arg2 *int64, arg3 string, arg4 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_5cb623db29a4869c(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_059f59b8de67bbd5(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -351,7 +351,7 @@ func Sbprov_azure_deriver_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_5cb623db29a4869c(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_059f59b8de67bbd5(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -364,7 +364,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_5cb623db29a4869c(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_059f59b8de67bbd5(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -376,7 +376,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 
 func Sbprov_azure_deriver_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_deriver_free_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_deriver_free_capi_059f59b8de67bbd5(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int32) {
@@ -384,7 +384,7 @@ func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_5cb623db29a4869c(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_059f59b8de67bbd5(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -403,7 +403,7 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_5cb623db29a4869c(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_059f59b8de67bbd5(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -419,27 +419,27 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	return swig_r
 }
 
-func Sbprov_azure_sas_signer_new(arg1 Struct_SS_sbprov_azure_sas_signer, arg2 string) (_swig_ret int32) {
+func Sbprov_azure_sas_signer_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
-	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_059f59b8de67bbd5(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
 	return swig_r
 }
 
-func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 Struct_SS_sbprov_azure_sas_signer, arg4 string, arg5 string, arg6 int64, arg7 int64) (_swig_ret int32) {
+func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string, arg5 string, arg6 int64, arg7 int64) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	_swig_i_2 := getSwigcptr(arg3)
+	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_5cb623db29a4869c(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_059f59b8de67bbd5(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -452,9 +452,9 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 Struct_SS_sbpr
 	return swig_r
 }
 
-func Sbprov_azure_sas_signer_free(arg1 Struct_SS_sbprov_azure_sas_signer) {
-	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_sbprov_azure_sas_signer_free_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0))
+func Sbprov_azure_sas_signer_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_sas_signer_free_capi_059f59b8de67bbd5(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 string) (_swig_ret int32) {
@@ -463,7 +463,7 @@ func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_5cb623db29a4869c(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_059f59b8de67bbd5(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -483,7 +483,7 @@ func Sbprov_azure_hub_module_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_5cb623db29a4869c(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_059f59b8de67bbd5(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -505,7 +505,7 @@ func Sbprov_azure_dps_registration_uri(arg1 []byte, arg2 *int64, arg3 string, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_5cb623db29a4869c(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_059f59b8de67bbd5(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -523,7 +523,7 @@ func Sbprov_azure_generate_key(arg1 []byte, arg2 *int64, arg3 int64) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_5cb623db29a4869c(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_059f59b8de67bbd5(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -536,7 +536,7 @@ func Sbprov_azure_generate_keys(arg1 []byte, arg2 []byte, arg3 *int64, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_5cb623db29a4869c(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_059f59b8de67bbd5(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -550,7 +550,7 @@ type Enum_SS_sbprov_azure_cs_field int
 
 func _swig_getSBPROV_AZURE_CS_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -558,7 +558,7 @@ var SBPROV_AZURE_CS_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_DEVICE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -566,7 +566,7 @@ var SBPROV_AZURE_CS_DEVICE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_MODULE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -574,7 +574,7 @@ var SBPROV_AZURE_CS_MODULE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -582,7 +582,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME Enum_SS_sbprov_azure_cs_field = _swig
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -590,7 +590,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -598,7 +598,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE Enum_SS_sbprov_azure_cs_field = _swi
 
 func _swig_getSBPROV_AZURE_CS_GATEWAY_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -606,7 +606,7 @@ var SBPROV_AZURE_CS_GATEWAY_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_X509() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_5cb623db29a4869c())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_059f59b8de67bbd5())
 	return swig_r
 }
 
@@ -615,7 +615,7 @@ var SBPROV_AZURE_CS_X509 Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZURE_C
 func Sbprov_azure_connstr_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_5cb623db29a4869c(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_059f59b8de67bbd5(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
@@ -623,7 +623,7 @@ func Sbprov_azure_connstr_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_5cb623db29a4869c(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_059f59b8de67bbd5(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -635,7 +635,7 @@ func Sbprov_azure_connstr_set(arg1 uintptr, arg2 int32, arg3 string) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_059f59b8de67bbd5(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -647,7 +647,7 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_5cb623db29a4869c(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_059f59b8de67bbd5(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -656,13 +656,13 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 
 func Sbprov_azure_connstr_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_connstr_free_capi_5cb623db29a4869c(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_connstr_free_capi_059f59b8de67bbd5(C.uintptr_t(_swig_i_0))
 }
 
 func Gosbprov_version(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_version_capi_5cb623db29a4869c(*(*C.swig_type_42)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_version_capi_059f59b8de67bbd5(*(*C.swig_type_42)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -673,7 +673,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_5cb623db29a4869c(*(*C.swig_type_44)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_059f59b8de67bbd5(*(*C.swig_type_44)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -683,7 +683,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 func Gosbprov_last_error(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_5cb623db29a4869c(*(*C.swig_type_46)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_059f59b8de67bbd5(*(*C.swig_type_46)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -694,7 +694,7 @@ func Gosbprov_cs_field_name(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_5cb623db29a4869c(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_059f59b8de67bbd5(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -706,18 +706,9 @@ func Gosbprov_connstr_get(arg1 []byte, arg2 uintptr, arg3 int32) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_5cb623db29a4869c(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_059f59b8de67bbd5(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
 	return swig_r
-}
-
-type SwigcptrStruct_SS_sbprov_azure_sas_signer uintptr
-type Struct_SS_sbprov_azure_sas_signer interface {
-	Swigcptr() uintptr
-}
-
-func (p SwigcptrStruct_SS_sbprov_azure_sas_signer) Swigcptr() uintptr {
-	return uintptr(p)
 }

@@ -245,7 +245,7 @@ int64_t gosbprov_connstr_get(char *buf, size_t buf_size, const sbprov_azure_conn
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_5cb623db29a4869c(void *_swig_go_0) {
+void _wrap_Swig_free_capi_059f59b8de67bbd5(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -255,7 +255,7 @@ void _wrap_Swig_free_capi_5cb623db29a4869c(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_5cb623db29a4869c(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_059f59b8de67bbd5(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -268,7 +268,7 @@ void *_wrap_Swig_malloc_capi_5cb623db29a4869c(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_OK_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -280,7 +280,7 @@ intgo _wrap_SBPROV_OK_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ERROR_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -292,7 +292,7 @@ intgo _wrap_SBPROV_ERROR_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EINVAL_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -304,7 +304,7 @@ intgo _wrap_SBPROV_EINVAL_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ENOMEM_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -316,7 +316,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EBUFS_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -328,7 +328,7 @@ intgo _wrap_SBPROV_EBUFS_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EBASE64_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -340,7 +340,7 @@ intgo _wrap_SBPROV_EBASE64_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -352,7 +352,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EID_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -364,7 +364,7 @@ intgo _wrap_SBPROV_EID_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EEXPIRY_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -376,7 +376,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ECONNSTR_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -388,7 +388,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ECRYPTO_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -400,7 +400,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_EINIT_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -412,7 +412,7 @@ intgo _wrap_SBPROV_EINIT_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -424,7 +424,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_ERANDOM_capi_059f59b8de67bbd5() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -436,7 +436,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_5cb623db29a4869c() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_5cb623db29a4869c() {
+int _wrap_sbprov_last_error_code_capi_059f59b8de67bbd5() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -447,13 +447,13 @@ int _wrap_sbprov_last_error_code_capi_5cb623db29a4869c() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_5cb623db29a4869c() {
+void _wrap_sbprov_clear_error_capi_059f59b8de67bbd5() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_version_number_capi_5cb623db29a4869c() {
+intgo _wrap_sbprov_version_number_capi_059f59b8de67bbd5() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -464,7 +464,7 @@ intgo _wrap_sbprov_version_number_capi_5cb623db29a4869c() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_5cb623db29a4869c(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_059f59b8de67bbd5(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -493,7 +493,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_5cb623db29a4869c(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_5cb623db29a4869c(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_059f59b8de67bbd5(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -522,7 +522,7 @@ int _wrap_sbprov_azure_check_device_id_capi_5cb623db29a4869c(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -565,7 +565,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_5cb623db29a4869c(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_5cb623db29a4869c(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_059f59b8de67bbd5(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -584,7 +584,7 @@ int _wrap_sbprov_azure_deriver_new_capi_5cb623db29a4869c(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -623,7 +623,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_5cb623db29a4869c(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_5cb623db29a4869c(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_059f59b8de67bbd5(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -633,7 +633,7 @@ void _wrap_sbprov_azure_deriver_free_capi_5cb623db29a4869c(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -658,7 +658,7 @@ int _wrap_sbprov_azure_url_encode_capi_5cb623db29a4869c(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -733,14 +733,14 @@ int _wrap_sbprov_azure_sas_token_capi_5cb623db29a4869c(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_5cb623db29a4869c(struct sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_059f59b8de67bbd5(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
   sbprov_result result;
   int _swig_go_result;
   
-  arg1 = *(sbprov_azure_sas_signer ***)&_swig_go_0; 
+  arg1 = (sbprov_azure_sas_signer **)_swig_go_0; 
   
   arg2 = _swig_go_1.n > 0 ? (char *)_swig_go_1.p : (char *)"";
   arg3 = (size_t)_swig_go_1.n;
@@ -752,7 +752,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_5cb623db29a4869c(struct sbprov_azure_
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, struct sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -773,7 +773,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_5cb623db29a4869c(_goslice_ _swig_go
   arg2 = (size_t)_swig_go_0.len;
   
   arg3 = (size_t *)_swig_go_1; 
-  arg4 = *(sbprov_azure_sas_signer **)&_swig_go_2; 
+  arg4 = (sbprov_azure_sas_signer *)_swig_go_2; 
   
   if ((size_t)_swig_go_3.n < sizeof stackbuf5) {
     memcpy(stackbuf5, _swig_go_3.p, (size_t)_swig_go_3.n);
@@ -823,17 +823,17 @@ int _wrap_sbprov_azure_sas_signer_token_capi_5cb623db29a4869c(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_5cb623db29a4869c(struct sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_059f59b8de67bbd5(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
-  arg1 = *(sbprov_azure_sas_signer **)&_swig_go_0; 
+  arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
   
   sbprov_azure_sas_signer_free(arg1);
   
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -888,7 +888,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_5cb623db29a4869c(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -961,7 +961,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_5cb623db29a4869c(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1016,7 +1016,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_5cb623db29a4869c(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1037,7 +1037,7 @@ int _wrap_sbprov_azure_generate_key_capi_5cb623db29a4869c(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_5cb623db29a4869c(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1064,7 +1064,7 @@ int _wrap_sbprov_azure_generate_keys_capi_5cb623db29a4869c(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1076,7 +1076,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1088,7 +1088,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1100,7 +1100,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1112,7 +1112,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1124,7 +1124,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1136,7 +1136,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1148,7 +1148,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_5cb623db29a4869c() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_5cb623db29a4869c() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_059f59b8de67bbd5() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1160,7 +1160,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_5cb623db29a4869c() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_5cb623db29a4869c(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_059f59b8de67bbd5(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1173,7 +1173,7 @@ int _wrap_sbprov_azure_connstr_new_capi_5cb623db29a4869c(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_5cb623db29a4869c(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_059f59b8de67bbd5(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1192,7 +1192,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_5cb623db29a4869c(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_5cb623db29a4869c(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_059f59b8de67bbd5(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1235,7 +1235,7 @@ int _wrap_sbprov_azure_connstr_set_capi_5cb623db29a4869c(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_5cb623db29a4869c(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1256,7 +1256,7 @@ int _wrap_sbprov_azure_connstr_build_capi_5cb623db29a4869c(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_5cb623db29a4869c(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_059f59b8de67bbd5(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1266,7 +1266,7 @@ void _wrap_sbprov_azure_connstr_free_capi_5cb623db29a4869c(sbprov_azure_connstr 
 }
 
 
-long long _wrap_gosbprov_version_capi_5cb623db29a4869c(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_version_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1283,7 +1283,7 @@ long long _wrap_gosbprov_version_capi_5cb623db29a4869c(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_5cb623db29a4869c(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -1302,7 +1302,7 @@ long long _wrap_gosbprov_strerror_capi_5cb623db29a4869c(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_5cb623db29a4869c(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1319,7 +1319,7 @@ long long _wrap_gosbprov_last_error_capi_5cb623db29a4869c(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_5cb623db29a4869c(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -1338,7 +1338,7 @@ long long _wrap_gosbprov_cs_field_name_capi_5cb623db29a4869c(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_5cb623db29a4869c(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
