@@ -13,7 +13,7 @@ step "Library"
 "$sbprov" version
 
 step "A DPS enrollment group key (64 random bytes, as DPS generates them)"
-"$sbprov" azure keygen --bytes 64 | head -n 1 >"$work/group.key"
+"$sbprov" azure keygen --bytes 64 | sed -n 1p >"$work/group.key"
 chmod 600 "$work/group.key"
 echo "written to a 0600 file; first characters: $(cut -c1-12 "$work/group.key")..."
 
@@ -23,7 +23,7 @@ start=$(date +%s%N)
 "$sbprov" azure derive-key --group-key-file "$work/group.key" --registration-ids-from "$work/ids.txt" >"$work/keys.txt"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "$(wc -l <"$work/keys.txt") keys in ${ms} ms (process start included); first three:"
-paste "$work/ids.txt" "$work/keys.txt" | head -n 3
+paste "$work/ids.txt" "$work/keys.txt" | sed -n 1,3p
 
 step "DPS registration token for gw-berlin-0001 (skn=registration, valid 1 h)"
 key1=$(head -n 1 "$work/keys.txt")
@@ -45,7 +45,9 @@ if ! "$py" -c 'import sbprov' 2>/dev/null; then
     PKG_CONFIG_PATH=$SBPROV_STAGE/lib/pkgconfig "$py" -m pip install --quiet --no-build-isolation bindings/python >/dev/null
 fi
 "$py" - "$work" <<'PY'
-import sys, sbprov.azure as az
+import sys
+import sbprov
+import sbprov.azure as az
 work = sys.argv[1]
 group = open(f"{work}/group.key").read().strip()
 ids = open(f"{work}/ids.txt").read().split()

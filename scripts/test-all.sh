@@ -45,6 +45,7 @@ suite "C unit tests under AddressSanitizer + UndefinedBehaviorSanitizer" sanitiz
 suite "sbprov CLI (pytest)" cli_tests
 suite "Python binding (pytest)" bindings/python/test.sh
 suite "Go binding (go test)" bindings/go/test.sh
+suite "make demo runs end to end" scripts/demo.sh
 
 echo
 if [ $failed -gt 0 ]; then
