@@ -29,24 +29,17 @@ static sbprov_result write_mac_b64(char *buf, size_t buf_size, size_t *out_len, 
 
 sbprov_result sbprov_azure_deriver_new(sbprov_azure_deriver **out, const char *group_key, size_t group_key_len)
 {
-    uint8_t key[SBPROV_AZURE_KEY_MAX_BYTES];
-    size_t key_len = 0;
     sbprov_azure_deriver *d;
     sbprov_result rc;
 
     if (out == NULL || group_key == NULL)
         return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_deriver_new: NULL argument");
     *out = NULL;
-    if ((rc = sbprov__decode_key(key, &key_len, group_key, group_key_len, "group key")) != SBPROV_OK)
-        return rc;
     d = calloc(1, sizeof *d);
     if (d == NULL)
-        rc = sbprov__fail(SBPROV_ENOMEM, "out of memory for a deriver");
-    else
-        rc = sbprov__hmac_new(&d->hmac, key, key_len);
-    OPENSSL_cleanse(key, sizeof key);
-    if (rc != SBPROV_OK) {
-        sbprov_azure_deriver_free(d);
+        return sbprov__fail(SBPROV_ENOMEM, "out of memory for a deriver");
+    if ((rc = sbprov__hmac_new_b64(&d->hmac, group_key, group_key_len, "group key")) != SBPROV_OK) {
+        free(d);
         return rc;
     }
     *out = d;

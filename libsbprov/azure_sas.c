@@ -48,24 +48,17 @@ struct sbprov_azure_sas_signer {
 
 sbprov_result sbprov_azure_sas_signer_new(sbprov_azure_sas_signer **out, const char *key, size_t key_len)
 {
-    uint8_t raw_key[SBPROV_AZURE_KEY_MAX_BYTES];
-    size_t raw_key_len = 0;
     sbprov_azure_sas_signer *signer;
     sbprov_result rc;
 
     if (out == NULL || key == NULL)
         return sbprov__fail(SBPROV_EINVAL, "sbprov_azure_sas_signer_new: NULL argument");
     *out = NULL;
-    if ((rc = sbprov__decode_key(raw_key, &raw_key_len, key, key_len, "key")) != SBPROV_OK)
-        return rc;
     signer = calloc(1, sizeof *signer);
     if (signer == NULL)
-        rc = sbprov__fail(SBPROV_ENOMEM, "out of memory for a SAS signer");
-    else
-        rc = sbprov__hmac_new(&signer->hmac, raw_key, raw_key_len);
-    OPENSSL_cleanse(raw_key, sizeof raw_key);
-    if (rc != SBPROV_OK) {
-        sbprov_azure_sas_signer_free(signer);
+        return sbprov__fail(SBPROV_ENOMEM, "out of memory for a SAS signer");
+    if ((rc = sbprov__hmac_new_b64(&signer->hmac, key, key_len, "key")) != SBPROV_OK) {
+        free(signer);
         return rc;
     }
     *out = signer;

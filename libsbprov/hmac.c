@@ -4,6 +4,7 @@
  * costs two copies of a digest state and the compressions of the message. */
 #include "hmac.h"
 
+#include "base64.h"
 #include "error.h"
 
 #include <openssl/crypto.h>
@@ -70,6 +71,17 @@ sbprov_result sbprov__hmac_new(sbprov__hmac **out, const uint8_t *key, size_t ke
     }
     *out = h;
     return SBPROV_OK;
+}
+
+sbprov_result sbprov__hmac_new_b64(sbprov__hmac **out, const char *b64_key, size_t len, const char *what)
+{
+    uint8_t key[64];
+    size_t key_len = 0;
+    sbprov_result rc = sbprov__decode_key(key, &key_len, b64_key, len, what);
+    if (rc == SBPROV_OK)
+        rc = sbprov__hmac_new(out, key, key_len);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
 }
 
 sbprov_result sbprov__hmac_sha256(sbprov__hmac *h, const void *msg, size_t msg_len,
