@@ -32,6 +32,15 @@ const char *sbprov_strerror(sbprov_result code)
     case SBPROV_EINIT: return "library initialisation failure";
     case SBPROV_ENOTFOUND: return "not found";
     case SBPROV_ERANDOM: return "random generator failure";
+    case SBPROV_EKEY: return "unusable key";
+    case SBPROV_ESIGNATURE: return "signature does not verify";
+    case SBPROV_EIO: return "file-system error";
+    case SBPROV_EPROVIDER: return "OpenSSL provider or store unusable";
+    case SBPROV_EPASSPHRASE: return "missing or wrong passphrase";
+    case SBPROV_ESCRIPT: return "external script failed";
+    case SBPROV_ETIMEOUT: return "timed out";
+    case SBPROV_EPARSE: return "malformed text input";
+    case SBPROV_EEXISTS: return "already exists";
     }
     return "unknown error";
 }

@@ -5,11 +5,11 @@
 #include "hmac.h"
 
 #include "base64.h"
+#include "digest.h"
 #include "error.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,16 +21,8 @@ struct sbprov__hmac {
     EVP_MD_CTX *work;
 };
 
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256;
-
-static void fetch_sha256(void)
-{
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
 /* Start `ctx` as SHA-256 over one block of key ^ pad. */
-static int absorb_pad(EVP_MD_CTX *ctx, const uint8_t block_key[BLOCK], uint8_t pad)
+static int absorb_pad(EVP_MD_CTX *ctx, EVP_MD *sha256, const uint8_t block_key[BLOCK], uint8_t pad)
 {
     uint8_t block[BLOCK];
     int ok;
@@ -48,7 +40,7 @@ sbprov_result sbprov__hmac_new(sbprov__hmac **out, const uint8_t *key, size_t ke
     sbprov__hmac *h;
     int ok;
 
-    pthread_once(&fetch_once, fetch_sha256);
+    EVP_MD *sha256 = sbprov__sha256_md();
     if (sha256 == NULL)
         return sbprov__fail(SBPROV_ECRYPTO, "OpenSSL has no SHA-256 implementation");
     h = calloc(1, sizeof *h);
@@ -63,7 +55,7 @@ sbprov_result sbprov__hmac_new(sbprov__hmac **out, const uint8_t *key, size_t ke
         ok = EVP_Digest(key, key_len, block_key, &hashed_len, sha256, NULL) == 1;
     else if (ok)
         memcpy(block_key, key, key_len);
-    ok = ok && absorb_pad(h->inner, block_key, 0x36) && absorb_pad(h->outer, block_key, 0x5c);
+    ok = ok && absorb_pad(h->inner, sha256, block_key, 0x36) && absorb_pad(h->outer, sha256, block_key, 0x5c);
     OPENSSL_cleanse(block_key, sizeof block_key);
     if (!ok) {
         sbprov__hmac_free(h);

@@ -4,10 +4,11 @@
 
 #include "sbprov/common.h"
 
+#include "digest.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#define SBPROV__SHA256_LEN 32
 
 typedef struct sbprov__hmac sbprov__hmac;
 

@@ -74,7 +74,16 @@ enum sbprov_result_code {
     SBPROV_ECRYPTO = -10,     /**< The crypto provider (OpenSSL) failed. */
     SBPROV_EINIT = -11,       /**< Global initialisation failed or was not done. */
     SBPROV_ENOTFOUND = -12,   /**< The requested item does not exist. */
-    SBPROV_ERANDOM = -13      /**< The random number generator failed. */
+    SBPROV_ERANDOM = -13,     /**< The random number generator failed. */
+    SBPROV_EKEY = -14,        /**< A key is malformed, of an unsupported type, or cannot do the operation. */
+    SBPROV_ESIGNATURE = -15,  /**< A signature does not verify. */
+    SBPROV_EIO = -16,         /**< A file-system operation failed; the detail names the path and the OS error. */
+    SBPROV_EPROVIDER = -17,   /**< An OpenSSL provider, configuration or store URI could not be used. */
+    SBPROV_EPASSPHRASE = -18, /**< A passphrase is missing or wrong for an encrypted key. */
+    SBPROV_ESCRIPT = -19,     /**< An external script failed, or printed output that is not allowed. */
+    SBPROV_ETIMEOUT = -20,    /**< An operation did not finish within its time limit. */
+    SBPROV_EPARSE = -21,      /**< Text input (e.g. `key=value` lines) is malformed. */
+    SBPROV_EEXISTS = -22      /**< The target already exists and overwriting was not asked for. */
 };
 
 /**

@@ -8,7 +8,7 @@
 static void test_strerror_names_every_code(void **state)
 {
     (void)state;
-    for (int code = 0; code >= SBPROV_ERANDOM; code--)
+    for (int code = 0; code >= SBPROV_EEXISTS; code--)
         assert_string_not_equal(sbprov_strerror(code), "unknown error");
     assert_string_equal(sbprov_strerror(-9999), "unknown error");
     assert_string_equal(sbprov_strerror(1), "unknown error");
@@ -32,6 +32,15 @@ static void test_codes_never_renumbered(void **state)
     assert_int_equal(SBPROV_EINIT, -11);
     assert_int_equal(SBPROV_ENOTFOUND, -12);
     assert_int_equal(SBPROV_ERANDOM, -13);
+    assert_int_equal(SBPROV_EKEY, -14);
+    assert_int_equal(SBPROV_ESIGNATURE, -15);
+    assert_int_equal(SBPROV_EIO, -16);
+    assert_int_equal(SBPROV_EPROVIDER, -17);
+    assert_int_equal(SBPROV_EPASSPHRASE, -18);
+    assert_int_equal(SBPROV_ESCRIPT, -19);
+    assert_int_equal(SBPROV_ETIMEOUT, -20);
+    assert_int_equal(SBPROV_EPARSE, -21);
+    assert_int_equal(SBPROV_EEXISTS, -22);
 }
 
 static void test_last_error_records_and_clears(void **state)
