@@ -13,5 +13,7 @@
 #include <sbprov/common.h>
 #include <sbprov/version.h>
 #include <sbprov/azure.h>
+#include <sbprov/identity.h>
+#include <sbprov/keys.h>
 
 #endif /* SBPROV_SBPROV_H */

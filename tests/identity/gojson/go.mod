@@ -1,0 +1,3 @@
+module sbprov.invalid/tests/identity/gojson
+
+go 1.19
