@@ -8,6 +8,8 @@ packages=(
     libssl-dev libcurl4-openssl-dev libcjson-dev
     libcmocka-dev valgrind abigail-tools swig
     python3 python3-dev python3-venv python3-pip
+    swtpm swtpm-tools tpm2-tools tpm2-openssl
+    clang libclang-rt-14-dev iproute2
 )
 # Go: keep a toolchain that is already there (often newer than Debian's).
 command -v go >/dev/null 2>&1 || packages+=(golang-go)

@@ -1,0 +1,3 @@
+module sbprov.test/goverify
+
+go 1.19
