@@ -25,6 +25,10 @@ int cli_fail(const char *what, sbprov_result rc);
 /* Print "sbprov: <message>" and a --help hint to stderr, return EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...);
 
+/* Read a whole file ("-" = stdin) byte for byte into a NUL-terminated heap
+ * buffer (free with cli_free_secret). NULL (message printed) on failure. */
+char *cli_read_raw(const char *path, size_t *len);
+
 /* Read a whole file ("-" = stdin) into a NUL-terminated heap buffer; strips
  * one trailing newline. Returns NULL (with a message printed) on failure. */
 char *cli_read_secret(const char *path, size_t *len);
@@ -35,7 +39,7 @@ void cli_free_secret(char *secret, size_t len);
 int cli_parse_i64(const char *text, long long *out);
 
 /* Run a text-producing library call with a growing buffer and print the
- * result with a newline; `call` fills (buf, size, &out_len). */
+ * result, ending with a newline; `call` fills (buf, size, &out_len). */
 typedef sbprov_result (*cli_text_fn)(char *buf, size_t size, size_t *out_len, void *payload);
 int cli_print_text(const char *what, cli_text_fn call, void *payload);
 

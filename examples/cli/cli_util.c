@@ -44,7 +44,7 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-char *cli_read_secret(const char *path, size_t *len)
+char *cli_read_raw(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     size_t cap = 256, n = 0;
@@ -78,12 +78,20 @@ char *cli_read_secret(const char *path, size_t *len)
         fprintf(stderr, "sbprov: %s: out of memory\n", path);
         return NULL;
     }
-    if (n > 0 && buf[n - 1] == '\n')
-        n--;
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
     buf[n] = '\0';
     *len = n;
+    return buf;
+}
+
+char *cli_read_secret(const char *path, size_t *len)
+{
+    char *buf = cli_read_raw(path, len);
+    if (buf == NULL)
+        return NULL;
+    if (*len > 0 && buf[*len - 1] == '\n')
+        buf[--*len] = '\0';
+    if (*len > 0 && buf[*len - 1] == '\r')
+        buf[--*len] = '\0';
     return buf;
 }
 
@@ -119,7 +127,10 @@ int cli_print_text(const char *what, cli_text_fn call, void *payload)
         }
         sbprov_result rc = call(buf, size, &needed, payload);
         if (rc == SBPROV_OK) {
-            printf("%s\n", buf);
+            /* PEM text already ends with a newline. */
+            fputs(buf, stdout);
+            if (needed == 0 || buf[needed - 1] != '\n')
+                putchar('\n');
             cli_free_secret(buf, size);
             return 0;
         }

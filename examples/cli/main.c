@@ -5,6 +5,8 @@
 #include <string.h>
 
 int cli_azure(int argc, char **argv);
+int cli_identity(int argc, char **argv);
+int cli_keys(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
@@ -23,6 +25,8 @@ int main(int argc, char **argv)
 {
     static const cli_command commands[] = {
         { "version", "print the library version", cmd_version },
+        { "identity", "device identity: probe, script, canonical JSON, IDs", cli_identity },
+        { "key", "device keys: generate, public key, sign, verify, CSR", cli_keys },
         { "azure", "Azure IoT keys, SAS tokens and connection strings", cli_azure },
         { NULL, NULL, NULL },
     };
