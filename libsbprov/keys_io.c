@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -82,6 +83,26 @@ static sbprov_result check_passphrase(const char *passphrase, size_t len, const 
     return SBPROV_OK;
 }
 
+/* PKCS#8 encrypted with PBES2: AES-256-CBC, PBKDF2-HMAC-SHA256 with
+ * SBPROV__PBKDF2_ITERATIONS iterations (OpenSSL's default of 2048 is too few
+ * for a passphrase a person chose). Returns 1 on success. */
+#define SBPROV__PBKDF2_ITERATIONS 100000
+static int write_encrypted_pkcs8(BIO *bio, EVP_PKEY *pkey, const char *passphrase, size_t passphrase_len)
+{
+    PKCS8_PRIV_KEY_INFO *p8inf = EVP_PKEY2PKCS8(pkey);
+    X509_SIG *p8 = NULL;
+    int ok = 0;
+
+    if (p8inf != NULL)
+        p8 = PKCS8_encrypt_ex(-1, EVP_aes_256_cbc(), passphrase, (int)passphrase_len, NULL, 0,
+                              SBPROV__PBKDF2_ITERATIONS, p8inf, NULL, NULL);
+    if (p8 != NULL)
+        ok = PEM_write_bio_PKCS8(bio, p8) == 1;
+    X509_SIG_free(p8);
+    PKCS8_PRIV_KEY_INFO_free(p8inf); /* frees with cleansing of the key material */
+    return ok;
+}
+
 sbprov_result sbprov_key_save(const sbprov_key *key, const char *path, const char *passphrase, size_t passphrase_len,
                               uint32_t flags)
 {
@@ -110,8 +131,7 @@ sbprov_result sbprov_key_save(const sbprov_key *key, const char *path, const cha
     if ((bio = BIO_new(BIO_s_secmem())) == NULL)
         return sbprov__fail_ossl(SBPROV_ENOMEM, "out of memory for the PEM");
     if (passphrase != NULL)
-        ok = PEM_write_bio_PKCS8PrivateKey(bio, key->priv, EVP_aes_256_cbc(), (char *)passphrase,
-                                           (int)passphrase_len, NULL, NULL);
+        ok = write_encrypted_pkcs8(bio, key->priv, passphrase, passphrase_len);
     else
         ok = PEM_write_bio_PrivateKey(bio, key->priv, NULL, NULL, 0, NULL, NULL);
     BIO_get_mem_ptr(bio, &mem);

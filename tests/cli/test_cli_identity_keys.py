@@ -114,6 +114,9 @@ def test_key_passphrase(tmp_path):
     pw.write_text("correct horse\n")
     assert run("key", "generate", "--out", str(path), "--passphrase-file", str(pw)).returncode == 0
     assert "ENCRYPTED" in path.read_text()
+    # PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA256, 100,000 iterations (0x186A0).
+    parsed = subprocess.run(["openssl", "asn1parse", "-in", str(path)], capture_output=True, text=True).stdout
+    assert "PBKDF2" in parsed and ":0186A0" in parsed and "hmacWithSHA256" in parsed and "aes-256-cbc" in parsed
     assert run("key", "public", "--key", str(path), "--passphrase-file", str(pw)).returncode == 0
     wrong = tmp_path / "wrong"
     wrong.write_text("nope")
