@@ -58,4 +58,7 @@ void sbprov__pem_append(sbprov__text *t, const char *label, const unsigned char 
 /* Length of that PEM text (no NUL). */
 size_t sbprov__pem_len(const char *label, size_t der_len);
 
+/* PBKDF2 iterations used when saving encrypted keys (keys_io.c). */
+extern int sbprov__pbkdf2_iterations;
+
 #endif

@@ -83,10 +83,12 @@ static sbprov_result check_passphrase(const char *passphrase, size_t len, const 
     return SBPROV_OK;
 }
 
-/* PKCS#8 encrypted with PBES2: AES-256-CBC, PBKDF2-HMAC-SHA256 with
- * SBPROV__PBKDF2_ITERATIONS iterations (OpenSSL's default of 2048 is too few
- * for a passphrase a person chose). Returns 1 on success. */
-#define SBPROV__PBKDF2_ITERATIONS 100000
+/* PBKDF2 iterations for encrypted key files: OpenSSL's default of 2048 is too
+ * few for a passphrase a person chose. A variable only so that the unit tests
+ * (linked with the objects) can lower it to keep their valgrind twin fast. */
+int sbprov__pbkdf2_iterations = 100000;
+
+/* PKCS#8 encrypted with PBES2: AES-256-CBC, PBKDF2-HMAC-SHA256. Returns 1 on success. */
 static int write_encrypted_pkcs8(BIO *bio, EVP_PKEY *pkey, const char *passphrase, size_t passphrase_len)
 {
     PKCS8_PRIV_KEY_INFO *p8inf = EVP_PKEY2PKCS8(pkey);
@@ -95,7 +97,7 @@ static int write_encrypted_pkcs8(BIO *bio, EVP_PKEY *pkey, const char *passphras
 
     if (p8inf != NULL)
         p8 = PKCS8_encrypt_ex(-1, EVP_aes_256_cbc(), passphrase, (int)passphrase_len, NULL, 0,
-                              SBPROV__PBKDF2_ITERATIONS, p8inf, NULL, NULL);
+                              sbprov__pbkdf2_iterations, p8inf, NULL, NULL);
     if (p8 != NULL)
         ok = PEM_write_bio_PKCS8(bio, p8) == 1;
     X509_SIG_free(p8);
