@@ -1,12 +1,22 @@
 // Package sbprov is the Go binding of libsbprov, the provisioning core for
-// smart-building IoT gateways: Azure IoT DPS group-enrollment key
-// derivation, SAS tokens, symmetric key generation and IoT Hub connection
-// strings.
+// smart-building IoT gateways:
+//
+//   - Azure IoT: DPS group-enrollment key derivation, SAS tokens, symmetric
+//     key generation and IoT Hub connection strings;
+//   - device identity as Mender understands it (Identity): gathered from the
+//     system, an identity script, key=value text or code; its canonical JSON,
+//     digest and registration IDs made from templates;
+//   - device key pairs (Key): Ed25519, ECDSA P-256 and RSA keys generated,
+//     saved as PKCS#8 files with mode 0600 atomically, loaded from files or
+//     OpenSSL store URIs (TPM, PKCS#11), signatures as the Mender server
+//     verifies them, PKCS#10 CSRs.
 //
 // The package wraps the libsbprov C library (stable ABI, found with
 // pkg-config as "sbprov") through cgo; building it needs a C compiler and
-// the library's development files, not SWIG. All functions here are pure
-// computation: no network and, except SASToken, no clock.
+// the library's development files, not SWIG. The Azure functions are pure
+// computation: no network and, except SASToken, no clock. Identity probing
+// reads sysfs and /etc, identity scripts run a process, and keys read and
+// write files; those calls block only the calling goroutine.
 //
 // # Errors
 //
@@ -28,8 +38,8 @@
 // Every function may be called from any number of goroutines at once. The
 // library keeps the detail message of a failure per OS thread; this package
 // reads it on the same thread as the failing call, so each error carries its
-// own message. A Deriver serialises its own calls; use one per goroutine for
-// parallel derivation.
+// own message. A Deriver, SASSigner, Identity or Key serialises its own
+// calls; use one per goroutine for parallel work.
 //
 // # Secrets
 //

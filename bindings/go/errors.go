@@ -33,6 +33,16 @@ const (
 	ErrInit     Code = -11 // Global initialisation failed or was not done (SBPROV_EINIT).
 	ErrNotFound Code = -12 // The requested item does not exist (SBPROV_ENOTFOUND).
 	ErrRandom   Code = -13 // The random number generator failed (SBPROV_ERANDOM).
+
+	ErrKey        Code = -14 // A key is malformed, of an unsupported type or size, or cannot do the operation (SBPROV_EKEY).
+	ErrSignature  Code = -15 // A signature does not verify (SBPROV_ESIGNATURE).
+	ErrIO         Code = -16 // A file-system operation failed; the message names the path and the OS error (SBPROV_EIO).
+	ErrProvider   Code = -17 // An OpenSSL provider, configuration or store URI could not be used (SBPROV_EPROVIDER).
+	ErrPassphrase Code = -18 // A passphrase is missing or wrong for an encrypted key (SBPROV_EPASSPHRASE).
+	ErrScript     Code = -19 // An external (identity) script failed or printed what is not allowed (SBPROV_ESCRIPT).
+	ErrTimeout    Code = -20 // An operation did not finish within its time limit (SBPROV_ETIMEOUT).
+	ErrParse      Code = -21 // Text input (key=value lines, names, values, templates) is malformed (SBPROV_EPARSE).
+	ErrExists     Code = -22 // The target already exists and overwriting was not asked for (SBPROV_EEXISTS).
 )
 
 // codeInfo holds the Go name and the description of each code; the
@@ -52,6 +62,16 @@ var codeInfo = map[Code][2]string{
 	ErrInit:     {"ErrInit", "library initialisation failure"},
 	ErrNotFound: {"ErrNotFound", "not found"},
 	ErrRandom:   {"ErrRandom", "random generator failure"},
+
+	ErrKey:        {"ErrKey", "unusable key"},
+	ErrSignature:  {"ErrSignature", "signature does not verify"},
+	ErrIO:         {"ErrIO", "file-system error"},
+	ErrProvider:   {"ErrProvider", "OpenSSL provider or store unusable"},
+	ErrPassphrase: {"ErrPassphrase", "missing or wrong passphrase"},
+	ErrScript:     {"ErrScript", "external script failed"},
+	ErrTimeout:    {"ErrTimeout", "timed out"},
+	ErrParse:      {"ErrParse", "malformed text input"},
+	ErrExists:     {"ErrExists", "already exists"},
 }
 
 // String returns the Go name of the code ("ErrBase64"), or "Code(-99)" for a

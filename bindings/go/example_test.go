@@ -154,3 +154,48 @@ func ExampleCheckRegistrationID() {
 	// <nil>
 	// sbprov: registration ID: NUL byte at position 7 (a C string cannot hold one) (ErrInval)
 }
+
+func ExampleParseIdentity() {
+	id, err := sbprov.ParseIdentity("mac=00:11:22:33:44:55\nserial=SN-1\nserial=SN-2\n")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer id.Close()
+	doc, _ := id.CanonicalJSON()
+	digest, _ := id.Digest()
+	regID, _ := id.RegistrationID("gw-{mac:compact}")
+	fmt.Println(doc)
+	fmt.Println(digest)
+	fmt.Println(regID)
+	fmt.Println(id.Names(), id.Values("serial"))
+	// Output:
+	// {"mac":"00:11:22:33:44:55","serial":["SN-1","SN-2"]}
+	// e0f21471289de4a427a1633a8166848a986a3ff5686a6f16d4fd91308dfc3f3d
+	// gw-001122334455
+	// [mac serial] [SN-1 SN-2]
+}
+
+func ExampleGenerateKeyPair() {
+	key, err := sbprov.GenerateKeyPair(sbprov.KeyEd25519, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer key.Close()
+	sig, err := key.Sign([]byte("auth request body"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	pemText, _ := key.PublicPEM()
+	pub, err := sbprov.KeyFromPublicPEM(pemText)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pub.Close()
+	fmt.Println(key, pub)
+	fmt.Println(pub.Verify([]byte("auth request body"), sig))
+	fmt.Println(errors.Is(pub.Verify([]byte("tampered"), sig), sbprov.ErrSignature))
+	// Output:
+	// ed25519 key (255 bits, private) ed25519 key (255 bits, public)
+	// <nil>
+	// true
+}

@@ -17,6 +17,10 @@ func TestCodesMatchHeader(t *testing.T) {
 		ErrKeySize: capi.SBPROV_EKEYSIZE, ErrID: capi.SBPROV_EID, ErrExpiry: capi.SBPROV_EEXPIRY,
 		ErrConnStr: capi.SBPROV_ECONNSTR, ErrCrypto: capi.SBPROV_ECRYPTO, ErrInit: capi.SBPROV_EINIT,
 		ErrNotFound: capi.SBPROV_ENOTFOUND, ErrRandom: capi.SBPROV_ERANDOM,
+		ErrKey: capi.SBPROV_EKEY, ErrSignature: capi.SBPROV_ESIGNATURE, ErrIO: capi.SBPROV_EIO,
+		ErrProvider: capi.SBPROV_EPROVIDER, ErrPassphrase: capi.SBPROV_EPASSPHRASE,
+		ErrScript: capi.SBPROV_ESCRIPT, ErrTimeout: capi.SBPROV_ETIMEOUT, ErrParse: capi.SBPROV_EPARSE,
+		ErrExists: capi.SBPROV_EEXISTS,
 	}
 	if len(pairs) != len(codeInfo) {
 		t.Fatalf("%d codes checked, %d known", len(pairs), len(codeInfo))
@@ -29,7 +33,7 @@ func TestCodesMatchHeader(t *testing.T) {
 }
 
 func TestDescriptionsMatchStrerror(t *testing.T) {
-	for c := Code(1); c >= -20; c-- {
+	for c := Code(1); c >= -30; c-- {
 		want, _ := copyOut(64, func(buf []byte) int64 { return capi.Gosbprov_strerror(buf, int32(c)) })
 		if c.Error() != want {
 			t.Errorf("Code(%d).Error() = %q, sbprov_strerror says %q", int(c), c.Error(), want)

@@ -15,7 +15,11 @@
  *   - size_t *out_len                       -> *int64
  *   - (const char *p, size_t n) secrets     -> string, passed without a copy
  *   - (const void *data, size_t len)        -> []byte
- *   - const char *policy, *value            -> string, "" meaning NULL
+ *   - (const char *passphrase, size_t len)  -> []byte, passed without a copy;
+ *                                              a separate int says whether
+ *                                              there is one (nil vs empty)
+ *   - const char *policy, *value, and the
+ *     optional identity/key options         -> string, "" meaning NULL
  *   - other const char * inputs             -> string, copied into a
  *                                              NUL-terminated C string (on the
  *                                              stack when short); the Go layer
@@ -23,6 +27,11 @@
  *   - opaque handles                        -> uintptr, created through *uintptr
  *   - const char * results                  -> copied into a caller []byte by
  *                                              small helpers (gosbprov_*)
+ *   - option structs (they hold const char *
+ *     members, i.e. pointers C would keep)  -> not wrapped; gosbprov_* helpers
+ *                                              take flat arguments, fill the
+ *                                              struct on the C stack and call
+ *                                              the library
  *
  * The thread-local error detail (sbprov_last_error) is read by the Go layer
  * on the same OS thread as the failing call (runtime.LockOSThread).
@@ -69,17 +78,25 @@
  * duration of the call; an empty string still gets a valid pointer. */
 %typemap(gotype) (const char *group_key, size_t group_key_len),
                  (const char *key, size_t key_len),
-                 (const char *s, size_t len) "string"
+                 (const char *s, size_t len),
+                 (const char *text, size_t len),
+                 (const char *pem, size_t len),
+                 (const char *signature, size_t signature_len) "string"
 %typemap(in) (const char *group_key, size_t group_key_len),
              (const char *key, size_t key_len),
-             (const char *s, size_t len)
+             (const char *s, size_t len),
+             (const char *text, size_t len),
+             (const char *pem, size_t len),
+             (const char *signature, size_t signature_len)
 %{
   $1 = $input.n > 0 ? ($1_ltype)$input.p : ($1_ltype)"";
   $2 = (size_t)$input.n;
 %}
 
-%typemap(gotype) (const void *data, size_t len) "[]byte"
-%typemap(in) (const void *data, size_t len)
+%typemap(gotype) (const void *data, size_t len),
+                 (const char *passphrase, size_t passphrase_len) "[]byte"
+%typemap(in) (const void *data, size_t len),
+             (const char *passphrase, size_t passphrase_len)
 %{
   $1 = $input.len > 0 ? ($1_ltype)$input.array : ($1_ltype)"";
   $2 = (size_t)$input.len;
@@ -143,6 +160,16 @@
 %enddef
 SBPROV_OPTIONAL_STRING(policy)
 SBPROV_OPTIONAL_STRING(value)
+/* Identity probe and key load options, CSR subject alternative names: ""
+ * means "the default" or "none". (virtual_globs is not among them: there ""
+ * empties the default list, so the helper takes a flag for "default".) */
+SBPROV_OPTIONAL_STRING(physical_globs)
+SBPROV_OPTIONAL_STRING(sysfs_root)
+SBPROV_OPTIONAL_STRING(etc_root)
+SBPROV_OPTIONAL_STRING(providers)
+SBPROV_OPTIONAL_STRING(openssl_conf)
+SBPROV_OPTIONAL_STRING(propquery)
+SBPROV_OPTIONAL_STRING(sans)
 
 %typemap(gotype) sbprov_azure_cs_field "int32"
 %typemap(in) sbprov_azure_cs_field %{ $1 = (sbprov_azure_cs_field)$input; %}
@@ -158,6 +185,8 @@ SBPROV_OPTIONAL_STRING(value)
 SBPROV_HANDLE(sbprov_azure_deriver)
 SBPROV_HANDLE(sbprov_azure_sas_signer)
 SBPROV_HANDLE(sbprov_azure_connstr)
+SBPROV_HANDLE(sbprov_identity)
+SBPROV_HANDLE(sbprov_key)
 
 /* ---- What is wrapped --------------------------------------------------- */
 
@@ -190,12 +219,54 @@ SBPROV_HANDLE(sbprov_azure_connstr)
 %ignore SBPROV_VERSION_CHECK;
 %ignore SBPROV_SOVERSION;
 %ignore SBPROV_AZURE_KEY_B64_SIZE;
+/* Identity and keys: the option structs and the functions taking them are
+ * replaced by flat gosbprov_* helpers; so are the functions returning a
+ * borrowed const char * and the one returning an enum. Enum constants are
+ * defined as Go constants in the package above. */
+%ignore sbprov_identity_script_options;
+%ignore sbprov_identity_script_options_init;
+%ignore sbprov_identity_from_script;
+%ignore sbprov_identity_probe_options;
+%ignore sbprov_identity_probe_options_init;
+%ignore sbprov_identity_probe;
+%ignore sbprov_identity_name;
+%ignore sbprov_identity_value;
+%ignore sbprov_identity_get;
+%ignore sbprov_identity_source;
+%ignore SBPROV_IDENTITY_MAC;
+%ignore SBPROV_IDENTITY_MACHINE_ID;
+%ignore SBPROV_IDENTITY_DMI_SERIAL;
+%ignore SBPROV_IDENTITY_DMI_UUID;
+%ignore SBPROV_IDENTITY_HOSTNAME;
+%ignore SBPROV_IDENTITY_DIGEST_SIZE;
+%ignore sbprov_key_generate_options;
+/* (its member `type` is a Go keyword; the struct is not wrapped anyway) */
+%warnfilter(314) sbprov_key_generate_options::type;
+%ignore sbprov_key_generate_options_init;
+%ignore sbprov_key_generate;
+%ignore sbprov_key_load_options;
+%ignore sbprov_key_load_options_init;
+%ignore sbprov_key_load;
+%ignore sbprov_key_save;
+%ignore sbprov_key_get_type;
+%ignore sbprov_key_type;
+%ignore SBPROV_KEY_ED25519;
+%ignore SBPROV_KEY_ECDSA_P256;
+%ignore SBPROV_KEY_RSA;
+%ignore sbprov_key_save_flags;
+%ignore SBPROV_KEY_SAVE_OVERWRITE;
 
 #define SBPROV_API
 #define SBPROV_NODISCARD
 %include <sbprov/common.h>
 %include <sbprov/version.h>
 %include <sbprov/azure.h>
+/* Typemaps apply by parameter name while SWIG reads the headers: in
+ * identity.h `value` is an attribute value, where "" is a real (empty)
+ * value, not "remove the field" as in the connection-string setter. */
+%clear const char *value;
+%include <sbprov/identity.h>
+%include <sbprov/keys.h>
 
 %{
 /* Overwrite n bytes at p with zeros in a way the compiler keeps. */
@@ -258,5 +329,105 @@ int64_t gosbprov_connstr_get(char *buf, size_t buf_size, const sbprov_azure_conn
                              sbprov_azure_cs_field field)
 {
     return gosbprov_copy(buf, buf_size, sbprov_azure_connstr_get(cs, field));
+}
+
+/* ---- identity ---- */
+
+/* sbprov_identity_name(identity, index) into buf; returns its length, or -1
+ * if index is out of range. */
+int64_t gosbprov_identity_name(char *buf, size_t buf_size, const sbprov_identity *identity, size_t index)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_identity_name(identity, index));
+}
+
+/* sbprov_identity_value(identity, index, value_index) into buf; returns its
+ * length, or -1 if an index is out of range. */
+int64_t gosbprov_identity_value(char *buf, size_t buf_size, const sbprov_identity *identity, size_t index,
+                                size_t value_index)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_identity_value(identity, index, value_index));
+}
+
+/* sbprov_identity_probe() with flat arguments: sources is a bit set; ""
+ * stands for NULL in physical_globs, sysfs_root and etc_root (typemaps);
+ * virtual_globs is used only if default_virtual is 0 ("" then empties the
+ * list). */
+sbprov_result gosbprov_identity_probe(sbprov_identity **out, uint32_t sources, int32_t skip_local_mac,
+                                      const char *physical_globs, const char *virtual_globs,
+                                      int32_t default_virtual, const char *sysfs_root, const char *etc_root)
+{
+    sbprov_identity_probe_options opts;
+    sbprov_result rc = sbprov_identity_probe_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.sources = sources;
+    opts.skip_local_mac = skip_local_mac != 0;
+    opts.physical_globs = physical_globs;
+    opts.virtual_globs = default_virtual ? NULL : virtual_globs;
+    opts.sysfs_root = sysfs_root;
+    opts.etc_root = etc_root;
+    return sbprov_identity_probe(out, &opts);
+}
+
+/* sbprov_identity_from_script(); a limit of 0 means the library's default. */
+sbprov_result gosbprov_identity_from_script(sbprov_identity **out, const char *path, uint32_t timeout_ms,
+                                            uint32_t max_output)
+{
+    sbprov_identity_script_options opts;
+    sbprov_result rc = sbprov_identity_script_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    opts.max_output = max_output;
+    return sbprov_identity_from_script(out, path, &opts);
+}
+
+/* ---- keys ---- */
+
+/* sbprov_key_generate(): key_type is a sbprov_key_type value, rsa_bits 0 for the default. */
+sbprov_result gosbprov_key_generate(sbprov_key **out, int32_t key_type, uint32_t rsa_bits)
+{
+    sbprov_key_generate_options opts;
+    sbprov_result rc = sbprov_key_generate_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.type = (sbprov_key_type)key_type;
+    opts.rsa_bits = rsa_bits;
+    return sbprov_key_generate(out, &opts);
+}
+
+/* sbprov_key_load(): the passphrase is used only if has_passphrase is
+ * non-zero; "" stands for NULL in the other options (typemaps). */
+sbprov_result gosbprov_key_load(sbprov_key **out, const char *uri, const char *passphrase, size_t passphrase_len,
+                                int32_t has_passphrase, const char *providers, const char *openssl_conf,
+                                const char *propquery)
+{
+    sbprov_key_load_options opts;
+    sbprov_result rc = sbprov_key_load_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (has_passphrase) {
+        opts.passphrase = passphrase;
+        opts.passphrase_len = passphrase_len;
+    }
+    opts.providers = providers;
+    opts.openssl_conf = openssl_conf;
+    opts.propquery = propquery;
+    return sbprov_key_load(out, uri, &opts);
+}
+
+/* sbprov_key_save(): without has_passphrase the key is saved unencrypted;
+ * with it, an empty passphrase reaches the library (which refuses it). */
+sbprov_result gosbprov_key_save(const sbprov_key *key, const char *path, const char *passphrase,
+                                size_t passphrase_len, int32_t has_passphrase, int32_t overwrite)
+{
+    return sbprov_key_save(key, path, has_passphrase ? passphrase : NULL, has_passphrase ? passphrase_len : 0,
+                           overwrite ? (uint32_t)SBPROV_KEY_SAVE_OVERWRITE : 0u);
+}
+
+/* sbprov_key_get_type() as a plain integer. */
+int32_t gosbprov_key_type(const sbprov_key *key)
+{
+    return (int32_t)sbprov_key_get_type(key);
 }
 %}

@@ -32,15 +32,35 @@
  *
  *  4. The GIL. Thread support is compiled in but `%nothread` is the default:
  *     the pure, microsecond-scale functions keep the GIL (releasing it would
- *     cost more than the call). A future blocking (network) function gets
- *     `%thread sbprov_<module>_<verb>;` placed before the %include of its
- *     header; error conversion still happens in the `out` typemap, after the
- *     GIL has been re-acquired (see swig/swig#3212).
+ *     cost more than the call). Functions that may block (key generation,
+ *     loading a key from a file or a TPM, signing in a provider, running an
+ *     identity script, reading sysfs, fsync) get `%thread <function>;`
+ *     (listed below, before the %include of their header): SWIG releases the
+ *     GIL around the C call only. Argument conversion happens before, and
+ *     error conversion in the `out` typemap after the GIL has been
+ *     re-acquired (see swig/swig#3212); the library's last-error slot is per
+ *     OS thread, so the detail read then is still this call's.
+ *
+ *  5. Option structs. The identity and key option structs hold `const char *`
+ *     members; SWIG member setters for those would keep pointers into
+ *     temporary Python buffers (dangling) or leak copies. The structs and the
+ *     functions taking them are not wrapped; small C helpers below
+ *     (sbprov_py_*, %inline) take flat arguments instead, fill the struct on
+ *     their own stack and call the library.
  */
 %module(package="sbprov", threads="1") _sbprov_swig
 
 %nothread;
-/* Future network calls, e.g.:  %thread sbprov_azure_dps_register; */
+/* Calls that may block: the GIL is released around the C call (see 4 above).
+ * Future network calls join them, e.g.  %thread sbprov_azure_dps_register; */
+%thread sbprov_py_identity_probe;
+%thread sbprov_py_identity_from_script;
+%thread sbprov_py_key_generate;
+%thread sbprov_py_key_load;
+%thread sbprov_key_save;
+%thread sbprov_key_sign;
+%thread sbprov_key_verify;
+%thread sbprov_key_csr;
 
 %include <stdint.i>
 
@@ -349,6 +369,12 @@ sbprov_py_retry:;
   sbprov_py_input_release(&in$argnum);
 }
 %apply const char *OPTIONAL { const char *policy, const char *value };
+/* Identity probe and key options where NULL means "the default" or "none",
+ * and the CSR's subject alternative names. */
+%apply const char *OPTIONAL {
+  const char *physical_globs, const char *virtual_globs, const char *sysfs_root, const char *etc_root,
+  const char *providers, const char *openssl_conf, const char *propquery, const char *sans
+};
 
 /* (pointer, length) inputs: secrets and raw bytes. */
 %typemap(in, noblock=1) (const char *BYTES, size_t LENGTH)
@@ -366,8 +392,25 @@ sbprov_py_retry:;
   (const char *group_key, size_t group_key_len),
   (const char *key, size_t key_len),
   (const char *s, size_t len),
-  (const void *data, size_t len)
+  (const void *data, size_t len),
+  (const char *text, size_t len),
+  (const char *pem, size_t len),
+  (const char *signature, size_t signature_len)
 };
+
+/* (pointer, length) inputs where None stands for NULL: a passphrase (None:
+ * no encryption / no passphrase; b"" is passed on as an empty one, which the
+ * library refuses when saving rather than silently not encrypting). */
+%typemap(in, noblock=1) (const char *OPTBYTES, size_t LENGTH)
+    (sbprov_py_input in = SBPROV_PY_INPUT_INIT) {
+  if (sbprov_py_input_get($input, "$1_name", SBPROV_PY_NONE_OK | SBPROV_PY_BUFFER_OK, &in) != 0) SWIG_fail;
+  $1 = ($1_ltype)in.ptr;
+  $2 = ($2_ltype)in.len;
+}
+%typemap(freearg, noblock=1) (const char *OPTBYTES, size_t LENGTH) {
+  sbprov_py_input_release(&in$argnum);
+}
+%apply (const char *OPTBYTES, size_t LENGTH) { (const char *passphrase, size_t passphrase_len) };
 
 /* Times and other 64-bit integers: int only (no bool, no float). */
 %typemap(in, noblock=1) int64_t {
@@ -409,6 +452,8 @@ struct TYPE {};
 SBPROV_HANDLE(sbprov_azure_deriver, sbprov_azure_deriver_free)
 SBPROV_HANDLE(sbprov_azure_sas_signer, sbprov_azure_sas_signer_free)
 SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
+SBPROV_HANDLE(sbprov_identity, sbprov_identity_free)
+SBPROV_HANDLE(sbprov_key, sbprov_key_free)
 
 /* sbprov_azure_cs_field_from_name(): the field comes back as an int. */
 %typemap(in, numinputs=0, noblock=1) sbprov_azure_cs_field *out (sbprov_azure_cs_field field = 0) {
@@ -427,6 +472,89 @@ SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
 %ignore sbprov_log_set_callback;
 %ignore sbprov_log_cb;
 
+/* Option structs with pointer members, and the functions taking them: see 5
+ * above; the sbprov_py_* helpers below replace them. */
+%ignore sbprov_identity_script_options;
+%ignore sbprov_identity_script_options_init;
+%ignore sbprov_identity_from_script;
+%ignore sbprov_identity_probe_options;
+%ignore sbprov_identity_probe_options_init;
+%ignore sbprov_identity_probe;
+%ignore sbprov_key_generate_options;
+%ignore sbprov_key_generate_options_init;
+%ignore sbprov_key_generate;
+%ignore sbprov_key_load_options;
+%ignore sbprov_key_load_options_init;
+%ignore sbprov_key_load;
+
 %include <sbprov/common.h>
 %include <sbprov/version.h>
 %include <sbprov/azure.h>
+%include <sbprov/identity.h>
+%include <sbprov/keys.h>
+
+/* ---- flat helpers for the functions taking option structs ----------------
+ * They run with the GIL released (%thread above): no Python API in here. The
+ * strings they get are borrowed from the Python arguments, which outlive the
+ * call; the library copies what it keeps. */
+%inline %{
+/* sbprov_identity_probe(): sources is a bit set of sbprov_identity_source;
+ * the strings may be NULL (the library's defaults). */
+sbprov_result sbprov_py_identity_probe(sbprov_identity **out, uint32_t sources, int skip_local_mac,
+                                       const char *physical_globs, const char *virtual_globs,
+                                       const char *sysfs_root, const char *etc_root)
+{
+    sbprov_identity_probe_options opts;
+    sbprov_result rc = sbprov_identity_probe_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.sources = sources;
+    opts.skip_local_mac = skip_local_mac != 0;
+    opts.physical_globs = physical_globs;
+    opts.virtual_globs = virtual_globs;
+    opts.sysfs_root = sysfs_root;
+    opts.etc_root = etc_root;
+    return sbprov_identity_probe(out, &opts);
+}
+
+/* sbprov_identity_from_script(); 0 for a limit means the library's default. */
+sbprov_result sbprov_py_identity_from_script(sbprov_identity **out, const char *path, uint32_t timeout_ms,
+                                             uint32_t max_output)
+{
+    sbprov_identity_script_options opts;
+    sbprov_result rc = sbprov_identity_script_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    opts.max_output = max_output;
+    return sbprov_identity_from_script(out, path, &opts);
+}
+
+/* sbprov_key_generate(): type is a sbprov_key_type value, rsa_bits 0 for the default. */
+sbprov_result sbprov_py_key_generate(sbprov_key **out, int type, uint32_t rsa_bits)
+{
+    sbprov_key_generate_options opts;
+    sbprov_result rc = sbprov_key_generate_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.type = (sbprov_key_type)type;
+    opts.rsa_bits = rsa_bits;
+    return sbprov_key_generate(out, &opts);
+}
+
+/* sbprov_key_load(); every option may be NULL. */
+sbprov_result sbprov_py_key_load(sbprov_key **out, const char *uri, const char *passphrase, size_t passphrase_len,
+                                 const char *providers, const char *openssl_conf, const char *propquery)
+{
+    sbprov_key_load_options opts;
+    sbprov_result rc = sbprov_key_load_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.passphrase = passphrase;
+    opts.passphrase_len = passphrase != NULL ? passphrase_len : 0;
+    opts.providers = providers;
+    opts.openssl_conf = openssl_conf;
+    opts.propquery = propquery;
+    return sbprov_key_load(out, uri, &opts);
+}
+%}

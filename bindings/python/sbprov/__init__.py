@@ -3,6 +3,12 @@
 Modules:
     sbprov.azure: Azure IoT symmetric keys (DPS group-enrollment derivation),
         SAS tokens, key generation, connection strings.
+    sbprov.identity: device identity as Mender understands it (attributes
+        from the system, an identity script, ``key=value`` text or code), its
+        canonical JSON, digest and registration IDs made from it.
+    sbprov.keys: device key pairs (Ed25519, ECDSA P-256, RSA): generate,
+        save as PKCS#8 PEM (0600, atomic), load from files or OpenSSL store
+        URIs (TPM, PKCS#11), sign and verify as Mender does, CSRs.
 
 Errors: every failure of the library raises :class:`sbprov.Error` (or one of
 its subclasses, chosen by result code) with ``.code`` (the negative
@@ -30,6 +36,15 @@ from ._errors import (
     RandomError,
     Result,
     error_class,
+    InvalidKeyError,
+    SignatureError,
+    FileSystemError,
+    ProviderError,
+    PassphraseError,
+    ScriptError,
+    OperationTimeoutError,
+    ParseError,
+    AlreadyExistsError,
 )
 from . import _sbprov_swig as _swig  # noqa: E402  (loads the C extension _sbprov)
 
@@ -53,11 +68,24 @@ __all__ = [
     "RandomError",
     "InitError",
     "NotFoundError",
+    "InvalidKeyError",
+    "SignatureError",
+    "FileSystemError",
+    "ProviderError",
+    "PassphraseError",
+    "ScriptError",
+    "OperationTimeoutError",
+    "ParseError",
+    "AlreadyExistsError",
     "error_class",
     "azure",
+    "identity",
+    "keys",
     # result codes, as module constants
     "OK", "ERROR", "EINVAL", "ENOMEM", "EBUFS", "EBASE64", "EKEYSIZE", "EID",
     "EEXPIRY", "ECONNSTR", "ECRYPTO", "EINIT", "ENOTFOUND", "ERANDOM",
+    "EKEY", "ESIGNATURE", "EIO", "EPROVIDER", "EPASSPHRASE", "ESCRIPT",
+    "ETIMEOUT", "EPARSE", "EEXISTS",
 ]
 
 # Result codes as plain module constants: sbprov.EBASE64 == -5, ...
@@ -75,6 +103,15 @@ ECRYPTO = Result.ECRYPTO
 EINIT = Result.EINIT
 ENOTFOUND = Result.ENOTFOUND
 ERANDOM = Result.ERANDOM
+EKEY = Result.EKEY
+ESIGNATURE = Result.ESIGNATURE
+EIO = Result.EIO
+EPROVIDER = Result.EPROVIDER
+EPASSPHRASE = Result.EPASSPHRASE
+ESCRIPT = Result.ESCRIPT
+ETIMEOUT = Result.ETIMEOUT
+EPARSE = Result.EPARSE
+EEXISTS = Result.EEXISTS
 
 
 def version() -> str:
@@ -107,3 +144,5 @@ def strerror(code: int) -> str:
 __version__: str = version()
 
 from . import azure  # noqa: E402  (needs the names above)
+from . import identity  # noqa: E402
+from . import keys  # noqa: E402

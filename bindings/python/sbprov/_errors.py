@@ -7,6 +7,7 @@ imports this module (``_from_result``) to build the exception it raises.
 from __future__ import annotations
 
 import enum
+import errno as _errno
 
 __all__ = [
     "Result",
@@ -23,6 +24,15 @@ __all__ = [
     "RandomError",
     "InitError",
     "NotFoundError",
+    "InvalidKeyError",
+    "SignatureError",
+    "FileSystemError",
+    "ProviderError",
+    "PassphraseError",
+    "ScriptError",
+    "OperationTimeoutError",
+    "ParseError",
+    "AlreadyExistsError",
 ]
 
 
@@ -44,6 +54,15 @@ class Result(enum.IntEnum):
     EINIT = -11
     ENOTFOUND = -12
     ERANDOM = -13
+    EKEY = -14
+    ESIGNATURE = -15
+    EIO = -16
+    EPROVIDER = -17
+    EPASSPHRASE = -18
+    ESCRIPT = -19
+    ETIMEOUT = -20
+    EPARSE = -21
+    EEXISTS = -22
 
 
 class Error(Exception):
@@ -132,6 +151,72 @@ class NotFoundError(Error, LookupError):
     """The requested item does not exist (SBPROV_ENOTFOUND)."""
 
 
+class InvalidKeyError(InvalidInputError):
+    """A key is malformed, of an unsupported type or size, or cannot do the
+    operation asked for, e.g. signing with a public-only key (SBPROV_EKEY)."""
+
+
+class SignatureError(Error):
+    """A signature does not verify (SBPROV_ESIGNATURE).
+
+    Deliberately not a ``ValueError``: code that catches bad input must not
+    swallow a failed verification by accident."""
+
+
+class _OSErrorMixin:
+    """For the classes that are also ``OSError``s: ``.errno`` is the POSIX
+    errno of the same meaning (not the library code, which is ``.code``) and
+    ``.strerror`` the library's message. ``args`` stays ``(code, message)``."""
+
+    _errno = 0
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(code, message)
+        self.errno = self._errno
+        self.strerror = self.message
+
+
+class FileSystemError(_OSErrorMixin, Error, OSError):
+    """A file-system operation failed (SBPROV_EIO); the message names the
+    path and the OS error. Also an ``OSError`` (``errno.EIO``)."""
+
+    _errno = _errno.EIO
+
+
+class ProviderError(CryptoError):
+    """An OpenSSL provider, configuration file or store URI could not be used
+    (SBPROV_EPROVIDER), e.g. an unknown URI scheme or a provider that fails
+    to load or to sign."""
+
+
+class PassphraseError(InvalidInputError):
+    """A passphrase is missing or wrong for an encrypted key (SBPROV_EPASSPHRASE)."""
+
+
+class ScriptError(Error):
+    """An external script (a Mender identity script) could not be run,
+    failed, or printed too much or nothing (SBPROV_ESCRIPT)."""
+
+
+class OperationTimeoutError(_OSErrorMixin, Error, TimeoutError):
+    """An operation did not finish within its time limit (SBPROV_ETIMEOUT),
+    e.g. an identity script that was killed. Also a ``TimeoutError``."""
+
+    _errno = _errno.ETIMEDOUT
+
+
+class ParseError(InvalidInputError):
+    """Text input is malformed (SBPROV_EPARSE): ``key=value`` lines, an
+    attribute name or value, or an ID template."""
+
+
+class AlreadyExistsError(_OSErrorMixin, Error, FileExistsError):
+    """The target already exists and overwriting was not asked for
+    (SBPROV_EEXISTS). Also a ``FileExistsError``."""
+
+    _errno = _errno.EEXIST
+
+
 _CLASSES: dict[int, type[Error]] = {
     Result.EINVAL: InvalidInputError,
     Result.ENOMEM: OutOfMemoryError,
@@ -145,6 +230,15 @@ _CLASSES: dict[int, type[Error]] = {
     Result.EINIT: InitError,
     Result.ENOTFOUND: NotFoundError,
     Result.ERANDOM: RandomError,
+    Result.EKEY: InvalidKeyError,
+    Result.ESIGNATURE: SignatureError,
+    Result.EIO: FileSystemError,
+    Result.EPROVIDER: ProviderError,
+    Result.EPASSPHRASE: PassphraseError,
+    Result.ESCRIPT: ScriptError,
+    Result.ETIMEOUT: OperationTimeoutError,
+    Result.EPARSE: ParseError,
+    Result.EEXISTS: AlreadyExistsError,
 }
 
 

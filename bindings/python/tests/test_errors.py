@@ -77,6 +77,15 @@ def test_error_constructed_by_hand():
     (sbprov.ERANDOM, sbprov.RandomError, (sbprov.CryptoError,)),
     (sbprov.EINIT, sbprov.InitError, ()),
     (sbprov.ENOTFOUND, sbprov.NotFoundError, (LookupError,)),
+    (sbprov.EKEY, sbprov.InvalidKeyError, (sbprov.InvalidInputError, ValueError)),
+    (sbprov.ESIGNATURE, sbprov.SignatureError, ()),
+    (sbprov.EIO, sbprov.FileSystemError, (OSError,)),
+    (sbprov.EPROVIDER, sbprov.ProviderError, (sbprov.CryptoError,)),
+    (sbprov.EPASSPHRASE, sbprov.PassphraseError, (sbprov.InvalidInputError, ValueError)),
+    (sbprov.ESCRIPT, sbprov.ScriptError, ()),
+    (sbprov.ETIMEOUT, sbprov.OperationTimeoutError, (TimeoutError, OSError)),
+    (sbprov.EPARSE, sbprov.ParseError, (sbprov.InvalidInputError, ValueError)),
+    (sbprov.EEXISTS, sbprov.AlreadyExistsError, (FileExistsError, OSError)),
     (sbprov.ERROR, sbprov.Error, ()),
     (-1000, sbprov.Error, ()),
 ])
@@ -84,6 +93,36 @@ def test_error_class_per_code(code, cls, bases):
     assert sbprov.error_class(code) is cls
     for base in (sbprov.Error, Exception) + bases:
         assert issubclass(cls, base)
+
+
+def test_signature_error_is_not_an_input_error():
+    # A failed verification must not be swallowed by "except ValueError".
+    assert not issubclass(sbprov.SignatureError, ValueError)
+    assert not issubclass(sbprov.SignatureError, sbprov.InvalidInputError)
+
+
+@pytest.mark.parametrize("code,errno_name", [
+    (sbprov.EIO, "EIO"), (sbprov.ETIMEOUT, "ETIMEDOUT"), (sbprov.EEXISTS, "EEXIST"),
+])
+def test_os_error_classes(code, errno_name):
+    import errno
+    e = sbprov.error_class(code)(code, "the detail")
+    assert isinstance(e, OSError)
+    assert e.errno == getattr(errno, errno_name) and e.strerror == "the detail"
+    assert e.code == code and e.message == "the detail" and e.args == (code, "the detail")
+    assert str(e) == f"the detail [SBPROV_{sbprov.Result(code).name}]"
+    e2 = pickle.loads(pickle.dumps(e))
+    assert type(e2) is type(e) and e2.code == code and e2.message == "the detail" and e2.errno == e.errno
+
+
+def test_new_codes_have_descriptions():
+    for code, text in [(sbprov.EKEY, "unusable key"), (sbprov.ESIGNATURE, "signature does not verify"),
+                       (sbprov.EIO, "file-system error"), (sbprov.EPASSPHRASE, "missing or wrong passphrase"),
+                       (sbprov.ESCRIPT, "external script failed"), (sbprov.ETIMEOUT, "timed out"),
+                       (sbprov.EPARSE, "malformed text input"), (sbprov.EEXISTS, "already exists"),
+                       (sbprov.EPROVIDER, "OpenSSL provider or store unusable")]:
+        assert sbprov.strerror(code) == text
+    assert sbprov.EKEY == -14 and sbprov.EEXISTS == -22
 
 
 def test_strerror():

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import sbprov
-from sbprov import azure
+from sbprov import azure, identity, keys
 from sbprov import _sbprov_swig as raw
 
 SOURCE_PACKAGE = (Path(__file__).resolve().parent.parent / "sbprov").resolve()
@@ -38,7 +38,7 @@ def test_version():
 
 def test_public_api_has_docstrings():
     missing = []
-    for module in (sbprov, azure):
+    for module in (sbprov, azure, identity, keys):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
@@ -50,7 +50,7 @@ def test_public_api_has_docstrings():
                                 and not (member.__doc__ or "").strip():
                             missing.append(f"{module.__name__}.{name}.{attr}")
     assert not missing, missing
-    assert sbprov.__doc__ and azure.__doc__
+    assert sbprov.__doc__ and azure.__doc__ and identity.__doc__ and keys.__doc__
 
 
 def test_contract_signatures():
@@ -86,3 +86,37 @@ def test_constants():
     assert azure.KEY_MIN_BYTES == 16 and azure.KEY_MAX_BYTES == 64 and azure.KEY_DEFAULT_BYTES == 32
     assert azure.SAS_EXPIRY_MIN == 1577836800
     assert azure.ID_MAX_LEN == 128 and azure.RESOURCE_URI_MAX_LEN == 2048
+
+
+def test_identity_and_keys_contract_signatures():
+    from sbprov.identity import Identity
+    sig = inspect.signature(Identity.from_system)
+    assert list(sig.parameters) == ["sources", "skip_local_mac", "physical", "virtual", "sysfs_root", "etc_root"]
+    assert sig.parameters["sources"].default == ("mac",)
+    assert all(sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY for p in list(sig.parameters)[1:])
+    sig = inspect.signature(Identity.from_script)
+    assert list(sig.parameters) == ["path", "timeout_ms", "max_output"]
+    assert list(inspect.signature(Identity.from_text).parameters) == ["s"]
+    assert list(inspect.signature(Identity.add).parameters) == ["self", "name", "value"]
+    assert list(inspect.signature(Identity.registration_id).parameters) == ["self", "template"]
+    sig = inspect.signature(keys.generate)
+    assert list(sig.parameters) == ["kind", "path", "passphrase", "overwrite"]
+    assert sig.parameters["kind"].default == "ed25519" and sig.parameters["path"].default is None
+    assert sig.parameters["passphrase"].kind is inspect.Parameter.KEYWORD_ONLY
+    sig = inspect.signature(keys.load)
+    assert list(sig.parameters) == ["uri", "passphrase", "providers", "openssl_conf", "propquery"]
+    assert list(inspect.signature(keys.from_public_pem).parameters) == ["pem"]
+    assert list(inspect.signature(keys.Key.csr).parameters) == ["self", "common_name", "sans"]
+    assert list(inspect.signature(keys.Key.save).parameters) == ["self", "path", "passphrase", "overwrite"]
+    for prop in ("type", "bits", "has_private", "public_pem", "fingerprint"):
+        assert isinstance(getattr(keys.Key, prop), property)
+    assert sbprov.identity is identity and sbprov.keys is keys
+
+
+def test_option_structs_are_not_exposed():
+    # Their const char * members would dangle or leak through SWIG setters.
+    for name in ("sbprov_identity_probe_options", "sbprov_identity_script_options",
+                 "sbprov_key_generate_options", "sbprov_key_load_options",
+                 "sbprov_identity_probe", "sbprov_identity_from_script", "sbprov_key_generate",
+                 "sbprov_key_load"):
+        assert not hasattr(raw, name), name

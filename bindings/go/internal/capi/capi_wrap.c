@@ -241,11 +241,111 @@ int64_t gosbprov_connstr_get(char *buf, size_t buf_size, const sbprov_azure_conn
     return gosbprov_copy(buf, buf_size, sbprov_azure_connstr_get(cs, field));
 }
 
+/* ---- identity ---- */
+
+/* sbprov_identity_name(identity, index) into buf; returns its length, or -1
+ * if index is out of range. */
+int64_t gosbprov_identity_name(char *buf, size_t buf_size, const sbprov_identity *identity, size_t index)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_identity_name(identity, index));
+}
+
+/* sbprov_identity_value(identity, index, value_index) into buf; returns its
+ * length, or -1 if an index is out of range. */
+int64_t gosbprov_identity_value(char *buf, size_t buf_size, const sbprov_identity *identity, size_t index,
+                                size_t value_index)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_identity_value(identity, index, value_index));
+}
+
+/* sbprov_identity_probe() with flat arguments: sources is a bit set; ""
+ * stands for NULL in physical_globs, sysfs_root and etc_root (typemaps);
+ * virtual_globs is used only if default_virtual is 0 ("" then empties the
+ * list). */
+sbprov_result gosbprov_identity_probe(sbprov_identity **out, uint32_t sources, int32_t skip_local_mac,
+                                      const char *physical_globs, const char *virtual_globs,
+                                      int32_t default_virtual, const char *sysfs_root, const char *etc_root)
+{
+    sbprov_identity_probe_options opts;
+    sbprov_result rc = sbprov_identity_probe_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.sources = sources;
+    opts.skip_local_mac = skip_local_mac != 0;
+    opts.physical_globs = physical_globs;
+    opts.virtual_globs = default_virtual ? NULL : virtual_globs;
+    opts.sysfs_root = sysfs_root;
+    opts.etc_root = etc_root;
+    return sbprov_identity_probe(out, &opts);
+}
+
+/* sbprov_identity_from_script(); a limit of 0 means the library's default. */
+sbprov_result gosbprov_identity_from_script(sbprov_identity **out, const char *path, uint32_t timeout_ms,
+                                            uint32_t max_output)
+{
+    sbprov_identity_script_options opts;
+    sbprov_result rc = sbprov_identity_script_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    opts.max_output = max_output;
+    return sbprov_identity_from_script(out, path, &opts);
+}
+
+/* ---- keys ---- */
+
+/* sbprov_key_generate(): key_type is a sbprov_key_type value, rsa_bits 0 for the default. */
+sbprov_result gosbprov_key_generate(sbprov_key **out, int32_t key_type, uint32_t rsa_bits)
+{
+    sbprov_key_generate_options opts;
+    sbprov_result rc = sbprov_key_generate_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.type = (sbprov_key_type)key_type;
+    opts.rsa_bits = rsa_bits;
+    return sbprov_key_generate(out, &opts);
+}
+
+/* sbprov_key_load(): the passphrase is used only if has_passphrase is
+ * non-zero; "" stands for NULL in the other options (typemaps). */
+sbprov_result gosbprov_key_load(sbprov_key **out, const char *uri, const char *passphrase, size_t passphrase_len,
+                                int32_t has_passphrase, const char *providers, const char *openssl_conf,
+                                const char *propquery)
+{
+    sbprov_key_load_options opts;
+    sbprov_result rc = sbprov_key_load_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (has_passphrase) {
+        opts.passphrase = passphrase;
+        opts.passphrase_len = passphrase_len;
+    }
+    opts.providers = providers;
+    opts.openssl_conf = openssl_conf;
+    opts.propquery = propquery;
+    return sbprov_key_load(out, uri, &opts);
+}
+
+/* sbprov_key_save(): without has_passphrase the key is saved unencrypted;
+ * with it, an empty passphrase reaches the library (which refuses it). */
+sbprov_result gosbprov_key_save(const sbprov_key *key, const char *path, const char *passphrase,
+                                size_t passphrase_len, int32_t has_passphrase, int32_t overwrite)
+{
+    return sbprov_key_save(key, path, has_passphrase ? passphrase : NULL, has_passphrase ? passphrase_len : 0,
+                           overwrite ? (uint32_t)SBPROV_KEY_SAVE_OVERWRITE : 0u);
+}
+
+/* sbprov_key_get_type() as a plain integer. */
+int32_t gosbprov_key_type(const sbprov_key *key)
+{
+    return (int32_t)sbprov_key_get_type(key);
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_059f59b8de67bbd5(void *_swig_go_0) {
+void _wrap_Swig_free_capi_7922c0a0653280b1(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -255,7 +355,7 @@ void _wrap_Swig_free_capi_059f59b8de67bbd5(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_059f59b8de67bbd5(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_7922c0a0653280b1(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -268,7 +368,7 @@ void *_wrap_Swig_malloc_capi_059f59b8de67bbd5(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_OK_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -280,7 +380,7 @@ intgo _wrap_SBPROV_OK_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ERROR_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -292,7 +392,7 @@ intgo _wrap_SBPROV_ERROR_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EINVAL_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -304,7 +404,7 @@ intgo _wrap_SBPROV_EINVAL_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ENOMEM_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -316,7 +416,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EBUFS_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -328,7 +428,7 @@ intgo _wrap_SBPROV_EBUFS_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EBASE64_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -340,7 +440,7 @@ intgo _wrap_SBPROV_EBASE64_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -352,7 +452,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EID_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -364,7 +464,7 @@ intgo _wrap_SBPROV_EID_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EEXPIRY_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -376,7 +476,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ECONNSTR_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -388,7 +488,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ECRYPTO_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -400,7 +500,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EINIT_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -412,7 +512,7 @@ intgo _wrap_SBPROV_EINIT_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -424,7 +524,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_ERANDOM_capi_7922c0a0653280b1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -436,7 +536,115 @@ intgo _wrap_SBPROV_ERANDOM_capi_059f59b8de67bbd5() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_EKEY_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EKEY;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ESIGNATURE_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ESIGNATURE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EIO_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EIO;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EPROVIDER_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EPROVIDER;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EPASSPHRASE_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EPASSPHRASE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ESCRIPT_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ESCRIPT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ETIMEOUT_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ETIMEOUT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EPARSE_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EPARSE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EEXISTS_capi_7922c0a0653280b1() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EEXISTS;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_last_error_code_capi_7922c0a0653280b1() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -447,13 +655,13 @@ int _wrap_sbprov_last_error_code_capi_059f59b8de67bbd5() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_059f59b8de67bbd5() {
+void _wrap_sbprov_clear_error_capi_7922c0a0653280b1() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_version_number_capi_059f59b8de67bbd5() {
+intgo _wrap_sbprov_version_number_capi_7922c0a0653280b1() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -464,7 +672,7 @@ intgo _wrap_sbprov_version_number_capi_059f59b8de67bbd5() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_059f59b8de67bbd5(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_7922c0a0653280b1(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -493,7 +701,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_059f59b8de67bbd5(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_059f59b8de67bbd5(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_7922c0a0653280b1(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -522,7 +730,7 @@ int _wrap_sbprov_azure_check_device_id_capi_059f59b8de67bbd5(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -565,7 +773,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_059f59b8de67bbd5(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_059f59b8de67bbd5(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_7922c0a0653280b1(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -584,7 +792,7 @@ int _wrap_sbprov_azure_deriver_new_capi_059f59b8de67bbd5(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -623,7 +831,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_059f59b8de67bbd5(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_059f59b8de67bbd5(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_7922c0a0653280b1(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -633,7 +841,7 @@ void _wrap_sbprov_azure_deriver_free_capi_059f59b8de67bbd5(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -658,7 +866,7 @@ int _wrap_sbprov_azure_url_encode_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -733,7 +941,7 @@ int _wrap_sbprov_azure_sas_token_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_059f59b8de67bbd5(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_7922c0a0653280b1(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -752,7 +960,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_059f59b8de67bbd5(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -823,7 +1031,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_059f59b8de67bbd5(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_059f59b8de67bbd5(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_7922c0a0653280b1(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -833,7 +1041,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_059f59b8de67bbd5(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -888,7 +1096,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -961,7 +1169,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1016,7 +1224,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_059f59b8de67bbd5(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1037,7 +1245,7 @@ int _wrap_sbprov_azure_generate_key_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_7922c0a0653280b1(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1064,7 +1272,7 @@ int _wrap_sbprov_azure_generate_keys_capi_059f59b8de67bbd5(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1076,7 +1284,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1088,7 +1296,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1100,7 +1308,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1112,7 +1320,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1124,7 +1332,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1136,7 +1344,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1148,7 +1356,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_059f59b8de67bbd5() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_059f59b8de67bbd5() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_7922c0a0653280b1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1160,7 +1368,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_059f59b8de67bbd5() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_059f59b8de67bbd5(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_7922c0a0653280b1(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1173,7 +1381,7 @@ int _wrap_sbprov_azure_connstr_new_capi_059f59b8de67bbd5(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_059f59b8de67bbd5(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_7922c0a0653280b1(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1192,7 +1400,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_059f59b8de67bbd5(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_059f59b8de67bbd5(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_7922c0a0653280b1(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1235,7 +1443,7 @@ int _wrap_sbprov_azure_connstr_set_capi_059f59b8de67bbd5(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1256,7 +1464,7 @@ int _wrap_sbprov_azure_connstr_build_capi_059f59b8de67bbd5(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_059f59b8de67bbd5(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_7922c0a0653280b1(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1266,7 +1474,423 @@ void _wrap_sbprov_azure_connstr_free_capi_059f59b8de67bbd5(sbprov_azure_connstr 
 }
 
 
-long long _wrap_gosbprov_version_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) {
+int _wrap_sbprov_identity_new_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0) {
+  sbprov_identity **arg1 = (sbprov_identity **) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_identity **)_swig_go_0; 
+  
+  result = (sbprov_result)sbprov_identity_new(arg1);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_identity_free_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0) {
+  sbprov_identity *arg1 = (sbprov_identity *) 0 ;
+  
+  arg1 = (sbprov_identity *)_swig_go_0; 
+  
+  sbprov_identity_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_identity_add_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_identity *arg1 = (sbprov_identity *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_identity *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_identity_add(arg1,(char const *)arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_identity_parse_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_identity **arg1 = (sbprov_identity **) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_identity **)_swig_go_0; 
+  
+  arg2 = _swig_go_1.n > 0 ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
+  
+  
+  result = (sbprov_result)sbprov_identity_parse(arg1,(char const *)arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sbprov_identity_count_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0) {
+  sbprov_identity *arg1 = (sbprov_identity *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_identity *)_swig_go_0; 
+  
+  result = sbprov_identity_count((struct sbprov_identity const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sbprov_identity_value_count_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+  sbprov_identity *arg1 = (sbprov_identity *) 0 ;
+  size_t arg2 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_identity *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = sbprov_identity_value_count((struct sbprov_identity const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_identity_canonical_json_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_identity *arg4 = (sbprov_identity *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_identity *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_identity_canonical_json(arg1,arg2,arg3,(struct sbprov_identity const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_identity_digest_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_identity *arg4 = (sbprov_identity *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_identity *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_identity_digest(arg1,arg2,arg3,(struct sbprov_identity const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_identity_format_id_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_identity *arg4 = (sbprov_identity *) 0 ;
+  char *arg5 = (char *) 0 ;
+  char stackbuf5[256] ;
+  char *heap5 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_identity *)_swig_go_2; 
+  
+  if ((size_t)_swig_go_3.n < sizeof stackbuf5) {
+    memcpy(stackbuf5, _swig_go_3.p, (size_t)_swig_go_3.n);
+    stackbuf5[_swig_go_3.n] = '\0';
+    arg5 = stackbuf5;
+  } else {
+    heap5 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (heap5 != NULL) {
+      memcpy(heap5, _swig_go_3.p, (size_t)_swig_go_3.n);
+      heap5[_swig_go_3.n] = '\0';
+    }
+    arg5 = heap5;
+  }
+  
+  
+  result = (sbprov_result)sbprov_identity_format_id(arg1,arg2,arg3,(struct sbprov_identity const *)arg4,(char const *)arg5);
+  _swig_go_result = (int32_t)result; 
+  free(heap5); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_from_public_pem_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_key **arg1 = (sbprov_key **) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_key **)_swig_go_0; 
+  
+  arg2 = _swig_go_1.n > 0 ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
+  
+  
+  result = (sbprov_result)sbprov_key_from_public_pem(arg1,(char const *)arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_key_free_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  sbprov_key_free(arg1);
+  
+}
+
+
+intgo _wrap_sbprov_key_bits_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  result = (uint32_t)sbprov_key_bits((struct sbprov_key const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sbprov_key_has_private_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  result = (int)sbprov_key_has_private((struct sbprov_key const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_public_pem_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_key *arg4 = (sbprov_key *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_key *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_key_public_pem(arg1,arg2,arg3,(struct sbprov_key const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_fingerprint_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_key *arg4 = (sbprov_key *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_key *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_key_fingerprint(arg1,arg2,arg3,(struct sbprov_key const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_sign_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_key *arg4 = (sbprov_key *) 0 ;
+  void *arg5 = (void *) 0 ;
+  size_t arg6 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_key *)_swig_go_2; 
+  
+  arg5 = _swig_go_3.len > 0 ? (void *)_swig_go_3.array : (void *)"";
+  arg6 = (size_t)_swig_go_3.len;
+  
+  
+  result = (sbprov_result)sbprov_key_sign(arg1,arg2,arg3,(struct sbprov_key const *)arg4,(void const *)arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_verify_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  char *arg4 = (char *) 0 ;
+  size_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  arg2 = _swig_go_1.len > 0 ? (void *)_swig_go_1.array : (void *)"";
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = _swig_go_2.n > 0 ? (char *)_swig_go_2.p : (char *)"";
+  arg5 = (size_t)_swig_go_2.n;
+  
+  
+  result = (sbprov_result)sbprov_key_verify((struct sbprov_key const *)arg1,(void const *)arg2,arg3,(char const *)arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_key_csr_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_key *arg4 = (sbprov_key *) 0 ;
+  char *arg5 = (char *) 0 ;
+  char *arg6 = (char *) 0 ;
+  char stackbuf5[256] ;
+  char *heap5 = NULL ;
+  char optbuf6[256] ;
+  char *optheap6 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_key *)_swig_go_2; 
+  
+  if ((size_t)_swig_go_3.n < sizeof stackbuf5) {
+    memcpy(stackbuf5, _swig_go_3.p, (size_t)_swig_go_3.n);
+    stackbuf5[_swig_go_3.n] = '\0';
+    arg5 = stackbuf5;
+  } else {
+    heap5 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (heap5 != NULL) {
+      memcpy(heap5, _swig_go_3.p, (size_t)_swig_go_3.n);
+      heap5[_swig_go_3.n] = '\0';
+    }
+    arg5 = heap5;
+  }
+  
+  
+  if (_swig_go_4.n == 0) {
+    arg6 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf6) {
+    memcpy(optbuf6, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf6[_swig_go_4.n] = '\0';
+    arg6 = optbuf6;
+  } else {
+    optheap6 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap6 != NULL) {
+      memcpy(optheap6, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap6[_swig_go_4.n] = '\0';
+      arg6 = optheap6;
+    } else {
+      arg6 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)sbprov_key_csr(arg1,arg2,arg3,(struct sbprov_key const *)arg4,(char const *)arg5,(char const *)arg6);
+  _swig_go_result = (int32_t)result; 
+  free(heap5); 
+  
+  gosbprov_wipe(optbuf6, sizeof optbuf6);
+  if (optheap6 != NULL) {
+    gosbprov_wipe(optheap6, strlen(optheap6));
+    free(optheap6);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_version_capi_7922c0a0653280b1(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1283,7 +1907,7 @@ long long _wrap_gosbprov_version_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_7922c0a0653280b1(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -1302,7 +1926,7 @@ long long _wrap_gosbprov_strerror_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_7922c0a0653280b1(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1319,7 +1943,7 @@ long long _wrap_gosbprov_last_error_capi_059f59b8de67bbd5(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_7922c0a0653280b1(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -1338,7 +1962,7 @@ long long _wrap_gosbprov_cs_field_name_capi_059f59b8de67bbd5(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_059f59b8de67bbd5(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -1354,6 +1978,400 @@ long long _wrap_gosbprov_connstr_get_capi_059f59b8de67bbd5(_goslice_ _swig_go_0,
   arg4 = (sbprov_azure_cs_field)_swig_go_2; 
   
   result = (int64_t)gosbprov_connstr_get(arg1,arg2,(struct sbprov_azure_connstr const *)arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_identity_name_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_identity *arg3 = (sbprov_identity *) 0 ;
+  size_t arg4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_identity *)_swig_go_1; 
+  arg4 = (size_t)_swig_go_2; 
+  
+  result = (int64_t)gosbprov_identity_name(arg1,arg2,(struct sbprov_identity const *)arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_identity_value_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_identity *arg3 = (sbprov_identity *) 0 ;
+  size_t arg4 ;
+  size_t arg5 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_identity *)_swig_go_1; 
+  arg4 = (size_t)_swig_go_2; 
+  arg5 = (size_t)_swig_go_3; 
+  
+  result = (int64_t)gosbprov_identity_value(arg1,arg2,(struct sbprov_identity const *)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_identity_probe_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+  sbprov_identity **arg1 = (sbprov_identity **) 0 ;
+  uint32_t arg2 ;
+  int32_t arg3 ;
+  char *arg4 = (char *) 0 ;
+  char *arg5 = (char *) 0 ;
+  int32_t arg6 ;
+  char *arg7 = (char *) 0 ;
+  char *arg8 = (char *) 0 ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  char stackbuf5[256] ;
+  char *heap5 = NULL ;
+  char optbuf7[256] ;
+  char *optheap7 = NULL ;
+  char optbuf8[256] ;
+  char *optheap8 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_identity **)_swig_go_0; 
+  arg2 = (uint32_t)_swig_go_1; 
+  arg3 = (int32_t)_swig_go_2; 
+  
+  if (_swig_go_3.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_3.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_3.p, (size_t)_swig_go_3.n);
+    optbuf4[_swig_go_3.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_3.p, (size_t)_swig_go_3.n);
+      optheap4[_swig_go_3.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  
+  if ((size_t)_swig_go_4.n < sizeof stackbuf5) {
+    memcpy(stackbuf5, _swig_go_4.p, (size_t)_swig_go_4.n);
+    stackbuf5[_swig_go_4.n] = '\0';
+    arg5 = stackbuf5;
+  } else {
+    heap5 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (heap5 != NULL) {
+      memcpy(heap5, _swig_go_4.p, (size_t)_swig_go_4.n);
+      heap5[_swig_go_4.n] = '\0';
+    }
+    arg5 = heap5;
+  }
+  
+  arg6 = (int32_t)_swig_go_5; 
+  
+  if (_swig_go_6.n == 0) {
+    arg7 = NULL;
+  } else if ((size_t)_swig_go_6.n < sizeof optbuf7) {
+    memcpy(optbuf7, _swig_go_6.p, (size_t)_swig_go_6.n);
+    optbuf7[_swig_go_6.n] = '\0';
+    arg7 = optbuf7;
+  } else {
+    optheap7 = (char *)malloc((size_t)_swig_go_6.n + 1);
+    if (optheap7 != NULL) {
+      memcpy(optheap7, _swig_go_6.p, (size_t)_swig_go_6.n);
+      optheap7[_swig_go_6.n] = '\0';
+      arg7 = optheap7;
+    } else {
+      arg7 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_7.n == 0) {
+    arg8 = NULL;
+  } else if ((size_t)_swig_go_7.n < sizeof optbuf8) {
+    memcpy(optbuf8, _swig_go_7.p, (size_t)_swig_go_7.n);
+    optbuf8[_swig_go_7.n] = '\0';
+    arg8 = optbuf8;
+  } else {
+    optheap8 = (char *)malloc((size_t)_swig_go_7.n + 1);
+    if (optheap8 != NULL) {
+      memcpy(optheap8, _swig_go_7.p, (size_t)_swig_go_7.n);
+      optheap8[_swig_go_7.n] = '\0';
+      arg8 = optheap8;
+    } else {
+      arg8 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)gosbprov_identity_probe(arg1,arg2,arg3,(char const *)arg4,(char const *)arg5,arg6,(char const *)arg7,(char const *)arg8);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  free(heap5); 
+  
+  gosbprov_wipe(optbuf7, sizeof optbuf7);
+  if (optheap7 != NULL) {
+    gosbprov_wipe(optheap7, strlen(optheap7));
+    free(optheap7);
+  }
+  
+  
+  gosbprov_wipe(optbuf8, sizeof optbuf8);
+  if (optheap8 != NULL) {
+    gosbprov_wipe(optheap8, strlen(optheap8));
+    free(optheap8);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_identity_from_script_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+  sbprov_identity **arg1 = (sbprov_identity **) 0 ;
+  char *arg2 = (char *) 0 ;
+  uint32_t arg3 ;
+  uint32_t arg4 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_identity **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  arg3 = (uint32_t)_swig_go_2; 
+  arg4 = (uint32_t)_swig_go_3; 
+  
+  result = (sbprov_result)gosbprov_identity_from_script(arg1,(char const *)arg2,arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_key_generate_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+  sbprov_key **arg1 = (sbprov_key **) 0 ;
+  int32_t arg2 ;
+  uint32_t arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_key **)_swig_go_0; 
+  arg2 = (int32_t)_swig_go_1; 
+  arg3 = (uint32_t)_swig_go_2; 
+  
+  result = (sbprov_result)gosbprov_key_generate(arg1,arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_key_load_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+  sbprov_key **arg1 = (sbprov_key **) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  size_t arg4 ;
+  int32_t arg5 ;
+  char *arg6 = (char *) 0 ;
+  char *arg7 = (char *) 0 ;
+  char *arg8 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char optbuf6[256] ;
+  char *optheap6 = NULL ;
+  char optbuf7[256] ;
+  char *optheap7 = NULL ;
+  char optbuf8[256] ;
+  char *optheap8 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_key **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = _swig_go_2.len > 0 ? (char *)_swig_go_2.array : (char *)"";
+  arg4 = (size_t)_swig_go_2.len;
+  
+  arg5 = (int32_t)_swig_go_3; 
+  
+  if (_swig_go_4.n == 0) {
+    arg6 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf6) {
+    memcpy(optbuf6, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf6[_swig_go_4.n] = '\0';
+    arg6 = optbuf6;
+  } else {
+    optheap6 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap6 != NULL) {
+      memcpy(optheap6, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap6[_swig_go_4.n] = '\0';
+      arg6 = optheap6;
+    } else {
+      arg6 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_5.n == 0) {
+    arg7 = NULL;
+  } else if ((size_t)_swig_go_5.n < sizeof optbuf7) {
+    memcpy(optbuf7, _swig_go_5.p, (size_t)_swig_go_5.n);
+    optbuf7[_swig_go_5.n] = '\0';
+    arg7 = optbuf7;
+  } else {
+    optheap7 = (char *)malloc((size_t)_swig_go_5.n + 1);
+    if (optheap7 != NULL) {
+      memcpy(optheap7, _swig_go_5.p, (size_t)_swig_go_5.n);
+      optheap7[_swig_go_5.n] = '\0';
+      arg7 = optheap7;
+    } else {
+      arg7 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_6.n == 0) {
+    arg8 = NULL;
+  } else if ((size_t)_swig_go_6.n < sizeof optbuf8) {
+    memcpy(optbuf8, _swig_go_6.p, (size_t)_swig_go_6.n);
+    optbuf8[_swig_go_6.n] = '\0';
+    arg8 = optbuf8;
+  } else {
+    optheap8 = (char *)malloc((size_t)_swig_go_6.n + 1);
+    if (optheap8 != NULL) {
+      memcpy(optheap8, _swig_go_6.p, (size_t)_swig_go_6.n);
+      optheap8[_swig_go_6.n] = '\0';
+      arg8 = optheap8;
+    } else {
+      arg8 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)gosbprov_key_load(arg1,(char const *)arg2,(char const *)arg3,arg4,arg5,(char const *)arg6,(char const *)arg7,(char const *)arg8);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  
+  gosbprov_wipe(optbuf6, sizeof optbuf6);
+  if (optheap6 != NULL) {
+    gosbprov_wipe(optheap6, strlen(optheap6));
+    free(optheap6);
+  }
+  
+  
+  gosbprov_wipe(optbuf7, sizeof optbuf7);
+  if (optheap7 != NULL) {
+    gosbprov_wipe(optheap7, strlen(optheap7));
+    free(optheap7);
+  }
+  
+  
+  gosbprov_wipe(optbuf8, sizeof optbuf8);
+  if (optheap8 != NULL) {
+    gosbprov_wipe(optheap8, strlen(optheap8));
+    free(optheap8);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_key_save_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  size_t arg4 ;
+  int32_t arg5 ;
+  int32_t arg6 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = _swig_go_2.len > 0 ? (char *)_swig_go_2.array : (char *)"";
+  arg4 = (size_t)_swig_go_2.len;
+  
+  arg5 = (int32_t)_swig_go_3; 
+  arg6 = (int32_t)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_key_save((struct sbprov_key const *)arg1,(char const *)arg2,(char const *)arg3,arg4,arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_gosbprov_key_type_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+  sbprov_key *arg1 = (sbprov_key *) 0 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_key *)_swig_go_0; 
+  
+  result = (int32_t)gosbprov_key_type((struct sbprov_key const *)arg1);
   _swig_go_result = result; 
   return _swig_go_result;
 }
