@@ -7,7 +7,7 @@
 
 int cli_keys(int argc, char **argv);
 
-enum { OPT_KEY = 300, OPT_PASSPHRASE_FILE, OPT_PROVIDER, OPT_OPENSSL_CONF, OPT_PROPQUERY };
+enum { OPT_KEY = 300, OPT_PASSPHRASE_FILE, OPT_PROVIDER, OPT_OPENSSL_CONF, OPT_PROPQUERY, OPT_ERROR };
 
 #define KEY_LOAD_OPTIONS                                                          \
     { "key", required_argument, NULL, OPT_KEY },                                 \
@@ -52,6 +52,21 @@ static int key_option(key_args *k, int opt, const char *arg, const char *prog)
         return 1;
     }
     return 0;
+}
+
+/* getopt_long that consumes the key-loading options itself: returns the next
+ * other option, -1 at the end, or OPT_ERROR after printing a usage error. */
+static int next_option(int argc, char **argv, const struct option *options, key_args *k, const char *prog)
+{
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        int handled = key_option(k, opt, optarg, prog);
+        if (handled < 0)
+            return OPT_ERROR;
+        if (!handled)
+            return opt;
+    }
+    return -1;
 }
 
 static int load_key(sbprov_key **out, const key_args *k, const char *prog)
@@ -180,12 +195,9 @@ static int cmd_public(int argc, char **argv)
     sbprov_key *key = NULL;
     int opt, fingerprint = 0, status;
 
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        int handled = key_option(&k, opt, optarg, prog);
-        if (handled < 0)
+    while ((opt = next_option(argc, argv, options, &k, prog)) != -1) {
+        if (opt == OPT_ERROR)
             return EXIT_USAGE;
-        if (handled)
-            continue;
         switch (opt) {
         case 'f': fingerprint = 1; break;
         case 'h': fputs(public_help, stdout); fputs(load_help, stdout); return 0;
@@ -230,12 +242,9 @@ static int cmd_sign(int argc, char **argv)
     sbprov_key *key = NULL;
     int opt, status;
 
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        int handled = key_option(&k, opt, optarg, prog);
-        if (handled < 0)
+    while ((opt = next_option(argc, argv, options, &k, prog)) != -1) {
+        if (opt == OPT_ERROR)
             return EXIT_USAGE;
-        if (handled)
-            continue;
         if (opt == 'h') {
             fputs(sign_help, stdout);
             fputs(load_help, stdout);
@@ -281,12 +290,9 @@ static int cmd_verify(int argc, char **argv)
     sbprov_key *key = NULL;
     int opt, status;
 
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        int handled = key_option(&k, opt, optarg, prog);
-        if (handled < 0)
+    while ((opt = next_option(argc, argv, options, &k, prog)) != -1) {
+        if (opt == OPT_ERROR)
             return EXIT_USAGE;
-        if (handled)
-            continue;
         switch (opt) {
         case 'P': public_path = optarg; break;
         case 's': signature = optarg; break;
@@ -358,12 +364,9 @@ static int cmd_csr(int argc, char **argv)
     sbprov_key *key = NULL;
     int opt, status;
 
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        int handled = key_option(&k, opt, optarg, prog);
-        if (handled < 0)
+    while ((opt = next_option(argc, argv, options, &k, prog)) != -1) {
+        if (opt == OPT_ERROR)
             return EXIT_USAGE;
-        if (handled)
-            continue;
         switch (opt) {
         case 'c': call.cn = optarg; break;
         case 's': call.san = optarg; break;

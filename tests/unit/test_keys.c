@@ -113,25 +113,6 @@ static int count_entries(const char *d)
     return n;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len != NULL)
-        *len = (size_t)n;
-    return buf;
-}
-
 static void write_text(const char *path, const char *text, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -365,7 +346,7 @@ static void test_save_load_round_trip(void **state)
         umask(old);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
-        char *pem = slurp(path, &len);
+        char *pem = test_slurp(path, &len);
         assert_true(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
         assert_non_null(strstr(pem, "-----END PRIVATE KEY-----\n"));
         OPENSSL_cleanse(pem, len);
@@ -453,7 +434,7 @@ static void test_save_exists_and_overwrite(void **state)
     assert_int_equal(lstat(link_path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
     assert_int_equal(st.st_mode & 07777, 0600);
-    char *text = slurp(target, NULL);
+    char *text = test_slurp(target, NULL);
     assert_string_equal(text, "untouched");
     free(text);
 
@@ -576,7 +557,7 @@ static void test_passphrase(void **state)
         size_t len = 0;
         path_in_dir(path, sizeof path, "encrypted.pem");
         assert_ok(sbprov_key_save(keys[i], path, pass, strlen(pass), SBPROV_KEY_SAVE_OVERWRITE));
-        char *pem = slurp(path, &len);
+        char *pem = test_slurp(path, &len);
         assert_true(strncmp(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n", 38) == 0);
         assert_null(strstr(pem, "BEGIN PRIVATE KEY"));
 
@@ -908,7 +889,7 @@ static void test_from_public_pem(void **state)
     {
         char path[128];
         path_in_dir(path, sizeof path, key_names[1]);
-        char *priv = slurp(path, NULL);
+        char *priv = test_slurp(path, NULL);
         assert_fails_with(sbprov_key_from_public_pem(&pub, priv, strlen(priv)), SBPROV_EKEY, "'PRIVATE KEY'");
         free(priv);
     }

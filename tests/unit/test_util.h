@@ -48,33 +48,48 @@ static inline size_t test_hex(uint8_t *out, const char *hex)
     return n;
 }
 
+/* Read a whole file into a NUL-terminated heap buffer (free() it); the test
+ * fails if the file cannot be read. `len` may be NULL. */
+static inline char *test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len != NULL)
+        *len = (size_t)n;
+    return buf;
+}
+
 /* Parse a JSON file of the shared vectors directory ($SBPROV_VECTORS or the
  * configured default); skips the calling test when the file is absent. */
 static inline cJSON *test_vectors_json(const char *name)
 {
     char path[1024];
     const char *dir = getenv("SBPROV_VECTORS");
-    FILE *f;
-    long size;
-    char *buf;
+    char *text;
     cJSON *root;
+    FILE *probe;
 
     snprintf(path, sizeof path, "%s/%s", dir != NULL ? dir : SBPROV_TEST_VECTORS_DIR, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
+    probe = fopen(path, "rb");
+    if (probe == NULL) {
         print_message("vector file %s not found: skipped\n", path);
         skip();
     }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)size + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-    buf[size] = '\0';
-    fclose(f);
-    root = cJSON_Parse(buf);
-    free(buf);
+    fclose(probe);
+    text = test_slurp(path, NULL);
+    root = cJSON_Parse(text);
+    free(text);
     if (root == NULL)
         fail_msg("%s is not valid JSON", path);
     return root;
