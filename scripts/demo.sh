@@ -12,6 +12,23 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "Library"
 "$sbprov" version
 
+step "This gateway's identity, as the Mender server will canonicalise it"
+"$sbprov" identity show --source mac,machine-id,hostname --json
+echo "id_data_sha256: $("$sbprov" identity show --source mac,machine-id,hostname --digest)"
+regid=$("$sbprov" identity id --template 'gw-{mac:compact}')
+echo "Azure registration ID from the template gw-{mac:compact}: $regid"
+
+step "Its device key (Ed25519, PKCS#8, created 0600 atomically) and a Mender-style signature"
+"$sbprov" key generate --type ed25519 --out "$work/mender-agent.pem" >"$work/public.pem"
+ls -l "$work/mender-agent.pem" | awk '{print $1, $NF}'
+cat "$work/public.pem"
+# The body of a Mender auth request; the signature covers exactly these bytes.
+python3 -c 'import json, sys; print(json.dumps({"id_data": sys.argv[1], "pubkey": open(sys.argv[2]).read()}), end="")' \
+    "$("$sbprov" identity show --json)" "$work/public.pem" >"$work/body.json"
+sig=$("$sbprov" key sign --key "$work/mender-agent.pem" <"$work/body.json")
+echo "X-MEN-Signature: $sig"
+"$sbprov" key verify --public-key "$work/public.pem" --signature "$sig" <"$work/body.json"
+
 step "A DPS enrollment group key (64 random bytes, as DPS generates them)"
 "$sbprov" azure keygen --bytes 64 | sed -n 1p >"$work/group.key"
 chmod 600 "$work/group.key"
@@ -41,9 +58,9 @@ step "Bad input gets a specific error, never a silent fix"
 
 step "Python binding derives the same 1,000 keys"
 py=$(scripts/python-venv.sh)
-if ! "$py" -c 'import sbprov' 2>/dev/null; then
-    PKG_CONFIG_PATH=$SBPROV_STAGE/lib/pkgconfig "$py" -m pip install --quiet --no-build-isolation bindings/python >/dev/null
-fi
+# Install the binding from this checkout every time, so the demo shows this code.
+PKG_CONFIG_PATH=$SBPROV_STAGE/lib/pkgconfig "$py" -m pip install --quiet --no-build-isolation --no-deps \
+    --force-reinstall bindings/python >/dev/null
 "$py" - "$work" <<'PY'
 import sys
 import sbprov
