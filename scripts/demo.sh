@@ -13,10 +13,15 @@ step "Library"
 "$sbprov" version
 
 step "This gateway's identity, as the Mender server will canonicalise it"
-"$sbprov" identity show --source mac,machine-id,hostname --json
-echo "id_data_sha256: $("$sbprov" identity show --source mac,machine-id,hostname --digest)"
-regid=$("$sbprov" identity id --template 'gw-{mac:compact}')
-echo "Azure registration ID from the template gw-{mac:compact}: $regid"
+sources=mac,machine-id,hostname template='gw-{mac:compact}'
+if ! "$sbprov" identity show --source mac >/dev/null; then
+    echo "(no physical Ethernet interface here: using machine-id and hostname)"
+    sources=machine-id,hostname template='gw-{machine_id}'
+fi
+"$sbprov" identity show --source "$sources" --json
+echo "id_data_sha256: $("$sbprov" identity show --source "$sources" --digest)"
+regid=$("$sbprov" identity id --source "$sources" --template "$template")
+echo "Azure registration ID from the template $template: $regid"
 
 step "Its device key (Ed25519, PKCS#8, created 0600 atomically) and a Mender-style signature"
 "$sbprov" key generate --type ed25519 --out "$work/mender-agent.pem" >"$work/public.pem"
@@ -24,7 +29,7 @@ ls -l "$work/mender-agent.pem" | awk '{print $1, $NF}'
 cat "$work/public.pem"
 # The body of a Mender auth request; the signature covers exactly these bytes.
 python3 -c 'import json, sys; print(json.dumps({"id_data": sys.argv[1], "pubkey": open(sys.argv[2]).read()}), end="")' \
-    "$("$sbprov" identity show --json)" "$work/public.pem" >"$work/body.json"
+    "$("$sbprov" identity show --source "$sources" --json)" "$work/public.pem" >"$work/body.json"
 sig=$("$sbprov" key sign --key "$work/mender-agent.pem" <"$work/body.json")
 echo "X-MEN-Signature: $sig"
 "$sbprov" key verify --public-key "$work/public.pem" --signature "$sig" <"$work/body.json"
