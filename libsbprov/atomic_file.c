@@ -107,37 +107,29 @@ static int link_no_replace(int dirfd, const char *tmp, const char *base)
     return 0;
 }
 
-sbprov_result sbprov__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                                        int overwrite)
+int sbprov__fsync_dir(int dirfd)
+{
+    if (fsync_retry(dirfd) != 0 && errno != EINVAL && errno != EROFS)
+        return -1;
+    return 0;
+}
+
+sbprov_result sbprov__write_file_atomic_at(int dirfd, const char *base, const char *path, const void *data,
+                                           size_t len, mode_t mode, int overwrite)
 {
     char tmp[TMP_NAME_BASE_MAX + 64];
-    const char *base;
-    char *dir = NULL;
-    int dirfd = -1, fd = -1, tmp_exists = 0;
+    int fd = -1, tmp_exists = 0;
     struct stat st;
     sbprov_result rc;
 
-    if (path == NULL || *path == '\0' || (data == NULL && len > 0))
+    if (base == NULL || *base == '\0' || path == NULL || (data == NULL && len > 0))
         return sbprov__fail(SBPROV_EINVAL, "write file: NULL or empty argument");
-    if ((rc = split_path(path, &dir, &base)) != SBPROV_OK)
-        return rc;
-
-    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-        rc = sbprov__fail(SBPROV_EIO, "%s: cannot open directory '%s': %s", path, dir, strerror(errno));
-        goto out;
-    }
-    if (!overwrite && fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        rc = sbprov__fail(SBPROV_EEXISTS, "%s: already exists (overwriting was not asked for)", path);
-        goto out;
-    }
+    if (!overwrite && fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return sbprov__fail(SBPROV_EEXISTS, "%s: already exists (overwriting was not asked for)", path);
 
     fd = create_temp(dirfd, base, mode, tmp, sizeof tmp);
-    if (fd < 0) {
-        rc = sbprov__fail(SBPROV_EIO, "%s: cannot create a temporary file in '%s': %s", path, dir,
-                          strerror(errno));
-        goto out;
-    }
+    if (fd < 0)
+        return sbprov__fail(SBPROV_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
     tmp_exists = 1;
     /* The umask may have narrowed the mode; it can never have widened it. Set
      * it exactly so the result does not depend on the umask. */
@@ -180,9 +172,8 @@ sbprov_result sbprov__write_file_atomic(const char *path, const void *data, size
 
     /* Make the rename durable. Some file systems cannot fsync a directory
      * (EINVAL); the data itself is already synced there. */
-    if (fsync_retry(dirfd) != 0 && errno != EINVAL && errno != EROFS) {
-        rc = sbprov__fail(SBPROV_EIO, "%s: written, but syncing directory '%s' failed: %s", path, dir,
-                          strerror(errno));
+    if (sbprov__fsync_dir(dirfd) != 0) {
+        rc = sbprov__fail(SBPROV_EIO, "%s: written, but syncing its directory failed: %s", path, strerror(errno));
         goto out;
     }
     rc = SBPROV_OK;
@@ -192,8 +183,28 @@ out:
         close(fd);
     if (tmp_exists)
         (void)unlinkat(dirfd, tmp, 0);
-    if (dirfd >= 0)
+    return rc;
+}
+
+sbprov_result sbprov__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                                        int overwrite)
+{
+    const char *base;
+    char *dir = NULL;
+    int dirfd;
+    sbprov_result rc;
+
+    if (path == NULL || *path == '\0' || (data == NULL && len > 0))
+        return sbprov__fail(SBPROV_EINVAL, "write file: NULL or empty argument");
+    if ((rc = split_path(path, &dir, &base)) != SBPROV_OK)
+        return rc;
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        rc = sbprov__fail(SBPROV_EIO, "%s: cannot open directory '%s': %s", path, dir, strerror(errno));
+    } else {
+        rc = sbprov__write_file_atomic_at(dirfd, base, path, data, len, mode, overwrite);
         close(dirfd);
+    }
     free(dir);
     return rc;
 }

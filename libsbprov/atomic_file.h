@@ -30,4 +30,13 @@
 sbprov_result sbprov__write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                                         int overwrite);
 
+/* The same within an open directory: `base` is a plain file name in `dirfd`;
+ * `display` names the target in messages. The caller keeps `dirfd` open. */
+sbprov_result sbprov__write_file_atomic_at(int dirfd, const char *base, const char *display, const void *data,
+                                           size_t len, mode_t mode, int overwrite);
+
+/* fsync a directory; EINVAL/EROFS (cannot sync directories there) count as
+ * success. Returns 0 or -1 with errno. */
+int sbprov__fsync_dir(int dirfd);
+
 #endif

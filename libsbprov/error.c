@@ -41,6 +41,9 @@ const char *sbprov_strerror(sbprov_result code)
     case SBPROV_ETIMEOUT: return "timed out";
     case SBPROV_EPARSE: return "malformed text input";
     case SBPROV_EEXISTS: return "already exists";
+    case SBPROV_ETAMPERED: return "stored data failed authentication";
+    case SBPROV_EFORMAT: return "unsupported format version";
+    case SBPROV_EUNSAFE: return "unsafe file ownership, permissions or symbolic link";
     }
     return "unknown error";
 }

@@ -83,7 +83,10 @@ enum sbprov_result_code {
     SBPROV_ESCRIPT = -19,     /**< An external script failed, or printed output that is not allowed. */
     SBPROV_ETIMEOUT = -20,    /**< An operation did not finish within its time limit. */
     SBPROV_EPARSE = -21,      /**< Text input (e.g. `key=value` lines) is malformed. */
-    SBPROV_EEXISTS = -22      /**< The target already exists and overwriting was not asked for. */
+    SBPROV_EEXISTS = -22,     /**< The target already exists and overwriting was not asked for. */
+    SBPROV_ETAMPERED = -23,   /**< Stored data failed authentication (tampered, truncated, swapped, or a wrong key). */
+    SBPROV_EFORMAT = -24,     /**< Stored data has a newer or unknown format version. */
+    SBPROV_EUNSAFE = -25      /**< A file or directory is a symbolic link, not owned by the caller, or writable by others. */
 };
 
 /**

@@ -15,5 +15,6 @@
 #include <sbprov/azure.h>
 #include <sbprov/identity.h>
 #include <sbprov/keys.h>
+#include <sbprov/store.h>
 
 #endif /* SBPROV_SBPROV_H */

@@ -8,7 +8,7 @@
 static void test_strerror_names_every_code(void **state)
 {
     (void)state;
-    for (int code = 0; code >= SBPROV_EEXISTS; code--)
+    for (int code = 0; code >= SBPROV_EUNSAFE; code--)
         assert_string_not_equal(sbprov_strerror(code), "unknown error");
     assert_string_equal(sbprov_strerror(-9999), "unknown error");
     assert_string_equal(sbprov_strerror(1), "unknown error");
@@ -41,6 +41,9 @@ static void test_codes_never_renumbered(void **state)
     assert_int_equal(SBPROV_ETIMEOUT, -20);
     assert_int_equal(SBPROV_EPARSE, -21);
     assert_int_equal(SBPROV_EEXISTS, -22);
+    assert_int_equal(SBPROV_ETAMPERED, -23);
+    assert_int_equal(SBPROV_EFORMAT, -24);
+    assert_int_equal(SBPROV_EUNSAFE, -25);
 }
 
 static void test_last_error_records_and_clears(void **state)
