@@ -317,11 +317,11 @@ sbprov_result sbprov_store_open(sbprov_store **out, const char *dir, const sbpro
     *out = s;
     return SBPROV_OK;
 fail:
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     return rc;
 }
 
-void sbprov_store_close(sbprov_store *s)
+void sbprov_store_free(sbprov_store *s)
 {
     if (s == NULL)
         return;

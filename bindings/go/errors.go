@@ -43,6 +43,9 @@ const (
 	ErrTimeout    Code = -20 // An operation did not finish within its time limit (SBPROV_ETIMEOUT).
 	ErrParse      Code = -21 // Text input (key=value lines, names, values, templates) is malformed (SBPROV_EPARSE).
 	ErrExists     Code = -22 // The target already exists and overwriting was not asked for (SBPROV_EEXISTS).
+	ErrTampered   Code = -23 // Stored data failed authentication: modified, truncated, moved or another key (SBPROV_ETAMPERED).
+	ErrFormat     Code = -24 // Stored data has an unknown or newer format version (SBPROV_EFORMAT).
+	ErrUnsafe     Code = -25 // A file or directory is a symlink, not owned by the caller, or writable by others (SBPROV_EUNSAFE).
 )
 
 // codeInfo holds the Go name and the description of each code; the
@@ -72,6 +75,9 @@ var codeInfo = map[Code][2]string{
 	ErrTimeout:    {"ErrTimeout", "timed out"},
 	ErrParse:      {"ErrParse", "malformed text input"},
 	ErrExists:     {"ErrExists", "already exists"},
+	ErrTampered:   {"ErrTampered", "stored data failed authentication"},
+	ErrFormat:     {"ErrFormat", "unsupported format version"},
+	ErrUnsafe:     {"ErrUnsafe", "unsafe file ownership, permissions or symbolic link"},
 }
 
 // String returns the Go name of the code ("ErrBase64"), or "Code(-99)" for a

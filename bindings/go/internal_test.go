@@ -20,7 +20,8 @@ func TestCodesMatchHeader(t *testing.T) {
 		ErrKey: capi.SBPROV_EKEY, ErrSignature: capi.SBPROV_ESIGNATURE, ErrIO: capi.SBPROV_EIO,
 		ErrProvider: capi.SBPROV_EPROVIDER, ErrPassphrase: capi.SBPROV_EPASSPHRASE,
 		ErrScript: capi.SBPROV_ESCRIPT, ErrTimeout: capi.SBPROV_ETIMEOUT, ErrParse: capi.SBPROV_EPARSE,
-		ErrExists: capi.SBPROV_EEXISTS,
+		ErrExists: capi.SBPROV_EEXISTS, ErrTampered: capi.SBPROV_ETAMPERED, ErrFormat: capi.SBPROV_EFORMAT,
+		ErrUnsafe: capi.SBPROV_EUNSAFE,
 	}
 	if len(pairs) != len(codeInfo) {
 		t.Fatalf("%d codes checked, %d known", len(pairs), len(codeInfo))
@@ -120,5 +121,12 @@ func TestRawBufferConvention(t *testing.T) {
 	rc = capi.Sbprov_azure_url_encode(buf, &n, []byte("a/b"))
 	if Code(rc) != ErrBufs || n != 6 {
 		t.Fatalf("url_encode into 3 bytes: rc %d, out_len %d; want EBUFS, 6", rc, n)
+	}
+}
+
+func TestStoreConstantsMatchHeader(t *testing.T) {
+	if envDocker != 1 || envSystemd != 2 || StoreNameMax != capi.SBPROV_STORE_NAME_MAX ||
+		StoreValueMax != int(capi.SBPROV_STORE_VALUE_MAX) || StoreKeySize != capi.SBPROV_STORE_KEY_SIZE {
+		t.Error("store constants differ from the header")
 	}
 }

@@ -94,8 +94,10 @@
 %}
 
 %typemap(gotype) (const void *data, size_t len),
+                 (const void *value, size_t len),
                  (const char *passphrase, size_t passphrase_len) "[]byte"
 %typemap(in) (const void *data, size_t len),
+             (const void *value, size_t len),
              (const char *passphrase, size_t passphrase_len)
 %{
   $1 = $input.len > 0 ? ($1_ltype)$input.array : ($1_ltype)"";
@@ -170,6 +172,12 @@ SBPROV_OPTIONAL_STRING(providers)
 SBPROV_OPTIONAL_STRING(openssl_conf)
 SBPROV_OPTIONAL_STRING(propquery)
 SBPROV_OPTIONAL_STRING(sans)
+/* Store: no key file; every entry (export). */
+SBPROV_OPTIONAL_STRING(key_file)
+SBPROV_OPTIONAL_STRING(names)
+
+%typemap(gotype) sbprov_env_format "int32"
+%typemap(in) sbprov_env_format %{ $1 = (sbprov_env_format)$input; %}
 
 %typemap(gotype) sbprov_azure_cs_field "int32"
 %typemap(in) sbprov_azure_cs_field %{ $1 = (sbprov_azure_cs_field)$input; %}
@@ -187,6 +195,7 @@ SBPROV_HANDLE(sbprov_azure_sas_signer)
 SBPROV_HANDLE(sbprov_azure_connstr)
 SBPROV_HANDLE(sbprov_identity)
 SBPROV_HANDLE(sbprov_key)
+SBPROV_HANDLE(sbprov_store)
 
 /* ---- What is wrapped --------------------------------------------------- */
 
@@ -255,6 +264,19 @@ SBPROV_HANDLE(sbprov_key)
 %ignore SBPROV_KEY_RSA;
 %ignore sbprov_key_save_flags;
 %ignore SBPROV_KEY_SAVE_OVERWRITE;
+/* Store: the open options, the reads into void buffers and the listing
+ * callback are replaced by gosbprov_store_open, gosbprov_store_get and
+ * sbprov_store_list_names; the env formats are Go constants above. */
+%ignore sbprov_store_open_options;
+%ignore sbprov_store_open_options_init;
+%ignore sbprov_store_open;
+%ignore sbprov_store_get;
+%ignore sbprov_store_get_alloc;
+%ignore sbprov_store_list;
+%ignore sbprov_store_list_cb;
+%ignore sbprov_env_format;
+%ignore SBPROV_ENV_DOCKER;
+%ignore SBPROV_ENV_SYSTEMD;
 
 #define SBPROV_API
 #define SBPROV_NODISCARD
@@ -267,6 +289,7 @@ SBPROV_HANDLE(sbprov_key)
 %clear const char *value;
 %include <sbprov/identity.h>
 %include <sbprov/keys.h>
+%include <sbprov/store.h>
 
 %{
 /* Overwrite n bytes at p with zeros in a way the compiler keeps. */
@@ -429,5 +452,36 @@ sbprov_result gosbprov_key_save(const sbprov_key *key, const char *path, const c
 int32_t gosbprov_key_type(const sbprov_key *key)
 {
     return (int32_t)sbprov_key_get_type(key);
+}
+
+/* ---- store ---- */
+
+/* sbprov_store_open(): "" stands for NULL in key_file (typemap); the
+ * passphrase is used only if has_passphrase is non-zero; scrypt_log2_n 0 for
+ * the default. */
+sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const char *key_file,
+                                  const char *passphrase, size_t passphrase_len, int32_t has_passphrase,
+                                  int32_t plaintext, int32_t create, uint32_t scrypt_log2_n)
+{
+    sbprov_store_open_options opts;
+    sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.key_file = key_file;
+    if (has_passphrase) {
+        opts.passphrase = passphrase;
+        opts.passphrase_len = passphrase_len;
+    }
+    opts.plaintext = plaintext != 0;
+    opts.create = create != 0;
+    opts.scrypt_log2_n = scrypt_log2_n;
+    return sbprov_store_open(out, dir, &opts);
+}
+
+/* sbprov_store_get() into a Go []byte (which may be empty: then NULL, size 0
+ * asks for the length). On SBPROV_EBUFS *out_len is the value's length. */
+sbprov_result gosbprov_store_get(char *buf, size_t buf_size, size_t *out_len, sbprov_store *store, const char *name)
+{
+    return sbprov_store_get(buf_size > 0 ? buf : NULL, buf_size, out_len, store, name);
 }
 %}

@@ -61,6 +61,17 @@
 %thread sbprov_key_sign;
 %thread sbprov_key_verify;
 %thread sbprov_key_csr;
+/* Credential store: scrypt on open, file I/O and fsync everywhere. */
+%thread sbprov_py_store_open;
+%thread sbprov_py_store_get;
+%thread sbprov_store_create_key_file;
+%thread sbprov_store_put;
+%thread sbprov_store_delete;
+%thread sbprov_store_exists;
+%thread sbprov_store_list_names;
+%thread sbprov_store_swap;
+%thread sbprov_store_export_env;
+%thread sbprov_store_import_env;
 
 %include <stdint.i>
 
@@ -69,6 +80,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A byte string the library allocated (sbprov_py_store_get). */
+typedef struct {
+    void *ptr;
+    size_t len;
+} sbprov_py_bytes;
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -375,6 +392,8 @@ sbprov_py_retry:;
   const char *physical_globs, const char *virtual_globs, const char *sysfs_root, const char *etc_root,
   const char *providers, const char *openssl_conf, const char *propquery, const char *sans
 };
+/* Store: no key file (another key source), every entry (export). */
+%apply const char *OPTIONAL { const char *key_file, const char *names };
 
 /* (pointer, length) inputs: secrets and raw bytes. */
 %typemap(in, noblock=1) (const char *BYTES, size_t LENGTH)
@@ -393,6 +412,7 @@ sbprov_py_retry:;
   (const char *key, size_t key_len),
   (const char *s, size_t len),
   (const void *data, size_t len),
+  (const void *value, size_t len),
   (const char *text, size_t len),
   (const char *pem, size_t len),
   (const char *signature, size_t signature_len)
@@ -454,6 +474,26 @@ SBPROV_HANDLE(sbprov_azure_sas_signer, sbprov_azure_sas_signer_free)
 SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
 SBPROV_HANDLE(sbprov_identity, sbprov_identity_free)
 SBPROV_HANDLE(sbprov_key, sbprov_key_free)
+SBPROV_HANDLE(sbprov_store, sbprov_store_free)
+
+/* A value the library allocated (sbprov_py_store_get): returned as bytes;
+ * the C copy is cleansed and freed (it may be a secret). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_bytes *out (sbprov_py_bytes bytes = { NULL, 0 }) {
+  $1 = &bytes;
+}
+%typemap(argout, noblock=1) sbprov_py_bytes *out {
+  $result = SWIG_Python_AppendOutput($result,
+      PyBytes_FromStringAndSize(bytes$argnum.ptr != NULL ? (const char *)bytes$argnum.ptr : "",
+                                (Py_ssize_t)bytes$argnum.len));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) sbprov_py_bytes *out {
+  if (bytes$argnum.ptr != NULL) {
+    sbprov_py_cleanse(bytes$argnum.ptr, bytes$argnum.len);
+    sbprov_free(bytes$argnum.ptr);
+    bytes$argnum.ptr = NULL;
+  }
+}
 
 /* sbprov_azure_cs_field_from_name(): the field comes back as an int. */
 %typemap(in, numinputs=0, noblock=1) sbprov_azure_cs_field *out (sbprov_azure_cs_field field = 0) {
@@ -486,12 +526,26 @@ SBPROV_HANDLE(sbprov_key, sbprov_key_free)
 %ignore sbprov_key_load_options;
 %ignore sbprov_key_load_options_init;
 %ignore sbprov_key_load;
+/* Store: the open options (a struct with string members, see 5 above), the
+ * reads into void buffers, and the listing callback are replaced by
+ * sbprov_py_store_open, sbprov_py_store_get and sbprov_store_list_names. */
+%ignore sbprov_store_open_options;
+%ignore sbprov_store_open_options_init;
+%ignore sbprov_store_open;
+%ignore sbprov_store_get;
+%ignore sbprov_store_get_alloc;
+%ignore sbprov_store_list;
+%ignore sbprov_store_list_cb;
+/* Env formats: renamed so that the SBPROV_E* names stay the result codes. */
+%rename(SBPROV_STORE_FORMAT_DOCKER) SBPROV_ENV_DOCKER;
+%rename(SBPROV_STORE_FORMAT_SYSTEMD) SBPROV_ENV_SYSTEMD;
 
 %include <sbprov/common.h>
 %include <sbprov/version.h>
 %include <sbprov/azure.h>
 %include <sbprov/identity.h>
 %include <sbprov/keys.h>
+%include <sbprov/store.h>
 
 /* ---- flat helpers for the functions taking option structs ----------------
  * They run with the GIL released (%thread above): no Python API in here. The
@@ -556,5 +610,30 @@ sbprov_result sbprov_py_key_load(sbprov_key **out, const char *uri, const char *
     opts.openssl_conf = openssl_conf;
     opts.propquery = propquery;
     return sbprov_key_load(out, uri, &opts);
+}
+
+/* sbprov_store_open(): key_file and passphrase may be NULL; scrypt_log2_n 0
+ * for the default. */
+sbprov_result sbprov_py_store_open(sbprov_store **out, const char *dir, const char *key_file,
+                                   const char *passphrase, size_t passphrase_len, int plaintext, int create,
+                                   uint32_t scrypt_log2_n)
+{
+    sbprov_store_open_options opts;
+    sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.key_file = key_file;
+    opts.passphrase = passphrase;
+    opts.passphrase_len = passphrase != NULL ? passphrase_len : 0;
+    opts.plaintext = plaintext != 0;
+    opts.create = create != 0;
+    opts.scrypt_log2_n = scrypt_log2_n;
+    return sbprov_store_open(out, dir, &opts);
+}
+
+/* sbprov_store_get_alloc() into a sbprov_py_bytes (returned as bytes). */
+sbprov_result sbprov_py_store_get(sbprov_py_bytes *out, sbprov_store *store, const char *name)
+{
+    return sbprov_store_get_alloc(&out->ptr, &out->len, store, name);
 }
 %}

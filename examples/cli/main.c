@@ -7,6 +7,7 @@
 int cli_azure(int argc, char **argv);
 int cli_identity(int argc, char **argv);
 int cli_keys(int argc, char **argv);
+int cli_store(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
         { "identity", "device identity: probe, script, canonical JSON, IDs", cli_identity },
         { "key", "device keys: generate, public key, sign, verify, CSR", cli_keys },
         { "azure", "Azure IoT keys, SAS tokens and connection strings", cli_azure },
+        { "store", "encrypted credential store; env files for docker/systemd", cli_store },
         { NULL, NULL, NULL },
     };
     int init = sbprov_global_init();

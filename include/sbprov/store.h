@@ -72,7 +72,7 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_store_open_options_init(sbprov_
  * Leftovers of an interrupted write are cleaned up, and an interrupted swap is
  * completed.
  *
- * @param[out] out  receives the store; close it with sbprov_store_close().
+ * @param[out] out  receives the store; close it with sbprov_store_free().
  * @param[in]  dir  the store directory.
  * @param[in]  opts options (not NULL: a key or plaintext must be chosen).
  * @retval SBPROV_OK         `*out` is set.
@@ -94,11 +94,11 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_store_open(sbprov_store **out, 
                                                             const sbprov_store_open_options *opts);
 
 /**
- * Close a store and wipe its key from memory. NULL is a no-op.
+ * Release a store (closing its files) and wipe its key from memory. NULL is a no-op.
  *
  * @param store from sbprov_store_open(), or NULL.
  */
-SBPROV_API void sbprov_store_close(sbprov_store *store);
+SBPROV_API void sbprov_store_free(sbprov_store *store);
 
 /**
  * Create a new store key file: ::SBPROV_STORE_KEY_SIZE random bytes, mode 0600,

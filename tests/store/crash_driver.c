@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     if (sbprov_store_put(s, "primary", CRASH_ALPHA, strlen(CRASH_ALPHA)) != SBPROV_OK ||
         sbprov_store_put(s, "secondary", CRASH_BETA, strlen(CRASH_BETA)) != SBPROV_OK)
         return fail(0, "setup", sbprov_last_error());
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     o.create = 0;
 
     for (it = 1; it <= iterations || (it <= CRASH_MIN_ITERATIONS * 10 && now() - start < budget / 4); it++) {
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
         if (!((strcmp(p, CRASH_ALPHA) == 0 && strcmp(q, CRASH_BETA) == 0) ||
               (strcmp(p, CRASH_BETA) == 0 && strcmp(q, CRASH_ALPHA) == 0)))
             return fail(it, "swap pair", "does not hold both values");
-        sbprov_store_close(s);
+        sbprov_store_free(s);
     }
     printf("crash: %ld kills in %.1f s; entries advanced %ld times; every entry old or new, pair intact\n", it - 1,
            now() - start, kills_mid);

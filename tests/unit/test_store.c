@@ -69,7 +69,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     char cmd[160];
-    sbprov_store_close(f->s);
+    sbprov_store_free(f->s);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
     assert_int_equal(system(cmd), 0);
     free(f);
@@ -136,7 +136,7 @@ static void test_put_get_delete_exists(void **state)
     free(raw);
 
     /* Reopen with the same key: values persist. */
-    sbprov_store_close(f->s);
+    sbprov_store_free(f->s);
     assert_ok(open_keyfile(&f->s, f->dir, f->key, 0));
     assert_value(f->s, "azure.primary", "second");
 }
@@ -166,7 +166,7 @@ static void test_bad_arguments(void **state)
     assert_fails_with(sbprov_store_put(NULL, "a", "x", 1), SBPROV_EINVAL, "NULL");
     assert_fails_with(sbprov_store_put(f->s, "a", NULL, 1), SBPROV_EINVAL, "NULL");
     assert_fails_with(sbprov_store_swap(f->s, "a", "a"), SBPROV_EINVAL, "itself");
-    sbprov_store_close(NULL);
+    sbprov_store_free(NULL);
 
     /* Options. */
     sbprov_store_open_options o;
@@ -234,13 +234,13 @@ static void test_wrong_keys_and_modes(void **state)
     snprintf(pdir, sizeof pdir, "%s/pw", f->root);
     assert_ok(open_pass(&s, pdir, "correct horse", 1));
     assert_ok(sbprov_store_put(s, "x", "secret", 6));
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     s = NULL;
     assert_fails_with(open_pass(&s, pdir, "wrong horse", 0), SBPROV_EPASSPHRASE, "wrong passphrase");
     assert_fails_with(open_keyfile(&s, pdir, f->key, 0), SBPROV_EPASSPHRASE, "passphrase, none was given");
     assert_ok(open_pass(&s, pdir, "correct horse", 0));
     assert_value(s, "x", "secret");
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     char meta[200];
     snprintf(meta, sizeof meta, "%s/.sbprov-store", pdir);
     char *text = test_slurp(meta, NULL);
@@ -252,7 +252,7 @@ static void test_wrong_keys_and_modes(void **state)
     assert_ok(open_plain(&s, pldir, 1));
     assert_ok(sbprov_store_put(s, "x", "visible", 7));
     assert_value(s, "x", "visible");
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     s = NULL;
     assert_fails_with(open_keyfile(&s, pldir, f->key, 0), SBPROV_EKEY, "is plaintext");
     char p[200];
@@ -268,7 +268,7 @@ static void test_wrong_keys_and_modes(void **state)
     fclose(fp);
     assert_ok(open_plain(&s, pldir, 0));
     assert_fails_with(sbprov_store_get(NULL, 0, &len, s, "x"), SBPROV_ETAMPERED, "checksum");
-    sbprov_store_close(s);
+    sbprov_store_free(s);
 }
 
 static void flip_byte(const char *path, long off)
@@ -341,7 +341,7 @@ static void test_tampering(void **state)
     fputc('1', fp);
     fclose(fp);
     assert_ok(open_keyfile(&s, f->dir, f->key, 0));
-    sbprov_store_close(s);
+    sbprov_store_free(s);
 }
 
 static int collect_cb(const char *name, void *payload)
@@ -404,7 +404,7 @@ static void test_interrupted_swap_and_temps(void **state)
     fclose(fp);
     assert_ok(open_keyfile(&s, f->dir, f->key, 0));
     assert_int_equal(access(p, F_OK), -1);
-    sbprov_store_close(s);
+    sbprov_store_free(s);
     /* A corrupt journal is a clear error for every operation. */
     path_in(p, sizeof p, f, ".sbprov-swap");
     fp = fopen(p, "wb");
@@ -489,7 +489,7 @@ static void test_env_export_import(void **state)
     fputs("a/b=1\n", fp);
     fclose(fp);
     assert_fails_with(sbprov_store_import_env(s2, env, SBPROV_ENV_DOCKER), SBPROV_EID, "a/b");
-    sbprov_store_close(s2);
+    sbprov_store_free(s2);
 }
 
 /* --- threads ------------------------------------------------------------------ */
@@ -521,7 +521,7 @@ static void *writer(void *arg)
             return (void *)3;
     }
     if (w->own_handle)
-        sbprov_store_close(s);
+        sbprov_store_free(s);
     return NULL;
 }
 

@@ -89,7 +89,7 @@ static int teardown(void **state)
     fixture *f = *state;
     char cmd[160];
     no_faults();
-    sbprov_store_close(f->s);
+    sbprov_store_free(f->s);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root);
     assert_int_equal(system(cmd), 0);
     free(f);

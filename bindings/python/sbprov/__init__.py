@@ -9,6 +9,8 @@ Modules:
     sbprov.keys: device key pairs (Ed25519, ECDSA P-256, RSA): generate,
         save as PKCS#8 PEM (0600, atomic), load from files or OpenSSL store
         URIs (TPM, PKCS#11), sign and verify as Mender does, CSRs.
+    sbprov.store: crash-safe, encrypted credential store on disk (a
+        mapping of names to bytes) and its export as docker/systemd env files.
 
 Errors: every failure of the library raises :class:`sbprov.Error` (or one of
 its subclasses, chosen by result code) with ``.code`` (the negative
@@ -45,6 +47,9 @@ from ._errors import (
     OperationTimeoutError,
     ParseError,
     AlreadyExistsError,
+    TamperedError,
+    FormatError,
+    UnsafeError,
 )
 from . import _sbprov_swig as _swig  # noqa: E402  (loads the C extension _sbprov)
 
@@ -77,15 +82,19 @@ __all__ = [
     "OperationTimeoutError",
     "ParseError",
     "AlreadyExistsError",
+    "TamperedError",
+    "FormatError",
+    "UnsafeError",
     "error_class",
     "azure",
     "identity",
     "keys",
+    "store",
     # result codes, as module constants
     "OK", "ERROR", "EINVAL", "ENOMEM", "EBUFS", "EBASE64", "EKEYSIZE", "EID",
     "EEXPIRY", "ECONNSTR", "ECRYPTO", "EINIT", "ENOTFOUND", "ERANDOM",
     "EKEY", "ESIGNATURE", "EIO", "EPROVIDER", "EPASSPHRASE", "ESCRIPT",
-    "ETIMEOUT", "EPARSE", "EEXISTS",
+    "ETIMEOUT", "EPARSE", "EEXISTS", "ETAMPERED", "EFORMAT", "EUNSAFE",
 ]
 
 # Result codes as plain module constants: sbprov.EBASE64 == -5, ...
@@ -112,6 +121,9 @@ ESCRIPT = Result.ESCRIPT
 ETIMEOUT = Result.ETIMEOUT
 EPARSE = Result.EPARSE
 EEXISTS = Result.EEXISTS
+ETAMPERED = Result.ETAMPERED
+EFORMAT = Result.EFORMAT
+EUNSAFE = Result.EUNSAFE
 
 
 def version() -> str:
@@ -146,3 +158,4 @@ __version__: str = version()
 from . import azure  # noqa: E402  (needs the names above)
 from . import identity  # noqa: E402
 from . import keys  # noqa: E402
+from . import store  # noqa: E402

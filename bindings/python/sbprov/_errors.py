@@ -33,6 +33,9 @@ __all__ = [
     "OperationTimeoutError",
     "ParseError",
     "AlreadyExistsError",
+    "TamperedError",
+    "FormatError",
+    "UnsafeError",
 ]
 
 
@@ -63,6 +66,9 @@ class Result(enum.IntEnum):
     ETIMEOUT = -20
     EPARSE = -21
     EEXISTS = -22
+    ETAMPERED = -23
+    EFORMAT = -24
+    EUNSAFE = -25
 
 
 class Error(Exception):
@@ -217,6 +223,26 @@ class AlreadyExistsError(_OSErrorMixin, Error, FileExistsError):
     _errno = _errno.EEXIST
 
 
+class TamperedError(Error):
+    """Stored data failed authentication (SBPROV_ETAMPERED): a store entry or
+    its metadata was modified, truncated, moved from another name, or written
+    with another key. Deliberately not a ``ValueError`` (like
+    :class:`SignatureError`): it must not be swallowed as bad input."""
+
+
+class FormatError(Error):
+    """Stored data has an unknown or newer format version than this library
+    knows (SBPROV_EFORMAT)."""
+
+
+class UnsafeError(_OSErrorMixin, Error, PermissionError):
+    """A file or directory is a symbolic link, not owned by the caller, or
+    writable (a key file: readable) by others (SBPROV_EUNSAFE). Also a
+    ``PermissionError`` (``errno.EPERM``)."""
+
+    _errno = _errno.EPERM
+
+
 _CLASSES: dict[int, type[Error]] = {
     Result.EINVAL: InvalidInputError,
     Result.ENOMEM: OutOfMemoryError,
@@ -239,6 +265,9 @@ _CLASSES: dict[int, type[Error]] = {
     Result.ETIMEOUT: OperationTimeoutError,
     Result.EPARSE: ParseError,
     Result.EEXISTS: AlreadyExistsError,
+    Result.ETAMPERED: TamperedError,
+    Result.EFORMAT: FormatError,
+    Result.EUNSAFE: UnsafeError,
 }
 
 

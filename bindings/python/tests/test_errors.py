@@ -86,6 +86,9 @@ def test_error_constructed_by_hand():
     (sbprov.ETIMEOUT, sbprov.OperationTimeoutError, (TimeoutError, OSError)),
     (sbprov.EPARSE, sbprov.ParseError, (sbprov.InvalidInputError, ValueError)),
     (sbprov.EEXISTS, sbprov.AlreadyExistsError, (FileExistsError, OSError)),
+    (sbprov.ETAMPERED, sbprov.TamperedError, ()),
+    (sbprov.EFORMAT, sbprov.FormatError, ()),
+    (sbprov.EUNSAFE, sbprov.UnsafeError, (PermissionError, OSError)),
     (sbprov.ERROR, sbprov.Error, ()),
     (-1000, sbprov.Error, ()),
 ])

@@ -341,11 +341,42 @@ int32_t gosbprov_key_type(const sbprov_key *key)
     return (int32_t)sbprov_key_get_type(key);
 }
 
+/* ---- store ---- */
+
+/* sbprov_store_open(): "" stands for NULL in key_file (typemap); the
+ * passphrase is used only if has_passphrase is non-zero; scrypt_log2_n 0 for
+ * the default. */
+sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const char *key_file,
+                                  const char *passphrase, size_t passphrase_len, int32_t has_passphrase,
+                                  int32_t plaintext, int32_t create, uint32_t scrypt_log2_n)
+{
+    sbprov_store_open_options opts;
+    sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.key_file = key_file;
+    if (has_passphrase) {
+        opts.passphrase = passphrase;
+        opts.passphrase_len = passphrase_len;
+    }
+    opts.plaintext = plaintext != 0;
+    opts.create = create != 0;
+    opts.scrypt_log2_n = scrypt_log2_n;
+    return sbprov_store_open(out, dir, &opts);
+}
+
+/* sbprov_store_get() into a Go []byte (which may be empty: then NULL, size 0
+ * asks for the length). On SBPROV_EBUFS *out_len is the value's length. */
+sbprov_result gosbprov_store_get(char *buf, size_t buf_size, size_t *out_len, sbprov_store *store, const char *name)
+{
+    return sbprov_store_get(buf_size > 0 ? buf : NULL, buf_size, out_len, store, name);
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_7922c0a0653280b1(void *_swig_go_0) {
+void _wrap_Swig_free_capi_315802d2d061169b(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -355,7 +386,7 @@ void _wrap_Swig_free_capi_7922c0a0653280b1(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_7922c0a0653280b1(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_315802d2d061169b(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -368,7 +399,7 @@ void *_wrap_Swig_malloc_capi_7922c0a0653280b1(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_OK_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -380,7 +411,7 @@ intgo _wrap_SBPROV_OK_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ERROR_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -392,7 +423,7 @@ intgo _wrap_SBPROV_ERROR_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EINVAL_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -404,7 +435,7 @@ intgo _wrap_SBPROV_EINVAL_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ENOMEM_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -416,7 +447,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EBUFS_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -428,7 +459,7 @@ intgo _wrap_SBPROV_EBUFS_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EBASE64_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -440,7 +471,7 @@ intgo _wrap_SBPROV_EBASE64_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -452,7 +483,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EID_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -464,7 +495,7 @@ intgo _wrap_SBPROV_EID_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EEXPIRY_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -476,7 +507,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ECONNSTR_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -488,7 +519,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ECRYPTO_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -500,7 +531,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EINIT_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -512,7 +543,7 @@ intgo _wrap_SBPROV_EINIT_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -524,7 +555,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ERANDOM_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -536,7 +567,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EKEY_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EKEY_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -548,7 +579,7 @@ intgo _wrap_SBPROV_EKEY_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ESIGNATURE_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ESIGNATURE_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -560,7 +591,7 @@ intgo _wrap_SBPROV_ESIGNATURE_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EIO_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EIO_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -572,7 +603,7 @@ intgo _wrap_SBPROV_EIO_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EPROVIDER_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EPROVIDER_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -584,7 +615,7 @@ intgo _wrap_SBPROV_EPROVIDER_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EPASSPHRASE_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EPASSPHRASE_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -596,7 +627,7 @@ intgo _wrap_SBPROV_EPASSPHRASE_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ESCRIPT_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ESCRIPT_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -608,7 +639,7 @@ intgo _wrap_SBPROV_ESCRIPT_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_ETIMEOUT_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ETIMEOUT_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -620,7 +651,7 @@ intgo _wrap_SBPROV_ETIMEOUT_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EPARSE_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EPARSE_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -632,7 +663,7 @@ intgo _wrap_SBPROV_EPARSE_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_EEXISTS_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_EEXISTS_capi_315802d2d061169b() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -644,7 +675,43 @@ intgo _wrap_SBPROV_EEXISTS_capi_7922c0a0653280b1() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_ETAMPERED_capi_315802d2d061169b() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ETAMPERED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EFORMAT_capi_315802d2d061169b() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EFORMAT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EUNSAFE_capi_315802d2d061169b() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EUNSAFE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_last_error_code_capi_315802d2d061169b() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -655,13 +722,13 @@ int _wrap_sbprov_last_error_code_capi_7922c0a0653280b1() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_7922c0a0653280b1() {
+void _wrap_sbprov_clear_error_capi_315802d2d061169b() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_version_number_capi_7922c0a0653280b1() {
+intgo _wrap_sbprov_version_number_capi_315802d2d061169b() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -672,7 +739,7 @@ intgo _wrap_sbprov_version_number_capi_7922c0a0653280b1() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_7922c0a0653280b1(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_315802d2d061169b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -701,7 +768,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_7922c0a0653280b1(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_7922c0a0653280b1(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_315802d2d061169b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -730,7 +797,7 @@ int _wrap_sbprov_azure_check_device_id_capi_7922c0a0653280b1(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -773,7 +840,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_7922c0a0653280b1(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_7922c0a0653280b1(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_315802d2d061169b(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -792,7 +859,7 @@ int _wrap_sbprov_azure_deriver_new_capi_7922c0a0653280b1(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -831,7 +898,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_7922c0a0653280b1(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_7922c0a0653280b1(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_315802d2d061169b(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -841,7 +908,7 @@ void _wrap_sbprov_azure_deriver_free_capi_7922c0a0653280b1(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -866,7 +933,7 @@ int _wrap_sbprov_azure_url_encode_capi_7922c0a0653280b1(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -941,7 +1008,7 @@ int _wrap_sbprov_azure_sas_token_capi_7922c0a0653280b1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_7922c0a0653280b1(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_315802d2d061169b(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -960,7 +1027,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_7922c0a0653280b1(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1031,7 +1098,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_7922c0a0653280b1(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_7922c0a0653280b1(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_315802d2d061169b(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -1041,7 +1108,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_7922c0a0653280b1(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1096,7 +1163,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1169,7 +1236,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1224,7 +1291,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_7922c0a0653280b1(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1245,7 +1312,7 @@ int _wrap_sbprov_azure_generate_key_capi_7922c0a0653280b1(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_7922c0a0653280b1(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_315802d2d061169b(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1272,7 +1339,7 @@ int _wrap_sbprov_azure_generate_keys_capi_7922c0a0653280b1(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1284,7 +1351,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1296,7 +1363,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1308,7 +1375,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1320,7 +1387,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1332,7 +1399,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1344,7 +1411,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1356,7 +1423,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_7922c0a0653280b1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_7922c0a0653280b1() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_315802d2d061169b() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1368,7 +1435,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_7922c0a0653280b1() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_7922c0a0653280b1(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_315802d2d061169b(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1381,7 +1448,7 @@ int _wrap_sbprov_azure_connstr_new_capi_7922c0a0653280b1(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_7922c0a0653280b1(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_315802d2d061169b(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1400,7 +1467,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_7922c0a0653280b1(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_7922c0a0653280b1(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_315802d2d061169b(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1443,7 +1510,7 @@ int _wrap_sbprov_azure_connstr_set_capi_7922c0a0653280b1(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1464,7 +1531,7 @@ int _wrap_sbprov_azure_connstr_build_capi_7922c0a0653280b1(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_7922c0a0653280b1(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_315802d2d061169b(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1474,7 +1541,7 @@ void _wrap_sbprov_azure_connstr_free_capi_7922c0a0653280b1(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_identity_new_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0) {
+int _wrap_sbprov_identity_new_capi_315802d2d061169b(sbprov_identity **_swig_go_0) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1487,7 +1554,7 @@ int _wrap_sbprov_identity_new_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0
 }
 
 
-void _wrap_sbprov_identity_free_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0) {
+void _wrap_sbprov_identity_free_capi_315802d2d061169b(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   
   arg1 = (sbprov_identity *)_swig_go_0; 
@@ -1497,7 +1564,7 @@ void _wrap_sbprov_identity_free_capi_7922c0a0653280b1(sbprov_identity *_swig_go_
 }
 
 
-int _wrap_sbprov_identity_add_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_identity_add_capi_315802d2d061169b(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1546,7 +1613,7 @@ int _wrap_sbprov_identity_add_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0,
 }
 
 
-int _wrap_sbprov_identity_parse_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_identity_parse_capi_315802d2d061169b(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1565,7 +1632,7 @@ int _wrap_sbprov_identity_parse_capi_7922c0a0653280b1(sbprov_identity **_swig_go
 }
 
 
-long long _wrap_sbprov_identity_count_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0) {
+long long _wrap_sbprov_identity_count_capi_315802d2d061169b(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1578,7 +1645,7 @@ long long _wrap_sbprov_identity_count_capi_7922c0a0653280b1(sbprov_identity *_sw
 }
 
 
-long long _wrap_sbprov_identity_value_count_capi_7922c0a0653280b1(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+long long _wrap_sbprov_identity_value_count_capi_315802d2d061169b(sbprov_identity *_swig_go_0, long long _swig_go_1) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -1593,7 +1660,7 @@ long long _wrap_sbprov_identity_value_count_capi_7922c0a0653280b1(sbprov_identit
 }
 
 
-int _wrap_sbprov_identity_canonical_json_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_canonical_json_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1614,7 +1681,7 @@ int _wrap_sbprov_identity_canonical_json_capi_7922c0a0653280b1(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_identity_digest_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_digest_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1635,7 +1702,7 @@ int _wrap_sbprov_identity_digest_capi_7922c0a0653280b1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_identity_format_id_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_identity_format_id_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1674,7 +1741,7 @@ int _wrap_sbprov_identity_format_id_capi_7922c0a0653280b1(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_key_from_public_pem_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_key_from_public_pem_capi_315802d2d061169b(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1693,7 +1760,7 @@ int _wrap_sbprov_key_from_public_pem_capi_7922c0a0653280b1(sbprov_key **_swig_go
 }
 
 
-void _wrap_sbprov_key_free_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+void _wrap_sbprov_key_free_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   
   arg1 = (sbprov_key *)_swig_go_0; 
@@ -1703,7 +1770,7 @@ void _wrap_sbprov_key_free_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_bits_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_bits_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -1716,7 +1783,7 @@ intgo _wrap_sbprov_key_bits_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_has_private_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_has_private_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1729,7 +1796,7 @@ intgo _wrap_sbprov_key_has_private_capi_7922c0a0653280b1(sbprov_key *_swig_go_0)
 }
 
 
-int _wrap_sbprov_key_public_pem_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_public_pem_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1750,7 +1817,7 @@ int _wrap_sbprov_key_public_pem_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long
 }
 
 
-int _wrap_sbprov_key_fingerprint_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_fingerprint_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1771,7 +1838,7 @@ int _wrap_sbprov_key_fingerprint_capi_7922c0a0653280b1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_key_sign_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+int _wrap_sbprov_key_sign_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1798,7 +1865,7 @@ int _wrap_sbprov_key_sign_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long 
 }
 
 
-int _wrap_sbprov_key_verify_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_key_verify_capi_315802d2d061169b(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1823,7 +1890,7 @@ int _wrap_sbprov_key_verify_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _gosli
 }
 
 
-int _wrap_sbprov_key_csr_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_key_csr_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1890,7 +1957,320 @@ int _wrap_sbprov_key_csr_capi_7922c0a0653280b1(_goslice_ _swig_go_0, long long *
 }
 
 
-long long _wrap_gosbprov_version_capi_7922c0a0653280b1(_goslice_ _swig_go_0) {
+intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_315802d2d061169b() {
+  unsigned int result;
+  intgo _swig_go_result;
+  
+  
+  result = (unsigned int)((1024u*1024u));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_store_free_capi_315802d2d061169b(sbprov_store *_swig_go_0) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  sbprov_store_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_store_create_key_file_capi_315802d2d061169b(_gostring_ _swig_go_0) {
+  char *arg1 = (char *) 0 ;
+  char stackbuf1[256] ;
+  char *heap1 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  if ((size_t)_swig_go_0.n < sizeof stackbuf1) {
+    memcpy(stackbuf1, _swig_go_0.p, (size_t)_swig_go_0.n);
+    stackbuf1[_swig_go_0.n] = '\0';
+    arg1 = stackbuf1;
+  } else {
+    heap1 = (char *)malloc((size_t)_swig_go_0.n + 1);
+    if (heap1 != NULL) {
+      memcpy(heap1, _swig_go_0.p, (size_t)_swig_go_0.n);
+      heap1[_swig_go_0.n] = '\0';
+    }
+    arg1 = heap1;
+  }
+  
+  
+  result = (sbprov_result)sbprov_store_create_key_file((char const *)arg1);
+  _swig_go_result = (int32_t)result; 
+  free(heap1); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_put_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = _swig_go_2.len > 0 ? (void *)_swig_go_2.array : (void *)"";
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  result = (sbprov_result)sbprov_store_put(arg1,(char const *)arg2,(void const *)arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_delete_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  result = (sbprov_result)sbprov_store_delete(arg1,(char const *)arg2);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_exists_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  result = (sbprov_result)sbprov_store_exists(arg1,(char const *)arg2);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_list_names_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_store *arg4 = (sbprov_store *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_store *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_store_list_names(arg1,arg2,arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_swap_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_store_swap(arg1,(char const *)arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_export_env_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  sbprov_env_format arg4 ;
+  char optbuf2[256] ;
+  char *optheap2 = NULL ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if (_swig_go_1.n == 0) {
+    arg2 = NULL;
+  } else if ((size_t)_swig_go_1.n < sizeof optbuf2) {
+    memcpy(optbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    optbuf2[_swig_go_1.n] = '\0';
+    arg2 = optbuf2;
+  } else {
+    optheap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (optheap2 != NULL) {
+      memcpy(optheap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      optheap2[_swig_go_1.n] = '\0';
+      arg2 = optheap2;
+    } else {
+      arg2 = (char *)"";
+    }
+  }
+  
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  arg4 = (sbprov_env_format)_swig_go_3; 
+  
+  result = (sbprov_result)sbprov_store_export_env(arg1,(char const *)arg2,(char const *)arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf2, sizeof optbuf2);
+  if (optheap2 != NULL) {
+    gosbprov_wipe(optheap2, strlen(optheap2));
+    free(optheap2);
+  }
+  
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_store_import_env_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+  sbprov_store *arg1 = (sbprov_store *) 0 ;
+  char *arg2 = (char *) 0 ;
+  sbprov_env_format arg3 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  arg3 = (sbprov_env_format)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_store_import_env(arg1,(char const *)arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_version_capi_315802d2d061169b(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1907,7 +2287,7 @@ long long _wrap_gosbprov_version_capi_7922c0a0653280b1(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_7922c0a0653280b1(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_315802d2d061169b(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -1926,7 +2306,7 @@ long long _wrap_gosbprov_strerror_capi_7922c0a0653280b1(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_7922c0a0653280b1(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_315802d2d061169b(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -1943,7 +2323,7 @@ long long _wrap_gosbprov_last_error_capi_7922c0a0653280b1(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_7922c0a0653280b1(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_315802d2d061169b(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -1962,7 +2342,7 @@ long long _wrap_gosbprov_cs_field_name_capi_7922c0a0653280b1(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -1983,7 +2363,7 @@ long long _wrap_gosbprov_connstr_get_capi_7922c0a0653280b1(_goslice_ _swig_go_0,
 }
 
 
-long long _wrap_gosbprov_identity_name_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+long long _wrap_gosbprov_identity_name_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2004,7 +2384,7 @@ long long _wrap_gosbprov_identity_name_capi_7922c0a0653280b1(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_identity_value_capi_7922c0a0653280b1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_identity_value_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2027,7 +2407,7 @@ long long _wrap_gosbprov_identity_value_capi_7922c0a0653280b1(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_identity_probe_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+int _wrap_gosbprov_identity_probe_capi_315802d2d061169b(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   uint32_t arg2 ;
   int32_t arg3 ;
@@ -2148,7 +2528,7 @@ int _wrap_gosbprov_identity_probe_capi_7922c0a0653280b1(sbprov_identity **_swig_
 }
 
 
-int _wrap_gosbprov_identity_from_script_capi_7922c0a0653280b1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+int _wrap_gosbprov_identity_from_script_capi_315802d2d061169b(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t arg3 ;
@@ -2183,7 +2563,7 @@ int _wrap_gosbprov_identity_from_script_capi_7922c0a0653280b1(sbprov_identity **
 }
 
 
-int _wrap_gosbprov_key_generate_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+int _wrap_gosbprov_key_generate_capi_315802d2d061169b(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   int32_t arg2 ;
   uint32_t arg3 ;
@@ -2200,7 +2580,7 @@ int _wrap_gosbprov_key_generate_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, i
 }
 
 
-int _wrap_gosbprov_key_load_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+int _wrap_gosbprov_key_load_capi_315802d2d061169b(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2323,7 +2703,7 @@ int _wrap_gosbprov_key_load_capi_7922c0a0653280b1(sbprov_key **_swig_go_0, _gost
 }
 
 
-int _wrap_gosbprov_key_save_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_key_save_capi_315802d2d061169b(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2364,7 +2744,7 @@ int _wrap_gosbprov_key_save_capi_7922c0a0653280b1(sbprov_key *_swig_go_0, _gostr
 }
 
 
-intgo _wrap_gosbprov_key_type_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
+intgo _wrap_gosbprov_key_type_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -2373,6 +2753,118 @@ intgo _wrap_gosbprov_key_type_capi_7922c0a0653280b1(sbprov_key *_swig_go_0) {
   
   result = (int32_t)gosbprov_key_type((struct sbprov_key const *)arg1);
   _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_store_open_capi_315802d2d061169b(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+  sbprov_store **arg1 = (sbprov_store **) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  size_t arg5 ;
+  int32_t arg6 ;
+  int32_t arg7 ;
+  int32_t arg8 ;
+  uint32_t arg9 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_store **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  
+  arg4 = _swig_go_3.len > 0 ? (char *)_swig_go_3.array : (char *)"";
+  arg5 = (size_t)_swig_go_3.len;
+  
+  arg6 = (int32_t)_swig_go_4; 
+  arg7 = (int32_t)_swig_go_5; 
+  arg8 = (int32_t)_swig_go_6; 
+  arg9 = (uint32_t)_swig_go_7; 
+  
+  result = (sbprov_result)gosbprov_store_open(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4,arg5,arg6,arg7,arg8,arg9);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_store_get_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_store *arg4 = (sbprov_store *) 0 ;
+  char *arg5 = (char *) 0 ;
+  char stackbuf5[256] ;
+  char *heap5 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_store *)_swig_go_2; 
+  
+  if ((size_t)_swig_go_3.n < sizeof stackbuf5) {
+    memcpy(stackbuf5, _swig_go_3.p, (size_t)_swig_go_3.n);
+    stackbuf5[_swig_go_3.n] = '\0';
+    arg5 = stackbuf5;
+  } else {
+    heap5 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (heap5 != NULL) {
+      memcpy(heap5, _swig_go_3.p, (size_t)_swig_go_3.n);
+      heap5[_swig_go_3.n] = '\0';
+    }
+    arg5 = heap5;
+  }
+  
+  
+  result = (sbprov_result)gosbprov_store_get(arg1,arg2,arg3,arg4,(char const *)arg5);
+  _swig_go_result = (int32_t)result; 
+  free(heap5); 
   return _swig_go_result;
 }
 
