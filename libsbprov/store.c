@@ -36,7 +36,7 @@ static void entry_file(char out[FNAME_MAX], const char *name)
 }
 
 sbprov_result sbprov__store_read_file(uint8_t **out, size_t *out_len, int dirfd, const char *file, size_t max,
-                                      const char *display)
+                                      int store_file, const char *display)
 {
     struct stat st;
     uint8_t *buf;
@@ -53,6 +53,12 @@ sbprov_result sbprov__store_read_file(uint8_t **out, size_t *out_len, int dirfd,
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return sbprov__fail(SBPROV_EUNSAFE, "%s: '%s' is not a regular file", display, file);
+    }
+    /* A file in the store that another user owns could have been planted. */
+    if (store_file && st.st_uid != geteuid()) {
+        close(fd);
+        return sbprov__fail(SBPROV_EUNSAFE, "%s: '%s' is owned by uid %u, not by this user (uid %u)", display, file,
+                            (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
@@ -113,7 +119,7 @@ static sbprov_result replay_journal(sbprov_store *s)
     size_t blob_len[2];
     sbprov_result rc;
 
-    rc = sbprov__store_read_file(&j, &len, s->dirfd, SBPROV__STORE_JOURNAL, JOURNAL_MAX, s->dir);
+    rc = sbprov__store_read_file(&j, &len, s->dirfd, SBPROV__STORE_JOURNAL, JOURNAL_MAX, 1, s->dir);
     if (rc == SBPROV_ENOTFOUND)
         return SBPROV_OK;
     if (rc != SBPROV_OK)
@@ -306,6 +312,14 @@ sbprov_result sbprov_store_open(sbprov_store **out, const char *dir, const sbpro
                           dir, strerror(errno));
         goto fail;
     }
+    {
+        struct stat lock_st;
+        if (fstat(s->lockfd, &lock_st) != 0 || !S_ISREG(lock_st.st_mode) || lock_st.st_uid != geteuid()) {
+            rc = sbprov__fail(SBPROV_EUNSAFE, "store %s: the lock file is not a regular file owned by this user",
+                              dir);
+            goto fail;
+        }
+    }
     if ((rc = sbprov__store_lock(s, 1)) != SBPROV_OK)
         goto fail;
     rc = sbprov__store_setup_key(s, &o);
@@ -346,7 +360,7 @@ sbprov_result sbprov__store_get_locked(uint8_t **out, size_t *out_len, sbprov_st
 
     entry_file(fname, name);
     snprintf(display, sizeof display, "store %s: entry '%s'", s->dir, name);
-    rc = sbprov__store_read_file(&blob, &blob_len, s->dirfd, fname, SBPROV__ENTRY_MAX, display);
+    rc = sbprov__store_read_file(&blob, &blob_len, s->dirfd, fname, SBPROV__ENTRY_MAX, 1, display);
     if (rc == SBPROV_ENOTFOUND)
         return sbprov__fail(SBPROV_ENOTFOUND, "store %s: no entry '%s'", s->dir, name);
     if (rc != SBPROV_OK)

@@ -362,7 +362,7 @@ sbprov_result sbprov_store_import_env(sbprov_store *s, const char *path, sbprov_
         return sbprov__fail(SBPROV_EINVAL, "import: NULL argument");
     if (format != SBPROV_ENV_DOCKER && format != SBPROV_ENV_SYSTEMD)
         return sbprov__fail(SBPROV_EINVAL, "import: unknown env-file format %d", (int)format);
-    rc = sbprov__store_read_file(&text, &len, AT_FDCWD, path, ENV_FILE_MAX, "import");
+    rc = sbprov__store_read_file(&text, &len, AT_FDCWD, path, ENV_FILE_MAX, 0, "import");
     if (rc == SBPROV_ETAMPERED)
         return sbprov__fail(SBPROV_EINVAL, "import: %s is larger than %u bytes", path, ENV_FILE_MAX);
     if (rc == SBPROV_ENOTFOUND || rc == SBPROV_EUNSAFE)

@@ -58,9 +58,10 @@ sbprov_result sbprov__entry_open(uint8_t **out, size_t *out_len, const sbprov_st
 sbprov_result sbprov__store_setup_key(sbprov_store *s, const sbprov_store_open_options *opts);
 
 /* Read a whole regular file below dirfd (never following a symlink) of at most
- * `max` bytes. ENOTFOUND if absent, EUNSAFE if a symlink or not regular. */
+ * `max` bytes. ENOTFOUND if absent, EUNSAFE if a symlink or not regular, or
+ * (with `store_file` non-zero) owned by another user. */
 sbprov_result sbprov__store_read_file(uint8_t **out, size_t *out_len, int dirfd, const char *file, size_t max,
-                                      const char *display);
+                                      int store_file, const char *display);
 
 /* Locking, for a handle: lock the mutex and flock (LOCK_SH or LOCK_EX); an
  * unfinished swap is completed first. Unlock releases both. */

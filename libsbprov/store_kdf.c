@@ -214,7 +214,7 @@ sbprov_result sbprov__store_setup_key(sbprov_store *s, const sbprov_store_open_o
     meta m;
     sbprov_result rc;
 
-    rc = sbprov__store_read_file(&text, &text_len, s->dirfd, SBPROV__STORE_META, META_MAX, s->dir);
+    rc = sbprov__store_read_file(&text, &text_len, s->dirfd, SBPROV__STORE_META, META_MAX, 1, s->dir);
     if (rc == SBPROV_ENOTFOUND && o->create) {
         creating = 1;
         memset(&m, 0, sizeof m);

@@ -1,5 +1,6 @@
 /* Credential store: every operation and its error paths, on-disk tampering,
- * locking with many threads. */
+ * locking with many threads and with several processes, files owned by
+ * another user. */
 #define _GNU_SOURCE
 #include "test_util.h"
 
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct fixture {
@@ -553,6 +555,158 @@ static void test_threads_no_lost_update(void **state)
     assert_true(len > 7 && memcmp(buf, "shared ", 7) == 0);
 }
 
+/* --- several processes ---------------------------------------------------------
+ * Each child opens the store itself (its own flock), overwrites entries of its
+ * own, writes one shared entry and swaps a pair of its own; nothing may be lost,
+ * torn or left behind. Children report by exit status, never through cmocka. */
+#define PROCS 5
+#define PROC_PUTS 50
+#define PROC_OWN 10  /* own entries, each overwritten PROC_PUTS / PROC_OWN times */
+#define PROC_SWAPS 3 /* odd: the pair ends up exchanged */
+
+static int proc_child(const fixture *f, int id, int go_fd)
+{
+    sbprov_store *s = NULL;
+    sbprov_store_open_options o;
+    char name[32], other[32], value[48];
+    char c;
+
+    if (sbprov_store_open_options_init(&o, sizeof o) != SBPROV_OK)
+        return 10;
+    o.key_file = f->key;
+    if (sbprov_store_open(&s, f->dir, &o) != SBPROV_OK)
+        return 11;
+    snprintf(name, sizeof name, "pa%d", id);
+    snprintf(other, sizeof other, "pb%d", id);
+    snprintf(value, sizeof value, "A%d", id);
+    if (sbprov_store_put(s, name, value, strlen(value)) != SBPROV_OK)
+        return 12;
+    snprintf(value, sizeof value, "B%d", id);
+    if (sbprov_store_put(s, other, value, strlen(value)) != SBPROV_OK)
+        return 13;
+    /* Start together: the parent closes the write end once all are forked. */
+    while (read(go_fd, &c, 1) < 0)
+        ;
+    for (int i = 0; i < PROC_PUTS; i++) {
+        snprintf(name, sizeof name, "p%d-%d", id, i % PROC_OWN);
+        snprintf(value, sizeof value, "value %d %d", id, i);
+        if (sbprov_store_put(s, name, value, strlen(value)) != SBPROV_OK)
+            return 14;
+        if (i % 5 == 0) {
+            snprintf(value, sizeof value, "shared %d %d", id, i);
+            if (sbprov_store_put(s, "shared", value, strlen(value)) != SBPROV_OK)
+                return 15;
+        }
+        if (i % (PROC_PUTS / PROC_SWAPS) == 0 && i / (PROC_PUTS / PROC_SWAPS) < PROC_SWAPS) {
+            snprintf(name, sizeof name, "pa%d", id);
+            if (sbprov_store_swap(s, name, other) != SBPROV_OK)
+                return 16;
+        }
+    }
+    sbprov_store_free(s);
+    return 0;
+}
+
+static void test_processes_no_lost_update(void **state)
+{
+    fixture *f = *state;
+    pid_t pid[PROCS];
+    int go[2], status;
+    char name[32], want[48], buf[64];
+    size_t len;
+
+    assert_int_equal(pipe(go), 0);
+    for (int i = 0; i < PROCS; i++) {
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            close(go[1]);
+            _exit(proc_child(f, i, go[0]));
+        }
+    }
+    close(go[0]);
+    close(go[1]);
+    for (int i = 0; i < PROCS; i++) {
+        assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("writer process %d: status 0x%x", i, status);
+    }
+
+    /* Every process's own entries hold its last value for them. */
+    for (int i = 0; i < PROCS; i++) {
+        for (int k = 0; k < PROC_OWN; k++) {
+            snprintf(name, sizeof name, "p%d-%d", i, k);
+            snprintf(want, sizeof want, "value %d %d", i, PROC_PUTS - PROC_OWN + k);
+            assert_value(f->s, name, want);
+        }
+        /* An odd number of swaps: the pair is exchanged, neither lost nor doubled. */
+        snprintf(name, sizeof name, "pa%d", i);
+        snprintf(want, sizeof want, "B%d", i);
+        assert_value(f->s, name, want);
+        snprintf(name, sizeof name, "pb%d", i);
+        snprintf(want, sizeof want, "A%d", i);
+        assert_value(f->s, name, want);
+    }
+    /* The shared entry authenticates and holds one of the values written. */
+    assert_ok(sbprov_store_get(buf, sizeof buf - 1, &len, f->s, "shared"));
+    buf[len] = '\0';
+    int id = -1, n = -1, end = 0;
+    assert_int_equal(sscanf(buf, "shared %d %d%n", &id, &n, &end), 2);
+    assert_int_equal((size_t)end, len);
+    assert_true(id >= 0 && id < PROCS && n >= 0 && n < PROC_PUTS && n % 5 == 0);
+
+    /* Exactly the expected entries, and no temporary file or journal left. */
+    DIR *d = opendir(f->dir);
+    struct dirent *e;
+    int entries = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strstr(e->d_name, ".tmp-") != NULL || strcmp(e->d_name, SBPROV__STORE_JOURNAL) == 0)
+            fail_msg("left behind in the store: %s", e->d_name);
+        if (strncmp(e->d_name, SBPROV__ENTRY_PREFIX, 2) == 0)
+            entries++;
+    }
+    closedir(d);
+    assert_int_equal(entries, PROCS * (PROC_OWN + 2) + 1);
+}
+
+/* --- files owned by another user (root only) ------------------------------------ */
+#define NOBODY 65534
+
+static void test_owned_by_other_user(void **state)
+{
+    fixture *f = *state;
+    sbprov_store *s = NULL;
+    char p[256];
+    size_t len;
+
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    /* The store directory owned by someone else is refused at open. */
+    assert_int_equal(chown(f->dir, NOBODY, NOBODY), 0);
+    assert_fails_with(open_keyfile(&s, f->dir, f->key, 0), SBPROV_EUNSAFE, "owned by uid 65534");
+    assert_null(s);
+    assert_int_equal(chown(f->dir, 0, 0), 0);
+
+    /* Regression: entries and store files owned by another user were read
+     * (only symlinks and file types were checked). */
+    assert_ok(sbprov_store_put(f->s, "owned", "secret", 6));
+    path_in(p, sizeof p, f, "e.owned");
+    assert_int_equal(chown(p, NOBODY, NOBODY), 0);
+    assert_fails_with(sbprov_store_get(NULL, 0, &len, f->s, "owned"), SBPROV_EUNSAFE, "owned");
+    path_in(p, sizeof p, f, SBPROV__STORE_META);
+    assert_int_equal(chown(p, NOBODY, NOBODY), 0);
+    assert_fails_with(open_keyfile(&s, f->dir, f->key, 0), SBPROV_EUNSAFE, "owned");
+    assert_null(s);
+    assert_int_equal(chown(p, 0, 0), 0);
+    path_in(p, sizeof p, f, SBPROV__STORE_LOCK);
+    assert_int_equal(chown(p, NOBODY, NOBODY), 0);
+    assert_fails_with(open_keyfile(&s, f->dir, f->key, 0), SBPROV_EUNSAFE, "lock file");
+    assert_null(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +719,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupted_swap_and_temps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_export_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_no_lost_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_no_lost_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owned_by_other_user, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
