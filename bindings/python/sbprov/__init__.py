@@ -22,35 +22,8 @@ its subclasses, chosen by result code) with ``.code`` (the negative
 from __future__ import annotations
 
 from . import _errors
-from ._errors import (
-    Base64Error,
-    BufferTooSmallError,
-    ConnectionStringError,
-    CryptoError,
-    Error,
-    ExpiryError,
-    IdentifierError,
-    InitError,
-    InvalidInputError,
-    KeySizeError,
-    NotFoundError,
-    OutOfMemoryError,
-    RandomError,
-    Result,
-    error_class,
-    InvalidKeyError,
-    SignatureError,
-    FileSystemError,
-    ProviderError,
-    PassphraseError,
-    ScriptError,
-    OperationTimeoutError,
-    ParseError,
-    AlreadyExistsError,
-    TamperedError,
-    FormatError,
-    UnsafeError,
-)
+from ._errors import *  # noqa: F401,F403  (Error, its subclasses, Result; listed in _errors.__all__)
+from ._errors import Result, error_class
 from . import _sbprov_swig as _swig  # noqa: E402  (loads the C extension _sbprov)
 
 __all__ = [
@@ -59,71 +32,17 @@ __all__ = [
     "version_number",
     "header_version",
     "strerror",
-    "Result",
-    "Error",
-    "InvalidInputError",
-    "Base64Error",
-    "KeySizeError",
-    "IdentifierError",
-    "ExpiryError",
-    "ConnectionStringError",
-    "BufferTooSmallError",
-    "OutOfMemoryError",
-    "CryptoError",
-    "RandomError",
-    "InitError",
-    "NotFoundError",
-    "InvalidKeyError",
-    "SignatureError",
-    "FileSystemError",
-    "ProviderError",
-    "PassphraseError",
-    "ScriptError",
-    "OperationTimeoutError",
-    "ParseError",
-    "AlreadyExistsError",
-    "TamperedError",
-    "FormatError",
-    "UnsafeError",
     "error_class",
     "azure",
     "identity",
     "keys",
     "store",
-    # result codes, as module constants
-    "OK", "ERROR", "EINVAL", "ENOMEM", "EBUFS", "EBASE64", "EKEYSIZE", "EID",
-    "EEXPIRY", "ECONNSTR", "ECRYPTO", "EINIT", "ENOTFOUND", "ERANDOM",
-    "EKEY", "ESIGNATURE", "EIO", "EPROVIDER", "EPASSPHRASE", "ESCRIPT",
-    "ETIMEOUT", "EPARSE", "EEXISTS", "ETAMPERED", "EFORMAT", "EUNSAFE",
+    *_errors.__all__,
+    # result codes as module constants: sbprov.EBASE64 == Result.EBASE64 == -5
+    *(code.name for code in Result),
 ]
 
-# Result codes as plain module constants: sbprov.EBASE64 == -5, ...
-OK = Result.OK
-ERROR = Result.ERROR
-EINVAL = Result.EINVAL
-ENOMEM = Result.ENOMEM
-EBUFS = Result.EBUFS
-EBASE64 = Result.EBASE64
-EKEYSIZE = Result.EKEYSIZE
-EID = Result.EID
-EEXPIRY = Result.EEXPIRY
-ECONNSTR = Result.ECONNSTR
-ECRYPTO = Result.ECRYPTO
-EINIT = Result.EINIT
-ENOTFOUND = Result.ENOTFOUND
-ERANDOM = Result.ERANDOM
-EKEY = Result.EKEY
-ESIGNATURE = Result.ESIGNATURE
-EIO = Result.EIO
-EPROVIDER = Result.EPROVIDER
-EPASSPHRASE = Result.EPASSPHRASE
-ESCRIPT = Result.ESCRIPT
-ETIMEOUT = Result.ETIMEOUT
-EPARSE = Result.EPARSE
-EEXISTS = Result.EEXISTS
-ETAMPERED = Result.ETAMPERED
-EFORMAT = Result.EFORMAT
-EUNSAFE = Result.EUNSAFE
+globals().update({code.name: code for code in Result})
 
 
 def version() -> str:
