@@ -78,15 +78,17 @@ typedef enum sbprov_key_save_flags {
  *
  * @param key            a key with its private part in memory (not one held in hardware).
  * @param path           target path.
- * @param passphrase     encrypt with this passphrase (AES-256-CBC, PBKDF2 via
- *                       PKCS#8 / PKCS#5 v2), or NULL for no encryption.
+ * @param passphrase     encrypt with this passphrase (PBES2: AES-256-CBC,
+ *                       PBKDF2-HMAC-SHA256 with 100,000 iterations), or NULL
+ *                       for no encryption; 1 to 1023 bytes without NUL.
  * @param passphrase_len length of `passphrase` in bytes.
  * @param flags          ::sbprov_key_save_flags.
  * @retval SBPROV_OK     the file is written.
  * @retval SBPROV_EEXISTS `path` exists and ::SBPROV_KEY_SAVE_OVERWRITE is not set.
  * @retval SBPROV_EKEY   the key has no exportable private part.
  * @retval SBPROV_EIO    creating, writing, syncing or renaming failed (nothing is left behind).
- * @retval SBPROV_EINVAL a pointer is NULL.
+ * @retval SBPROV_EINVAL a pointer is NULL, `flags` has unknown bits, or the
+ *                       passphrase is empty, longer than 1023 bytes or holds a NUL.
  * @retval SBPROV_ECRYPTO OpenSSL failed.
  */
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_key_save(const sbprov_key *key, const char *path,
@@ -96,8 +98,8 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_key_save(const sbprov_key *key,
 /** Options of sbprov_key_load(). Initialise with sbprov_key_load_options_init(). */
 typedef struct sbprov_key_load_options {
     size_t struct_size;        /**< sizeof(sbprov_key_load_options), set by the init function. */
-    const char *passphrase;    /**< Passphrase of an encrypted PEM, or NULL. */
-    size_t passphrase_len;     /**< Length of `passphrase`. */
+    const char *passphrase;    /**< Passphrase of an encrypted PEM, or NULL (or length 0) for none. */
+    size_t passphrase_len;     /**< Length of `passphrase`, at most 1023 bytes, no NUL. */
     const char *providers;     /**< Comma-separated OpenSSL providers to load (e.g. "tpm2,default"), or NULL. */
     const char *openssl_conf;  /**< OpenSSL configuration file to load first (providers, PKCS#11), or NULL. */
     const char *propquery;     /**< Property query for fetching operations, or NULL to use the key's own provider. */
@@ -123,12 +125,14 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_key_load_options_init(sbprov_ke
  * @param[in]  uri  path or store URI.
  * @param[in]  opts options, or NULL for the defaults.
  * @retval SBPROV_OK         `*out` is set.
- * @retval SBPROV_ENOTFOUND  the file or URI holds no private key.
+ * @retval SBPROV_ENOTFOUND  the file does not exist, or the file or URI holds no private key.
  * @retval SBPROV_EPASSPHRASE the key is encrypted and the passphrase is missing or wrong.
  * @retval SBPROV_EPROVIDER  a provider or the configuration could not be loaded, or the URI scheme is unknown.
  * @retval SBPROV_EKEY       the key is not Ed25519, ECDSA P-256 or RSA 2048..4096.
- * @retval SBPROV_EIO        the file could not be read.
- * @retval SBPROV_EINVAL     a pointer is NULL or `opts` is not initialised.
+ * @retval SBPROV_EIO        the file could not be read, or is not a regular file.
+ * @retval SBPROV_EINVAL     a pointer is NULL, `uri` is empty, `opts` is not
+ *                           initialised, the passphrase is too long or holds a NUL,
+ *                           or the provider list is malformed.
  * @retval SBPROV_ENOMEM     out of memory.
  */
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_key_load(sbprov_key **out, const char *uri,
