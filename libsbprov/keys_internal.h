@@ -48,10 +48,6 @@ size_t sbprov__key_sig_max(const sbprov_key *key);
  * the provider cannot sign with it. */
 sbprov_result sbprov__key_sign_init(EVP_MD_CTX *mdctx, const sbprov_key *key, const char *what);
 
-/* SBPROV_EPROVIDER for a failure in a key's non-default provider (TPM,
- * token), SBPROV_ECRYPTO in OpenSSL's own. */
-sbprov_result sbprov__key_provider_code(const EVP_PKEY *pkey);
-
 /* PEM armour of `der` under "-----BEGIN <label>-----": 64-character Base64
  * lines and a final newline, as OpenSSL's PEM writer makes it. */
 void sbprov__pem_append(sbprov__text *t, const char *label, const unsigned char *der, size_t len);

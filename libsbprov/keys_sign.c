@@ -27,7 +27,7 @@ static const char *md_name(const sbprov_key *key)
 
 /* Failures inside a hardware or token provider are the provider's; inside the
  * default one they are OpenSSL's. */
-sbprov_result sbprov__key_provider_code(const EVP_PKEY *pkey)
+static sbprov_result provider_failure_code(const EVP_PKEY *pkey)
 {
     const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(pkey);
     const char *name = prov != NULL ? OSSL_PROVIDER_get0_name(prov) : "default";
@@ -44,10 +44,10 @@ sbprov_result sbprov__key_sign_init(EVP_MD_CTX *mdctx, const sbprov_key *key, co
      * property query), or OpenSSL may pick the default provider, which cannot
      * use a TPM key ("missing private key"). */
     if (EVP_DigestSignInit_ex(mdctx, &pctx, md_name(key), NULL, key->propquery, key->priv, NULL) != 1)
-        return sbprov__fail_ossl(sbprov__key_provider_code(key->priv), "%s: the key's provider cannot sign with it (%s)", what,
+        return sbprov__fail_ossl(provider_failure_code(key->priv), "%s: the key's provider cannot sign with it (%s)", what,
                                  key->propquery != NULL ? key->propquery : "no property query");
     if (key->type == SBPROV_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
-        return sbprov__fail_ossl(sbprov__key_provider_code(key->priv), "%s: the key's provider refuses PKCS#1 v1.5 padding",
+        return sbprov__fail_ossl(provider_failure_code(key->priv), "%s: the key's provider refuses PKCS#1 v1.5 padding",
                                  what);
     return SBPROV_OK;
 }
@@ -77,7 +77,7 @@ sbprov_result sbprov_key_sign(char *buf, size_t buf_size, size_t *out_len, const
     if ((rc = sbprov__key_sign_init(mdctx, key, "sign")) != SBPROV_OK)
         goto out;
     if (EVP_DigestSign(mdctx, sig, &sig_len, data != NULL ? data : (const void *)"", len) != 1) {
-        rc = sbprov__fail_ossl(sbprov__key_provider_code(key->priv), "sign: signing failed (property query '%s')",
+        rc = sbprov__fail_ossl(provider_failure_code(key->priv), "sign: signing failed (property query '%s')",
                                key->propquery != NULL ? key->propquery : "");
         goto out;
     }
