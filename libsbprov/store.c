@@ -268,14 +268,14 @@ sbprov_result sbprov_store_open(sbprov_store **out, const char *dir, const sbpro
         return sbprov__fail(SBPROV_EINVAL, "store open: NULL or empty argument");
     *out = NULL;
     if (opts == NULL)
-        return sbprov__fail(SBPROV_EINVAL, "store open: options are required (a key file, a passphrase, or "
-                            "plaintext must be chosen)");
+        return sbprov__fail(SBPROV_EINVAL, "store open: options are required (a key file, a passphrase, a "
+                            "sealing key or plaintext must be chosen)");
     if ((rc = sbprov__options_load(&o, opts, FIRST_SIZE, sizeof o, "store open options")) != SBPROV_OK)
         return rc;
-    sources = (o.key_file != NULL) + (o.passphrase != NULL) + (o.plaintext != 0);
+    sources = (o.key_file != NULL) + (o.passphrase != NULL) + (o.sealing_key != NULL) + (o.plaintext != 0);
     if (sources != 1)
-        return sbprov__fail(SBPROV_EINVAL, "store open: exactly one of key_file, passphrase and plaintext must be "
-                            "set (%d are)", sources);
+        return sbprov__fail(SBPROV_EINVAL, "store open: exactly one of key_file, passphrase, sealing_key and "
+                            "plaintext must be set (%d are)", sources);
 
     if (o.create && mkdir(dir, 0700) != 0 && errno != EEXIST)
         return sbprov__fail(SBPROV_EIO, "store %s: cannot create the directory: %s", dir, strerror(errno));

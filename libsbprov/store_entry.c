@@ -5,6 +5,7 @@
  * fails authentication. Format: docs/store-format.md. */
 #include "store_internal.h"
 
+#include "aead.h"
 #include "digest.h"
 #include "error.h"
 #include "ossl_error.h"
@@ -12,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,42 +77,19 @@ static sbprov_result plain_tag(uint8_t tag[SBPROV__ENTRY_TAG], const char *name,
     return SBPROV_OK;
 }
 
-/* AES-256-GCM over `in` with AAD = header || name; decrypts when tag_in is set. */
+/* AES-256-GCM over `in` with AAD = header || name; decrypts (checking `tag`) when `decrypt` is set. */
 static sbprov_result gcm(uint8_t *out, const sbprov_store *s, const char *name, const uint8_t *hdr,
                          const uint8_t *in, size_t len, uint8_t *tag, int decrypt)
 {
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    sbprov_result rc = SBPROV_OK;
-    int n = 0;
+    char what[SBPROV_STORE_NAME_MAX + 16];
+    sbprov_result rc;
 
-    if (ctx == NULL)
-        return sbprov__fail(SBPROV_ENOMEM, "entry '%s': out of memory for a cipher", name);
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, decrypt ? 0 : 1) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
-        EVP_CipherInit_ex(ctx, NULL, NULL, s->key, hdr + NONCE_OFF, -1) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &n, hdr, SBPROV__ENTRY_HDR) != 1 ||
-        EVP_CipherUpdate(ctx, NULL, &n, (const uint8_t *)name, (int)strlen(name)) != 1 ||
-        (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)) {
-        rc = sbprov__fail_ossl(SBPROV_ECRYPTO, "entry '%s': AES-256-GCM failed", name);
-        goto out;
-    }
-    if (decrypt) {
-        if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SBPROV__ENTRY_TAG, tag) != 1) {
-            rc = sbprov__fail_ossl(SBPROV_ECRYPTO, "entry '%s': AES-256-GCM failed", name);
-            goto out;
-        }
-        if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1) {
-            rc = sbprov__fail_ossl(SBPROV_ETAMPERED,
-                                   "entry '%s': authentication failed (modified, truncated, moved from another "
-                                   "name, or sealed with another key)", name);
-            goto out;
-        }
-    } else if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1 ||
-               EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SBPROV__ENTRY_TAG, tag) != 1) {
-        rc = sbprov__fail_ossl(SBPROV_ECRYPTO, "entry '%s': AES-256-GCM failed", name);
-    }
-out:
-    EVP_CIPHER_CTX_free(ctx);
+    snprintf(what, sizeof what, "entry '%s'", name);
+    rc = sbprov__aes256gcm(out, s->key, hdr + NONCE_OFF, hdr, SBPROV__ENTRY_HDR, name, strlen(name), in, len, tag,
+                           decrypt, what);
+    if (rc == SBPROV_ETAMPERED)
+        return sbprov__fail(SBPROV_ETAMPERED, "entry '%s': authentication failed (modified, truncated, moved from "
+                            "another name, or sealed with another key)", name);
     return rc;
 }
 

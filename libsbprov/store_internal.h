@@ -57,6 +57,25 @@ sbprov_result sbprov__entry_open(uint8_t **out, size_t *out_len, const sbprov_st
  * The caller holds the exclusive lock. */
 sbprov_result sbprov__store_setup_key(sbprov_store *s, const sbprov_store_open_options *opts);
 
+/* Sealed store keys (store_seal.c): the schemes recorded in the metadata and
+ * the largest sealed blob (an RSA-4096 ciphertext). */
+#define SBPROV__SEAL_ECDH "ecdh-p256"
+#define SBPROV__SEAL_RSA "rsa-oaep-sha256"
+#define SBPROV__SEALED_MAX 512
+
+/* SBPROV_EKEY unless `key` can seal and unseal (a private EC P-256 or RSA key). */
+sbprov_result sbprov__store_seal_check(const sbprov_key *key, const char *dir);
+/* The scheme `key` seals with (SBPROV__SEAL_ECDH or SBPROV__SEAL_RSA). */
+const char *sbprov__store_seal_scheme(const sbprov_key *key);
+/* Seal the 32-byte master key to `key`, then unseal it once through the key's
+ * provider to prove the store will open. */
+sbprov_result sbprov__store_seal(uint8_t blob[SBPROV__SEALED_MAX], size_t *blob_len, const sbprov_key *key,
+                                 const uint8_t master[32], const char *dir);
+/* Unseal: SBPROV_EKEY (key unusable or wrong scheme), SBPROV_EPROVIDER (the
+ * provider cannot do it), SBPROV_ETAMPERED (the blob does not open). */
+sbprov_result sbprov__store_unseal(uint8_t master[32], const sbprov_key *key, const char *scheme,
+                                   const uint8_t *blob, size_t len, const char *dir);
+
 /* Read a whole regular file below dirfd (never following a symlink) of at most
  * `max` bytes. ENOTFOUND if absent, EUNSAFE if a symlink or not regular, or
  * (with `store_file` non-zero) owned by another user. */

@@ -25,6 +25,7 @@
  */
 
 #include <sbprov/common.h>
+#include <sbprov/keys.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,8 @@ typedef struct sbprov_store_open_options {
     int plaintext;            /**< Non-zero: the store keeps values unencrypted (must be asked for explicitly). */
     int create;               /**< Non-zero: create the directory and the store if they do not exist. */
     uint32_t scrypt_log2_n;   /**< scrypt cost log2(N) when creating a passphrase store, 10..22; 0 means 15. */
+    const sbprov_key *sealing_key; /**< A private EC P-256 or RSA key (e.g. in a TPM, from sbprov_key_load()) that
+                                        seals the store's random key, or NULL. Used during the call only. */
 } sbprov_store_open_options;
 
 /**
@@ -65,9 +68,11 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_store_open_options_init(sbprov_
 /**
  * Open (or with `create`, create) the store in directory `dir`.
  *
- * Exactly one of `key_file`, `passphrase` and `plaintext` must be given. A new
- * store records its mode, and for a passphrase the scrypt salt and parameters,
- * in a metadata file; an existing store is opened only in the mode it was
+ * Exactly one of `key_file`, `passphrase`, `sealing_key` and `plaintext` must
+ * be given. A new store records its mode, and for a passphrase the scrypt salt
+ * and parameters, in a metadata file; with a `sealing_key` a random store key
+ * is created, sealed to that key (ECDH for EC P-256, RSA-OAEP for RSA) and
+ * kept sealed in the metadata, so only the key's holder (a TPM) can open it; an existing store is opened only in the mode it was
  * created with, and a key that does not match its key check value is refused.
  * Leftovers of an interrupted write are cleaned up, and an interrupted swap is
  * completed.
@@ -81,9 +86,12 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_store_open_options_init(sbprov_
  *                           caller, or group- or world-writable (the key file: readable by others).
  * @retval SBPROV_EPASSPHRASE the passphrase is wrong, or missing for a passphrase store.
  * @retval SBPROV_EKEY       the key file is wrong, missing for a key-file store, or not ::SBPROV_STORE_KEY_SIZE bytes;
- *                           or the store's mode (plaintext/encrypted) differs from the one asked for.
+ *                           the sealing key is missing for a sealed store, is another key than the one the
+ *                           store is sealed to, has no private part, or is Ed25519;
+ *                           or the store's mode (plaintext/encrypted) or key source differs from the one asked for.
+ * @retval SBPROV_EPROVIDER  the provider holding the sealing key cannot do ECDH or RSA-OAEP with it.
  * @retval SBPROV_EFORMAT    the store has a newer format version than this library knows.
- * @retval SBPROV_ETAMPERED  the store's metadata or an interrupted swap's journal is corrupt.
+ * @retval SBPROV_ETAMPERED  the store's metadata, its sealed key or an interrupted swap's journal is corrupt.
  * @retval SBPROV_EIO        a file-system operation failed.
  * @retval SBPROV_EINVAL     a pointer is NULL, `opts` is not initialised, or not exactly one key source is given.
  * @retval SBPROV_ENOMEM     out of memory.

@@ -273,6 +273,127 @@ static void test_wrong_keys_and_modes(void **state)
     sbprov_store_free(s);
 }
 
+static sbprov_result open_sealed(sbprov_store **out, const char *dir, const sbprov_key *key, int create)
+{
+    sbprov_store_open_options o;
+    assert_ok(sbprov_store_open_options_init(&o, sizeof o));
+    o.sealing_key = key;
+    o.create = create;
+    return sbprov_store_open(out, dir, &o);
+}
+
+static sbprov_key *new_key(sbprov_key_type type)
+{
+    sbprov_key_generate_options g;
+    sbprov_key *k = NULL;
+    assert_ok(sbprov_key_generate_options_init(&g, sizeof g));
+    g.type = type;
+    g.rsa_bits = 2048;
+    assert_ok(sbprov_key_generate(&k, &g));
+    return k;
+}
+
+/* Replace the metadata line starting with `prefix` by `prefix` + `value`. */
+static void set_meta_line(const char *dir, const char *prefix, const char *value)
+{
+    char path[200], *text, *line, *end, out[4096];
+    snprintf(path, sizeof path, "%s/.sbprov-store", dir);
+    text = test_slurp(path, NULL);
+    line = strstr(text, prefix);
+    assert_non_null(line);
+    end = strchr(line, '\n');
+    snprintf(out, sizeof out, "%.*s%s%s%s", (int)(line - text), text, prefix, value, end);
+    free(text);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(out, fp);
+    fclose(fp);
+}
+
+/* A random store key sealed to an EC P-256 (ECDH) or RSA (OAEP) device key:
+ * opens only with that private key; the other key, none, an Ed25519 or a
+ * public-only key, and every change to the sealed metadata are refused. */
+static void test_sealed_key(void **state)
+{
+    static const sbprov_key_type types[] = {SBPROV_KEY_ECDSA_P256, SBPROV_KEY_RSA};
+    fixture *f = *state;
+    char dir[200], meta[220], pem[2048];
+    size_t i, len;
+    sbprov_store *s = NULL;
+
+    for (i = 0; i < 2; i++) {
+        sbprov_key *k = new_key(types[i]), *other = new_key(types[i]), *ed = new_key(SBPROV_KEY_ED25519), *pub;
+        char *text, saved[4096];
+
+        snprintf(dir, sizeof dir, "%s/sealed%zu", f->root, i);
+        snprintf(meta, sizeof meta, "%s/.sbprov-store", dir);
+        assert_fails_with(open_sealed(&s, dir, ed, 1), SBPROV_EKEY, "Ed25519 key cannot seal");
+        assert_ok(sbprov_key_public_pem(pem, sizeof pem, &len, k));
+        assert_ok(sbprov_key_from_public_pem(&pub, pem, len));
+        assert_fails_with(open_sealed(&s, dir, pub, 1), SBPROV_EKEY, "no private part");
+
+        assert_ok(open_sealed(&s, dir, k, 1));
+        assert_ok(sbprov_store_put(s, "azure.primary", "sealed secret", 13));
+        sbprov_store_free(s);
+        s = NULL;
+        text = test_slurp(meta, NULL);
+        assert_non_null(strstr(text, "kdf=sealed\nseal="));
+        assert_non_null(strstr(text, i == 0 ? "seal=ecdh-p256\n" : "seal=rsa-oaep-sha256\n"));
+        snprintf(saved, sizeof saved, "%s", text);
+        free(text);
+
+        assert_ok(open_sealed(&s, dir, k, 0));
+        assert_value(s, "azure.primary", "sealed secret");
+        sbprov_store_free(s);
+        s = NULL;
+        assert_fails_with(open_sealed(&s, dir, other, 0), SBPROV_EKEY, "not to the given key");
+        assert_fails_with(open_sealed(&s, dir, ed, 0), SBPROV_EKEY, "not to the given key");
+        assert_fails_with(open_sealed(&s, dir, pub, 0), SBPROV_EKEY, "no private part");
+        assert_fails_with(open_keyfile(&s, dir, f->key, 0), SBPROV_EKEY, "no sealing key was given");
+        assert_fails_with(open_pass(&s, dir, "pw", 0), SBPROV_EKEY, "no sealing key was given");
+
+        /* The sealed key modified: it no longer authenticates / decrypts. */
+        text = strstr(saved, "sealed=") + 7;
+        char orig = text[10];
+        text[10] = orig == 'A' ? 'B' : 'A';
+        FILE *fp = fopen(meta, "w");
+        fputs(saved, fp);
+        fclose(fp);
+        assert_fails_with(open_sealed(&s, dir, k, 0), SBPROV_ETAMPERED, "sealed key");
+        text[10] = orig;
+        fp = fopen(meta, "w");
+        fputs(saved, fp);
+        fclose(fp);
+        assert_ok(open_sealed(&s, dir, k, 0));
+        sbprov_store_free(s);
+        s = NULL;
+
+        /* Another scheme, a malformed or missing field. */
+        set_meta_line(dir, "seal=", i == 0 ? "rsa-oaep-sha256" : "ecdh-p256");
+        assert_fails_with(open_sealed(&s, dir, k, 0), SBPROV_EKEY, "cannot unseal");
+        set_meta_line(dir, "seal=", "aes-keywrap");
+        assert_fails_with(open_sealed(&s, dir, k, 0), SBPROV_ETAMPERED, "not understood");
+        set_meta_line(dir, "seal=", i == 0 ? "ecdh-p256" : "rsa-oaep-sha256");
+        set_meta_line(dir, "sealed=", "AAAA");
+        assert_fails_with(open_sealed(&s, dir, k, 0), SBPROV_ETAMPERED, "malformed");
+        set_meta_line(dir, "seal_key=", "00");
+        assert_fails_with(open_sealed(&s, dir, k, 0), SBPROV_ETAMPERED, "not understood");
+
+        sbprov_key_free(k);
+        sbprov_key_free(other);
+        sbprov_key_free(ed);
+        sbprov_key_free(pub);
+    }
+    /* One key source only. */
+    sbprov_store_open_options o;
+    sbprov_key *k = new_key(SBPROV_KEY_ECDSA_P256);
+    assert_ok(sbprov_store_open_options_init(&o, sizeof o));
+    o.sealing_key = k;
+    o.key_file = f->key;
+    assert_fails_with(sbprov_store_open(&s, f->dir, &o), SBPROV_EINVAL, "exactly one of");
+    sbprov_key_free(k);
+}
+
 static void flip_byte(const char *path, long off)
 {
     FILE *fp = fopen(path, "r+b");
@@ -714,6 +835,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_keys_and_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_swap_and_temps, setup, teardown),
