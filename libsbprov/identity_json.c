@@ -25,44 +25,6 @@ static int go_html_safe(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
 }
 
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 if Go's
- * utf8.DecodeRuneInString would return (RuneError, 1) there: a stray
- * continuation byte, C0/C1 or F5..FF, an overlong form, a surrogate, a code
- * point above U+10FFFF, or a sequence cut short. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t need;
-
-    if (c < 0x80)
-        return 1;
-    if (c < 0xc2)
-        return 0;
-    if (c < 0xe0) {
-        need = 1;
-    } else if (c < 0xf0) {
-        need = 2;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (c < 0xf5) {
-        need = 3;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n <= need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k <= need; k++)
-        if (s[k] < 0x80 || s[k] > 0xbf)
-            return 0;
-    return need + 1;
-}
-
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
 /* Append s (n bytes) as a JSON string exactly as Go's encoding/json does with
@@ -101,7 +63,7 @@ static void append_go_string(sbprov__text *t, const char *str, size_t n)
             start = ++i;
             continue;
         }
-        size_t len = utf8_sequence(s + i, n - i);
+        size_t len = sbprov__utf8_sequence(s + i, n - i);
         if (len == 0) {
             /* Each invalid byte on its own becomes U+FFFD (as Unmarshal
              * leaves it for Marshal, which writes it unescaped). */
@@ -141,7 +103,7 @@ static int sanitized_next(sanitized *c)
     }
     if (c->i >= c->n)
         return -1;
-    size_t len = utf8_sequence(c->s + c->i, c->n - c->i);
+    size_t len = sbprov__utf8_sequence(c->s + c->i, c->n - c->i);
     if (len == 0) {
         static const unsigned char replacement[] = REPLACEMENT;
         c->i++;

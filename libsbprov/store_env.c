@@ -6,6 +6,7 @@
 
 #include "atomic_file.h"
 #include "error.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,34 +43,6 @@ static int buf_add(buf *b, const void *data, size_t n)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-    uint32_t cp;
-    size_t len;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2, cp = p[0] & 0x1Fu;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-        len = 3, cp = p[0] & 0x0Fu;
-    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-        len = 4, cp = p[0] & 0x07u;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
 static int is_var_name(const char *n)
 {
     if (!((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z') || n[0] == '_'))
@@ -94,7 +67,7 @@ static sbprov_result check_value(const char *name, const uint8_t *v, size_t len,
                                 "%s", name, dialect);
     }
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(v + i, len - i);
+        size_t n = sbprov__utf8_sequence(v + i, len - i);
         uint8_t c = v[i];
         if (n == 0)
             return sbprov__fail(SBPROV_EPARSE, "entry '%s': byte %zu (0x%02x) is not valid UTF-8, which %s "

@@ -94,3 +94,41 @@ sbprov_result sbprov__buffer_too_small(size_t *out_len, size_t size, size_t need
         *out_len = needed;
     return sbprov__fail(SBPROV_EBUFS, "output buffer of %zu bytes is too small; %zu needed", size, needed);
 }
+
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 if Go's
+ * utf8.DecodeRuneInString would return (RuneError, 1) there: a stray
+ * continuation byte, C0/C1 or F5..FF, an overlong form, a surrogate, a code
+ * point above U+10FFFF, or a sequence cut short. */
+size_t sbprov__utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t need;
+
+    if (c < 0x80)
+        return 1;
+    if (c < 0xc2)
+        return 0;
+    if (c < 0xe0) {
+        need = 1;
+    } else if (c < 0xf0) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c < 0xf5) {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n <= need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k <= need; k++)
+        if (s[k] < 0x80 || s[k] > 0xbf)
+            return 0;
+    return need + 1;
+}

@@ -29,4 +29,10 @@ sbprov_result sbprov__text_finish(sbprov__text *t, size_t *out_len);
 /* Report SBPROV_EBUFS for a buffer of `size` bytes when `needed` are required. */
 sbprov_result sbprov__buffer_too_small(size_t *out_len, size_t size, size_t needed);
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 where it
+ * is invalid: a stray continuation byte, C0/C1 or F5..FF, an overlong form,
+ * a surrogate, a code point above U+10FFFF, or a sequence cut short (exactly
+ * where Go's utf8.DecodeRuneInString returns (RuneError, 1)). */
+size_t sbprov__utf8_sequence(const unsigned char *s, size_t n);
+
 #endif
