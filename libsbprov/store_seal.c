@@ -29,6 +29,10 @@
 #include <string.h>
 
 #define POINT_LEN 65 /* uncompressed P-256 point */
+/* The public-key side (ephemeral key, ECDH with it, RSA encryption, the
+ * peer point) always runs in the default provider: with a provider such as
+ * tpm2 loaded first, an unqualified fetch would land there. */
+#define DEFAULT_PROVIDER "?provider=default"
 #define ECDH_BLOB_LEN (POINT_LEN + SBPROV__GCM_NONCE_LEN + 32 + SBPROV__GCM_TAG_LEN)
 
 static const char seal_label[] = "sbprov-store v1 seal";
@@ -37,7 +41,7 @@ static const char seal_label[] = "sbprov-store v1 seal";
 static sbprov_result hkdf(uint8_t out[32], const uint8_t *z, size_t z_len, const uint8_t point[POINT_LEN])
 {
     uint8_t info[sizeof seal_label - 1 + POINT_LEN];
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", DEFAULT_PROVIDER);
     EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
     OSSL_PARAM params[4];
     int ok;
@@ -70,7 +74,7 @@ static sbprov_result ecdh(uint8_t *z, size_t *z_len, EVP_PKEY *priv, EVP_PKEY *p
 
 static sbprov_result seal_ecdh(uint8_t *blob, size_t *blob_len, const sbprov_key *key, const uint8_t master[32])
 {
-    EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, DEFAULT_PROVIDER, "EC", "P-256");
     uint8_t z[66], wrap[32];
     size_t z_len = sizeof z, point_len = 0;
     sbprov_result rc;
@@ -82,7 +86,7 @@ static sbprov_result seal_ecdh(uint8_t *blob, size_t *blob_len, const sbprov_key
         EVP_PKEY_free(eph);
         return sbprov__fail_ossl(SBPROV_ECRYPTO, "store key seal: cannot encode the ephemeral key");
     }
-    rc = ecdh(z, &z_len, eph, key->pub, NULL, SBPROV_ECRYPTO);
+    rc = ecdh(z, &z_len, eph, key->pub, DEFAULT_PROVIDER, SBPROV_ECRYPTO);
     EVP_PKEY_free(eph);
     if (rc == SBPROV_OK)
         rc = hkdf(wrap, z, z_len, blob);
@@ -113,7 +117,7 @@ static sbprov_result unseal_ecdh(uint8_t master[32], const sbprov_key *key, cons
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-256", 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)blob, POINT_LEN);
     params[2] = OSSL_PARAM_construct_end();
-    fctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    fctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", DEFAULT_PROVIDER);
     if (fctx == NULL || EVP_PKEY_fromdata_init(fctx) != 1 ||
         EVP_PKEY_fromdata(fctx, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1) {
         EVP_PKEY_CTX_free(fctx);
@@ -147,7 +151,7 @@ static int oaep_sha256(EVP_PKEY_CTX *ctx)
 
 static sbprov_result seal_rsa(uint8_t *blob, size_t *blob_len, const sbprov_key *key, const uint8_t master[32])
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pub, NULL);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pub, DEFAULT_PROVIDER);
     int ok = ctx != NULL && EVP_PKEY_encrypt_init(ctx) == 1 && oaep_sha256(ctx) &&
              EVP_PKEY_encrypt(ctx, blob, blob_len, master, 32) == 1;
     EVP_PKEY_CTX_free(ctx);

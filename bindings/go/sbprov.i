@@ -457,11 +457,13 @@ int32_t gosbprov_key_type(const sbprov_key *key)
 /* ---- store ---- */
 
 /* sbprov_store_open(): "" stands for NULL in key_file (typemap); the
- * passphrase is used only if has_passphrase is non-zero; scrypt_log2_n 0 for
- * the default. */
+ * passphrase is used only if has_passphrase is non-zero; sealing_key is a key
+ * handle or 0 (NULL), used during the call only; scrypt_log2_n 0 for the
+ * default. */
 sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const char *key_file,
                                   const char *passphrase, size_t passphrase_len, int32_t has_passphrase,
-                                  int32_t plaintext, int32_t create, uint32_t scrypt_log2_n)
+                                  const sbprov_key *sealing_key, int32_t plaintext, int32_t create,
+                                  uint32_t scrypt_log2_n)
 {
     sbprov_store_open_options opts;
     sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
@@ -472,6 +474,7 @@ sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const cha
         opts.passphrase = passphrase;
         opts.passphrase_len = passphrase_len;
     }
+    opts.sealing_key = sealing_key;
     opts.plaintext = plaintext != 0;
     opts.create = create != 0;
     opts.scrypt_log2_n = scrypt_log2_n;

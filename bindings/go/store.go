@@ -47,7 +47,7 @@ func (f EnvFormat) c() (int32, error) {
 }
 
 // StoreOptions are the options of OpenStore. Exactly one of KeyFile,
-// Passphrase (non-nil) and Plaintext must be given.
+// Passphrase (non-nil), SealingKey and Plaintext must be given.
 type StoreOptions struct {
 	KeyFile    string // Path of a key file made by CreateStoreKeyFile.
 	Passphrase []byte // Passphrase to derive the key from (scrypt); nil for none.
@@ -56,6 +56,13 @@ type StoreOptions struct {
 	// ScryptLog2N is the scrypt cost log2(N) when creating a passphrase
 	// store, 10..22; 0 means 15.
 	ScryptLog2N uint32
+	// SealingKey is a private EC P-256 or RSA key, e.g. one held in a TPM
+	// (LoadKey("handle:0x81000003", LoadOptions{Providers: []string{"tpm2",
+	// "default"}}); the TPM key needs the decrypt attribute). A new store
+	// gets a random key sealed to it (ECDH or RSA-OAEP), and only this key
+	// can open the store again. Used during OpenStore only: the Key may be
+	// closed afterwards. nil for none.
+	SealingKey *Key
 }
 
 // Store is an open credential store (a C sbprov_store): a directory of
@@ -76,11 +83,14 @@ type Store struct {
 // second); it does not block other goroutines.
 //
 // Errors: ErrNotFound (no store and not Create), ErrPassphrase (wrong or
-// missing passphrase), ErrKey (wrong or malformed key file, or a mode
-// other than the store's), ErrUnsafe (dir, the key file or a store file is
-// a symlink, not owned by the caller, or writable by others; a key file
-// readable by others), ErrTampered (corrupt metadata), ErrFormat (newer
-// format), ErrInval (not exactly one key source), ErrIO.
+// missing passphrase), ErrKey (wrong or malformed key file; a SealingKey
+// other than the store's, the message naming both fingerprints, Ed25519 or
+// without a private part; a mode or key source other than the store's),
+// ErrProvider (the SealingKey's provider cannot do ECDH or RSA-OAEP with
+// it), ErrUnsafe (dir, the key file or a store file is a symlink, not owned
+// by the caller, or writable by others; a key file readable by others),
+// ErrTampered (corrupt metadata or sealed key), ErrFormat (newer format),
+// ErrInval (not exactly one key source, a closed SealingKey), ErrIO.
 func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 	if err := checkStrings("store directory", dir, "key file", opts.KeyFile); err != nil {
 		return nil, err
@@ -90,10 +100,22 @@ func OpenStore(dir string, opts StoreOptions) (*Store, error) {
 		hasPassphrase = 1
 	}
 	var h uintptr
-	err := callStatus(func() int32 {
-		return capi.Gosbprov_store_open(&h, dir, opts.KeyFile, opts.Passphrase, hasPassphrase,
-			boolInt(opts.Plaintext), boolInt(opts.Create), uint(opts.ScryptLog2N))
-	})
+	open := func(sealingKey uintptr) error {
+		return callStatus(func() int32 {
+			return capi.Gosbprov_store_open(&h, dir, opts.KeyFile, opts.Passphrase, hasPassphrase, sealingKey,
+				boolInt(opts.Plaintext), boolInt(opts.Create), uint(opts.ScryptLog2N))
+		})
+	}
+	var err error
+	if opts.SealingKey != nil {
+		// Under the Key's lock: its C handle is used by one thread at a time
+		// and cannot be closed during the call.
+		err = opts.SealingKey.use(open)
+	} else {
+		err = open(0)
+	}
+	// The Key (and its finalizer) must not go away before the C call is over.
+	runtime.KeepAlive(opts.SealingKey)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -222,4 +223,194 @@ func TestStoreClosedAndConcurrent(t *testing.T) {
 	s.Close()
 	_, err := s.Get("ga")
 	wantErr(t, err, sbprov.ErrInval)
+}
+
+// sealingKeyFile generates a key of kind, saves it and returns its path.
+func sealingKeyFile(t *testing.T, kind sbprov.KeyType) string {
+	t.Helper()
+	k, err := sbprov.GenerateKeyPair(kind, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	path := filepath.Join(t.TempDir(), string(kind)+".pem")
+	if err := k.Save(path, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func loadKey(t *testing.T, path string) *sbprov.Key {
+	t.Helper()
+	k, err := sbprov.LoadKey(path, sbprov.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+func TestStoreSealed(t *testing.T) {
+	for _, tc := range []struct {
+		kind   sbprov.KeyType
+		scheme string
+	}{{sbprov.KeyECDSAP256, "ecdh-p256"}, {"rsa-2048", "rsa-oaep-sha256"}} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			pem := sealingKeyFile(t, tc.kind)
+			dir := filepath.Join(t.TempDir(), "sealed")
+			k := loadKey(t, pem)
+			fp, err := k.Fingerprint()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := sbprov.OpenStore(dir, sbprov.StoreOptions{SealingKey: k, Create: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			value := []byte("sealed \x00 secret")
+			if err := s.Put("azure.primary", value); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			meta, err := os.ReadFile(filepath.Join(dir, ".sbprov-store"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"kdf=sealed\n", "seal=" + tc.scheme + "\n", "seal_key=" + fp + "\n"} {
+				if !strings.Contains(string(meta), want) {
+					t.Fatalf("metadata lacks %q:\n%s", want, meta)
+				}
+			}
+
+			// Reopened with the same key loaded again; the Key may be closed
+			// once the store is open.
+			k2, err := sbprov.LoadKey(pem, sbprov.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err = sbprov.OpenStore(dir, sbprov.StoreOptions{SealingKey: k2})
+			k2.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Get("azure.primary")
+			if err != nil || !bytes.Equal(got, value) {
+				t.Fatalf("Get = %q, %v", got, err)
+			}
+			s.Close()
+
+			// Another key of the same type: ErrKey naming both fingerprints.
+			other, err := sbprov.GenerateKeyPair(tc.kind, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			ofp, _ := other.Fingerprint()
+			_, err = sbprov.OpenStore(dir, sbprov.StoreOptions{SealingKey: other})
+			wantErr(t, err, sbprov.ErrKey, fp, ofp)
+
+			// Public only: refused for opening and for creating.
+			pemText, err := k.PublicPEM()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, err := sbprov.KeyFromPublicPEM(pemText)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pub.Close()
+			_, err = sbprov.OpenStore(dir, sbprov.StoreOptions{SealingKey: pub})
+			wantErr(t, err, sbprov.ErrKey, "no private part")
+			_, err = sbprov.OpenStore(filepath.Join(t.TempDir(), "pub"), sbprov.StoreOptions{SealingKey: pub, Create: true})
+			wantErr(t, err, sbprov.ErrKey, "no private part")
+
+			// A key file or a passphrase is not the store's key source.
+			keyFile := filepath.Join(t.TempDir(), "store.key")
+			if err := sbprov.CreateStoreKeyFile(keyFile); err != nil {
+				t.Fatal(err)
+			}
+			_, err = sbprov.OpenStore(dir, sbprov.StoreOptions{KeyFile: keyFile})
+			wantErr(t, err, sbprov.ErrKey, "no sealing key was given")
+			_, err = sbprov.OpenStore(dir, sbprov.StoreOptions{Passphrase: []byte("pw")})
+			wantErr(t, err, sbprov.ErrKey, "no sealing key was given")
+		})
+	}
+}
+
+func TestStoreSealedRefused(t *testing.T) {
+	tmp := t.TempDir()
+	ed, err := sbprov.GenerateKeyPair(sbprov.KeyEd25519, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ed.Close()
+	_, err = sbprov.OpenStore(filepath.Join(tmp, "ed"), sbprov.StoreOptions{SealingKey: ed, Create: true})
+	wantErr(t, err, sbprov.ErrKey, "Ed25519")
+	if _, err := os.Stat(filepath.Join(tmp, "ed", ".sbprov-store")); !os.IsNotExist(err) {
+		t.Fatalf("a refused store left metadata behind: %v", err)
+	}
+
+	k, err := sbprov.GenerateKeyPair(sbprov.KeyECDSAP256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(tmp, "store.key")
+	if err := sbprov.CreateStoreKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []sbprov.StoreOptions{
+		{SealingKey: k, KeyFile: keyFile, Create: true},
+		{SealingKey: k, Passphrase: []byte("pw"), Create: true},
+		{SealingKey: k, Plaintext: true, Create: true},
+	} {
+		_, err = sbprov.OpenStore(filepath.Join(tmp, "x"), opts)
+		wantErr(t, err, sbprov.ErrInval, "exactly one of")
+	}
+	// A key-file store is not opened with a sealing key.
+	s, err := sbprov.OpenStore(filepath.Join(tmp, "kf"), sbprov.StoreOptions{KeyFile: keyFile, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = sbprov.OpenStore(filepath.Join(tmp, "kf"), sbprov.StoreOptions{SealingKey: k})
+	wantErr(t, err, sbprov.ErrKey)
+	// A closed Key.
+	k.Close()
+	_, err = sbprov.OpenStore(filepath.Join(tmp, "y"), sbprov.StoreOptions{SealingKey: k, Create: true})
+	wantErr(t, err, sbprov.ErrInval, "after Close")
+}
+
+// One Key shared by goroutines opening sealed stores at once (the Key's lock
+// serialises its C handle), with the garbage collector running: nothing
+// frees the key under a call.
+func TestStoreSealedConcurrent(t *testing.T) {
+	k, err := sbprov.GenerateKeyPair(sbprov.KeyECDSAP256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	tmp := t.TempDir()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			dir := filepath.Join(tmp, "s"+string(rune('a'+i)))
+			for j := 0; j < 3; j++ {
+				s, err := sbprov.OpenStore(dir, sbprov.StoreOptions{SealingKey: k, Create: true})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				err = s.Put("v", []byte{byte(i), byte(j)})
+				s.Close()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				runtime.GC()
+			}
+		}(i)
+	}
+	wg.Wait()
 }

@@ -61,7 +61,7 @@
 %thread sbprov_key_sign;
 %thread sbprov_key_verify;
 %thread sbprov_key_csr;
-/* Credential store: scrypt on open, file I/O and fsync everywhere. */
+/* Credential store: scrypt or a sealing key (a TPM) on open, file I/O and fsync everywhere. */
 %thread sbprov_py_store_open;
 %thread sbprov_py_store_get;
 %thread sbprov_store_create_key_file;
@@ -612,11 +612,12 @@ sbprov_result sbprov_py_key_load(sbprov_key **out, const char *uri, const char *
     return sbprov_key_load(out, uri, &opts);
 }
 
-/* sbprov_store_open(): key_file and passphrase may be NULL; scrypt_log2_n 0
- * for the default. */
+/* sbprov_store_open(): key_file, passphrase and sealing_key may be NULL
+ * (None); scrypt_log2_n 0 for the default. The sealing key is used during the
+ * call only; sbprov.store.Store holds the Key's lock around it. */
 sbprov_result sbprov_py_store_open(sbprov_store **out, const char *dir, const char *key_file,
-                                   const char *passphrase, size_t passphrase_len, int plaintext, int create,
-                                   uint32_t scrypt_log2_n)
+                                   const char *passphrase, size_t passphrase_len, const sbprov_key *sealing_key,
+                                   int plaintext, int create, uint32_t scrypt_log2_n)
 {
     sbprov_store_open_options opts;
     sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
@@ -625,6 +626,7 @@ sbprov_result sbprov_py_store_open(sbprov_store **out, const char *dir, const ch
     opts.key_file = key_file;
     opts.passphrase = passphrase;
     opts.passphrase_len = passphrase != NULL ? passphrase_len : 0;
+    opts.sealing_key = sealing_key;
     opts.plaintext = plaintext != 0;
     opts.create = create != 0;
     opts.scrypt_log2_n = scrypt_log2_n;

@@ -35,6 +35,17 @@ char *cli_read_secret(const char *path, size_t *len);
 /* Cleanse and free what cli_read_secret returned. */
 void cli_free_secret(char *secret, size_t len);
 
+/* Append `name` to the comma-separated OpenSSL provider list `list` (of
+ * `size` bytes, "" when empty), for a repeatable --provider option. Returns 0,
+ * or EXIT_USAGE (message printed) if the list would not fit. */
+int cli_add_provider(char *list, size_t size, const char *name, const char *prog);
+
+/* Load a private key (a path or an OpenSSL store URI such as
+ * handle:0x81000003) without a passphrase; `providers` ("" or NULL for none)
+ * and `openssl_conf` (or NULL) as in sbprov_key_load_options. Returns 0 with
+ * `*out` set (free it with sbprov_key_free), or EXIT_FAILED (message printed). */
+int cli_load_key(sbprov_key **out, const char *uri, const char *providers, const char *openssl_conf);
+
 /* Parse a decimal int64; returns 0 on success, -1 if malformed. */
 int cli_parse_i64(const char *text, long long *out);
 

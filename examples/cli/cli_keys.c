@@ -42,14 +42,7 @@ static int key_option(key_args *k, int opt, const char *arg, const char *prog)
     case OPT_OPENSSL_CONF: k->openssl_conf = arg; return 1;
     case OPT_PROPQUERY: k->propquery = arg; return 1;
     case OPT_PROVIDER:
-        if (strlen(k->providers) + strlen(arg) + 2 > sizeof k->providers) {
-            cli_usage_error(prog, "--provider: too many providers");
-            return -1;
-        }
-        if (k->providers[0] != '\0')
-            strcat(k->providers, ",");
-        strcat(k->providers, arg);
-        return 1;
+        return cli_add_provider(k->providers, sizeof k->providers, arg, prog) == 0 ? 1 : -1;
     }
     return 0;
 }

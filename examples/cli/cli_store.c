@@ -1,5 +1,6 @@
 /* `sbprov store ...`: the encrypted credential store: put, get, list, delete,
- * exists, swap, env-file export and import, key files. */
+ * exists, swap, env-file export and import, key files; the store key from a
+ * key file, a passphrase, or sealed to a device key (e.g. in a TPM). */
 #include "cli.h"
 
 #include <getopt.h>
@@ -9,15 +10,21 @@
 int cli_store(int argc, char **argv);
 
 static const char store_help[] =
-    "usage: sbprov store --dir DIR (--key-file F | --passphrase-file F | --plaintext) [--create] VERB ...\n"
+    "usage: sbprov store --dir DIR (--key-file F | --passphrase-file F | --sealing-key URI | --plaintext)\n"
+    "                    [--provider NAME]... [--openssl-conf F] [--create] VERB ...\n"
     "       sbprov store keygen --out PATH\n"
     "\n"
     "Crash-safe, encrypted credential store (a directory, mode 0700).\n"
     "\n"
-    "options:\n"
+    "options (exactly one of --key-file, --passphrase-file, --sealing-key, --plaintext):\n"
     "  --dir DIR               the store directory\n"
     "  --key-file F            key file made by 'sbprov store keygen'\n"
     "  --passphrase-file F     file holding the passphrase (\"-\" = stdin; one trailing newline is dropped)\n"
+    "  --sealing-key URI       private EC P-256 or RSA key (file or OpenSSL store URI, e.g. handle:0x81000003\n"
+    "                          for a TPM key with the decrypt attribute) that seals the store's random key;\n"
+    "                          only that key can open the store again\n"
+    "  --provider NAME         with --sealing-key: load an OpenSSL provider (repeatable, e.g. tpm2 and default)\n"
+    "  --openssl-conf FILE     with --sealing-key: load this OpenSSL configuration first\n"
     "  --plaintext             a store that keeps values unencrypted\n"
     "  --create                create the directory and the store if missing\n"
     "\n"
@@ -224,15 +231,20 @@ int cli_store(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },
         { "key-file", required_argument, NULL, 'k' },
         { "passphrase-file", required_argument, NULL, 'p' },
+        { "sealing-key", required_argument, NULL, 's' },
+        { "provider", required_argument, NULL, 'P' },
+        { "openssl-conf", required_argument, NULL, 'C' },
         { "plaintext", no_argument, NULL, 't' },
         { "create", no_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *prog = "sbprov store";
-    const char *dir = NULL, *passphrase_file = NULL;
+    const char *dir = NULL, *passphrase_file = NULL, *sealing_uri = NULL, *openssl_conf = NULL;
+    char providers[256] = "";
     sbprov_store_open_options opts;
     sbprov_store *store = NULL;
+    sbprov_key *sealing_key = NULL;
     int opt, status;
 
     if (sbprov_store_open_options_init(&opts, sizeof opts) != SBPROV_OK)
@@ -243,6 +255,12 @@ int cli_store(int argc, char **argv)
         case 'd': dir = optarg; break;
         case 'k': opts.key_file = optarg; break;
         case 'p': passphrase_file = optarg; break;
+        case 's': sealing_uri = optarg; break;
+        case 'P':
+            if ((status = cli_add_provider(providers, sizeof providers, optarg, prog)) != 0)
+                return status;
+            break;
+        case 'C': openssl_conf = optarg; break;
         case 't': opts.plaintext = 1; break;
         case 'c': opts.create = 1; break;
         case 'h': fputs(store_help, stdout); return 0;
@@ -258,8 +276,11 @@ int cli_store(int argc, char **argv)
         return cmd_keygen(argc, argv);
     if (dir == NULL)
         return cli_usage_error(prog, "--dir is required");
-    if ((opts.key_file != NULL) + (passphrase_file != NULL) + (opts.plaintext != 0) != 1)
-        return cli_usage_error(prog, "give exactly one of --key-file, --passphrase-file and --plaintext");
+    if ((opts.key_file != NULL) + (passphrase_file != NULL) + (sealing_uri != NULL) + (opts.plaintext != 0) != 1)
+        return cli_usage_error(prog, "give exactly one of --key-file, --passphrase-file, --sealing-key and "
+                                     "--plaintext");
+    if (sealing_uri == NULL && (providers[0] != '\0' || openssl_conf != NULL))
+        return cli_usage_error(prog, "--provider and --openssl-conf apply to --sealing-key only");
 
     char *passphrase = NULL;
     size_t passphrase_len = 0;
@@ -271,8 +292,17 @@ int cli_store(int argc, char **argv)
         opts.passphrase = passphrase;
         opts.passphrase_len = passphrase_len;
     }
+    if (sealing_uri != NULL) {
+        /* The key (in a TPM: a reference to it) is needed during the open only. */
+        if ((status = cli_load_key(&sealing_key, sealing_uri, providers, openssl_conf)) != 0) {
+            cli_free_secret(passphrase, passphrase_len);
+            return status;
+        }
+        opts.sealing_key = sealing_key;
+    }
     sbprov_result rc = sbprov_store_open(&store, dir, &opts);
     cli_free_secret(passphrase, passphrase_len);
+    sbprov_key_free(sealing_key);
     if (rc != SBPROV_OK)
         return cli_fail(dir, rc);
     status = run_verb(store, argc, argv);

@@ -105,6 +105,29 @@ void cli_free_secret(char *secret, size_t len)
     free(secret);
 }
 
+int cli_add_provider(char *list, size_t size, const char *name, const char *prog)
+{
+    if (strlen(list) + strlen(name) + 2 > size)
+        return cli_usage_error(prog, "--provider: too many providers");
+    if (list[0] != '\0')
+        strcat(list, ",");
+    strcat(list, name);
+    return 0;
+}
+
+int cli_load_key(sbprov_key **out, const char *uri, const char *providers, const char *openssl_conf)
+{
+    sbprov_key_load_options opts;
+    sbprov_result rc = sbprov_key_load_options_init(&opts, sizeof opts);
+
+    if (rc == SBPROV_OK) {
+        opts.providers = providers != NULL && providers[0] != '\0' ? providers : NULL;
+        opts.openssl_conf = openssl_conf;
+        rc = sbprov_key_load(out, uri, &opts);
+    }
+    return rc == SBPROV_OK ? 0 : cli_fail(uri, rc);
+}
+
 int cli_parse_i64(const char *text, long long *out)
 {
     char *end;

@@ -143,3 +143,86 @@ def test_passphrase_store(tmp_path):
 def test_help():
     r = run("store", "--help")
     assert r.returncode == 0 and b"export-env" in r.stdout
+
+
+# ---- a store key sealed to a device key (file keys; tests/store/tpm-store.sh
+# does the same with keys held by a software TPM) --------------------------------
+
+def new_key(path, kind):
+    r = run("key", "generate", "--type", kind, "--out", str(path))
+    assert r.returncode == 0, r.stderr
+    r = run("key", "public", "--key", str(path), "--fingerprint")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode().strip()
+
+
+@pytest.mark.parametrize("kind,scheme", [("ecdsa-p256", "ecdh-p256"), ("rsa-2048", "rsa-oaep-sha256")])
+def test_sealed_store_file_key(tmp_path, kind, scheme):
+    key = tmp_path / "device.pem"
+    fingerprint = new_key(key, kind)
+    d = tmp_path / "sealed"
+    base = ["store", "--dir", str(d), "--sealing-key", str(key)]
+    values = {"azure.primary": b"first secret", "bin": bytes(range(256)) + b"\0\n", "empty": b""}
+    for i, (name, value) in enumerate(values.items()):
+        # --provider default: the key-loading options reach sbprov_key_load.
+        extra = ["--provider", "default"] if i == 1 else []
+        r = run(*base, *extra, "--create", "put", name, stdin=value)
+        assert r.returncode == 0, r.stderr
+    # Each call is a new process that opens the store anew.
+    for name, value in values.items():
+        r = run(*base, "get", name)
+        assert r.returncode == 0 and r.stdout == value, r.stderr
+    assert run(*base, "list").stdout == b"azure.primary\nbin\nempty\n"
+    meta = (d / ".sbprov-store").read_bytes()
+    assert b"kdf=sealed\n" in meta and f"seal={scheme}\n".encode() in meta
+    assert f"seal_key={fingerprint}\n".encode() in meta
+    for path in d.iterdir():
+        assert b"first secret" not in path.read_bytes()
+
+    # Another key of the same kind: refused, naming both fingerprints.
+    other = tmp_path / "other.pem"
+    other_fp = new_key(other, kind)
+    r = run("store", "--dir", str(d), "--sealing-key", str(other), "get", "azure.primary")
+    assert r.returncode == 2 and r.stdout == b""
+    assert b"not to the given key" in r.stderr
+    assert fingerprint.encode() in r.stderr and other_fp.encode() in r.stderr
+    # A key file is not the store's key source.
+    store_key = tmp_path / "store.key"
+    run("store", "keygen", "--out", str(store_key))
+    r = run("store", "--dir", str(d), "--key-file", str(store_key), "get", "azure.primary")
+    assert r.returncode == 2 and b"no sealing key was given" in r.stderr
+
+
+def test_sealed_store_refusals(tmp_path):
+    ed = tmp_path / "ed.pem"
+    new_key(ed, "ed25519")
+    d = tmp_path / "s"
+    r = run("store", "--dir", str(d), "--sealing-key", str(ed), "--create", "put", "x", stdin=b"v")
+    assert r.returncode == 2 and b"Ed25519" in r.stderr
+    assert not (d / ".sbprov-store").exists()
+    # A key that cannot be loaded: the loader's message, exit 2.
+    r = run("store", "--dir", str(d), "--sealing-key", str(tmp_path / "missing.pem"), "--create", "list")
+    assert r.returncode == 2 and b"missing.pem" in r.stderr
+    assert not (d / ".sbprov-store").exists()
+    # Usage errors: more than one key source; provider options without a sealing key.
+    ec = tmp_path / "ec.pem"
+    new_key(ec, "ecdsa-p256")
+    key = tmp_path / "store.key"
+    run("store", "keygen", "--out", str(key))
+    r = run("store", "--dir", str(d), "--sealing-key", str(ec), "--key-file", str(key), "--create", "list")
+    assert r.returncode == 1 and b"exactly one of" in r.stderr
+    r = run("store", "--dir", str(d), "--sealing-key", str(ec), "--plaintext", "--create", "list")
+    assert r.returncode == 1
+    r = run("store", "--dir", str(d), "--key-file", str(key), "--provider", "tpm2", "--create", "list")
+    assert r.returncode == 1 and b"--sealing-key only" in r.stderr
+    r = run("store", "--dir", str(d), "--key-file", str(key), "--openssl-conf", "/dev/null", "--create", "list")
+    assert r.returncode == 1
+    # (The refused creations above leave the directory and its lock file, never a store.)
+    assert not (d / ".sbprov-store").exists() and not list(d.glob("e.*"))
+
+
+def test_help_names_sealing_key():
+    r = run("store", "--help")
+    assert r.returncode == 0
+    for option in (b"--sealing-key URI", b"--provider NAME", b"--openssl-conf"):
+        assert option in r.stdout

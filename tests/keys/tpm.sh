@@ -7,7 +7,7 @@
 # leave the TPM (saving it fails with SBPROV_EKEY). Installs nothing: fails
 # with a clear message if swtpm, tpm2-tools or tpm2-openssl are missing
 # (scripts/install-deps.sh installs them). swtpm is always stopped and its
-# state removed.
+# state removed (tests/lib/swtpm.sh).
 #
 # usage: tpm.sh KEY_TOOL WORK_DIR
 set -euo pipefail
@@ -17,34 +17,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "tpm: FAIL: $*" >&2; exit 1; }
 
-missing=()
-command -v swtpm >/dev/null 2>&1 || missing+=("swtpm (Debian: swtpm swtpm-tools)")
-command -v tpm2_createprimary >/dev/null 2>&1 || missing+=("tpm2_createprimary (Debian: tpm2-tools)")
-command -v tpm2_evictcontrol >/dev/null 2>&1 || missing+=("tpm2_evictcontrol (Debian: tpm2-tools)")
-modules=$(openssl version -m 2>/dev/null | sed -n 's/^MODULESDIR: "\(.*\)"$/\1/p')
-[ -n "$modules" ] && [ -f "$modules/tpm2.so" ] || missing+=("the tpm2 OpenSSL provider ${modules:-?}/tpm2.so (Debian: tpm2-openssl)")
-command -v go >/dev/null 2>&1 || missing+=("go (Debian: golang-go)")
-command -v python3 >/dev/null 2>&1 || missing+=("python3")
-if [ ${#missing[@]} -gt 0 ]; then
-    printf 'tpm: FAIL: missing:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    echo "tpm: run scripts/install-deps.sh as root (apt-get install swtpm swtpm-tools tpm2-tools tpm2-openssl)" >&2
-    exit 1
-fi
+# shellcheck source=../lib/swtpm.sh
+. "$here/../lib/swtpm.sh"
+swtpm_require tpm go "Debian: golang-go"
 [ -x "$tool" ] || die "$tool is not executable"
 
 rm -rf "$work"
 mkdir -p "$work"
-state=$(mktemp -d "${TMPDIR:-/tmp}/sbprov-swtpm.XXXXXX")
-swtpm_pid=
-cleanup() {
-    if [ -n "$swtpm_pid" ]; then
-        kill "$swtpm_pid" 2>/dev/null || true
-        wait "$swtpm_pid" 2>/dev/null || true
-    fi
-    rm -rf "$state"
-}
-trap cleanup EXIT
+trap swtpm_cleanup EXIT
 trap 'exit 130' INT TERM
 
 export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOSUMDB=off CGO_ENABLED=0
@@ -52,56 +32,7 @@ export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOSUMDB=off CGO_ENABLED=0
 (cd "$here/goverify" && go build -o "$work/goverify" .) || die "cannot build goverify"
 gv=$work/goverify
 
-# Two free consecutive loopback ports (server, control).
-free_ports() {
-    python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    try:
-        socks = []
-        for port in (p, p + 1):
-            s = socket.socket()
-            s.bind(("127.0.0.1", port))
-            socks.append(s)
-        for s in socks:
-            s.close()
-        print(p)
-        break
-    except OSError:
-        for s in socks:
-            s.close()
-PY
-}
-
-# Start swtpm; retry on a port race. The TPM is started (startup-clear), so
-# no tpm2_startup is needed.
-started=
-for attempt in 1 2 3 4 5; do
-    port=$(free_ports)
-    [ -n "$port" ] || die "no free loopback ports"
-    swtpm socket --tpm2 --tpmstate dir="$state" \
-        --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
-        --flags not-need-init,startup-clear --log file="$work/swtpm.log" &
-    swtpm_pid=$!
-    export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
-    export TPM2OPENSSL_TCTI="$TPM2TOOLS_TCTI"
-    for _ in $(seq 1 50); do
-        if tpm2_getcap properties-fixed >/dev/null 2>&1; then
-            started=1
-            break
-        fi
-        kill -0 "$swtpm_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$started" ] && break
-    kill "$swtpm_pid" 2>/dev/null || true
-    wait "$swtpm_pid" 2>/dev/null || true
-    swtpm_pid=
-done
-[ -n "$started" ] || die "swtpm did not start (log: $(cat "$work/swtpm.log" 2>/dev/null))"
-echo "ok: swtpm on 127.0.0.1:$port (TCTI $TPM2OPENSSL_TCTI)"
+swtpm_start "$work/swtpm.log"
 
 # Primary signing keys in the owner hierarchy, made persistent (no resource
 # manager needed for persistent handles). Without a resource manager the

@@ -1,9 +1,10 @@
 """Crash-safe, encrypted credential store (libsbprov ``sbprov/store.h``).
 
 A store is a directory (mode 0700, owned by the caller) of named entries,
-each value sealed with AES-256-GCM under a key from a key file or derived
-from a passphrase (scrypt), or, when asked for explicitly, kept in
-plaintext. Every write is atomic and durable; :meth:`Store.swap` exchanges
+each value sealed with AES-256-GCM under a key from a key file, derived
+from a passphrase (scrypt), or a random key sealed to a device key (an EC
+P-256 or RSA :class:`sbprov.keys.Key`, e.g. one held in a TPM), or, when
+asked for explicitly, kept in plaintext. Every write is atomic and durable; :meth:`Store.swap` exchanges
 two values atomically (key rotation); entries can be exported as env files
 for docker/podman (``--env-file``) or systemd (``EnvironmentFile=``).
 
@@ -27,9 +28,12 @@ other processes are kept out by a file lock.
 Failures raise :class:`sbprov.Error` subclasses: ``KeyError`` (missing
 entry, from ``store[name]`` and ``del``), ``NotFoundError`` (no store and
 ``create=False``, a missing entry in :meth:`~Store.swap` or an export),
-``PassphraseError``, ``InvalidKeyError`` (wrong or malformed key file, or
-the store's mode differs from the one asked for), ``TamperedError`` (an
-entry or the metadata failed authentication), ``FormatError`` (newer format),
+``PassphraseError``, ``InvalidKeyError`` (wrong or malformed key file, a
+sealing key other than the store's, Ed25519 or without a private part, or
+the store's mode or key source differs from the one asked for),
+``ProviderError`` (the sealing key's provider cannot unseal),
+``TamperedError`` (an entry or the metadata failed authentication),
+``FormatError`` (newer format),
 ``UnsafeError`` (symbolic link, foreign owner, group/world-writable
 directory, readable key file; also a ``PermissionError``),
 ``IdentifierError`` (bad entry or variable name), ``ParseError`` (a value an
@@ -46,6 +50,7 @@ from typing import Iterable, Iterator, Optional, Union
 from . import _sbprov_swig as _swig
 from ._errors import IdentifierError, InvalidInputError, NotFoundError, Result
 from ._handle import _KeyedHandle
+from .keys import Key
 
 __all__ = [
     "NAME_MAX",
@@ -129,6 +134,12 @@ class Store(_KeyedHandle, MutableMapping):
         key_file: a key file made by :func:`create_key_file`.
         passphrase: a passphrase (str or bytes-like) to derive the key from.
         plaintext: True for a store that keeps values unencrypted.
+        sealing_key: a private EC P-256 or RSA :class:`sbprov.keys.Key`
+            (e.g. ``sbprov.keys.load("handle:0x81000003", providers=["tpm2",
+            "default"])``, a TPM key with the ``decrypt`` attribute): a new
+            store gets a random key sealed to it (ECDH or RSA-OAEP), and only
+            this key can open the store again. Used during the call only (the
+            Key may be closed afterwards); keyword only.
         create: create the directory and the store if they do not exist
             (the default, like ``dbm``'s ``"c"``); pass False where a missing
             store is an error (``NotFoundError``) rather than a fresh, empty
@@ -136,8 +147,9 @@ class Store(_KeyedHandle, MutableMapping):
         scrypt_log2_n: scrypt cost log2(N) when creating a passphrase store,
             10..22; 0 (default) means 15. Ignored for an existing store.
 
-    Exactly one of ``key_file``, ``passphrase`` and ``plaintext`` must be
-    given. An existing store is opened only in the mode it was created with.
+    Exactly one of ``key_file``, ``passphrase``, ``sealing_key`` and
+    ``plaintext`` must be given. An existing store is opened only in the mode
+    and with the key source it was created with.
 
     Use it as a context manager or call :meth:`close` (idempotent; the key is
     wiped from memory). Any use after ``close()`` raises
@@ -146,18 +158,25 @@ class Store(_KeyedHandle, MutableMapping):
     Raises:
         sbprov.NotFoundError: no store there and ``create`` is False.
         sbprov.PassphraseError: wrong or missing passphrase.
-        sbprov.InvalidKeyError: wrong or malformed key file, or a mode mismatch.
+        sbprov.InvalidKeyError: wrong or malformed key file; a sealing key that
+            is not the store's (the message names both fingerprints), is
+            Ed25519 or has no private part; a mode or key-source mismatch.
+        sbprov.ProviderError: the provider holding the sealing key cannot do
+            ECDH or RSA-OAEP with it (e.g. RSA in tpm2-openssl before 1.2).
         sbprov.UnsafeError: the directory, key file or a store file is a
             symbolic link, not owned by the caller, or writable by others.
         sbprov.TamperedError: the store's metadata is corrupt.
         sbprov.FormatError: the store has a newer format.
-        sbprov.InvalidInputError: not exactly one key source.
+        sbprov.InvalidInputError: not exactly one key source, or a closed
+            ``sealing_key``.
+        TypeError: ``sealing_key`` is not a :class:`sbprov.keys.Key`.
     """
 
     __slots__ = ()
 
     def __init__(self, path: PathType, key_file: Optional[PathType] = None, passphrase: Optional[Secret] = None,
-                 plaintext: bool = False, create: bool = True, *, scrypt_log2_n: int = 0) -> None:
+                 plaintext: bool = False, create: bool = True, *, sealing_key: Optional[Key] = None,
+                 scrypt_log2_n: int = 0) -> None:
         self._handle = None
         path = _path(path, "path")
         key_file = None if key_file is None else _path(key_file, "key_file")
@@ -174,8 +193,16 @@ class Store(_KeyedHandle, MutableMapping):
             raise TypeError(f"scrypt_log2_n: expected int, not {type(scrypt_log2_n).__name__}")
         if not 0 <= scrypt_log2_n < 2**32:
             raise InvalidInputError(Result.EINVAL, f"scrypt_log2_n: {scrypt_log2_n} out of range (10..22, or 0)")
-        self._handle = _swig.sbprov_py_store_open(path, key_file, passphrase, int(bool(plaintext)),
-                                                  int(bool(create)), scrypt_log2_n)
+        if sealing_key is not None and not isinstance(sealing_key, Key):
+            raise TypeError(f"sealing_key: expected sbprov.keys.Key or None, not {type(sealing_key).__name__}")
+        flags = (int(bool(plaintext)), int(bool(create)), scrypt_log2_n)
+        if sealing_key is None:
+            self._handle = _swig.sbprov_py_store_open(path, key_file, passphrase, None, *flags)
+        else:
+            # Under the Key's lock: the C key is used by one thread at a time
+            # (the call releases the GIL), and it cannot be closed meanwhile.
+            self._handle = sealing_key._call(
+                lambda key: _swig.sbprov_py_store_open(path, key_file, passphrase, key, *flags))
 
     # ---- mapping -------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import sbprov
+from sbprov import keys
 from sbprov import store as st
 
 FAST = 10  # scrypt cost for tests
@@ -276,3 +277,123 @@ def test_threads_share_a_store(s):
     for t in threads:
         t.join()
     assert not errors and len(s) == 80
+
+
+# ---- a store key sealed to a device key --------------------------------------
+
+@pytest.fixture(scope="module", params=["ecdsa-p256", "rsa-2048"])
+def sealing_pem(request, tmp_path_factory):
+    """A private key file of each kind that can seal (EC P-256, RSA)."""
+    path = tmp_path_factory.mktemp("sealing") / f"{request.param}.pem"
+    keys.generate(request.param, path).close()
+    return path
+
+
+def test_sealed_round_trip(tmp_path, sealing_pem):
+    d = tmp_path / "sealed"
+    with keys.load(sealing_pem) as k:
+        with st.Store(d, sealing_key=k) as s:
+            s["azure.primary"] = b"sealed \0 secret"
+        fingerprint = k.fingerprint
+        rsa = k.type == "rsa"
+    meta = (d / ".sbprov-store").read_text()
+    assert "kdf=sealed\n" in meta and f"seal_key={fingerprint}\n" in meta
+    assert ("seal=rsa-oaep-sha256\n" if rsa else "seal=ecdh-p256\n") in meta
+    # Another Key object loaded from the same file opens it; the Key may be
+    # closed once the store is open.
+    k = keys.load(sealing_pem)
+    s = st.Store(d, sealing_key=k, create=False)
+    k.close()
+    assert s["azure.primary"] == b"sealed \0 secret"
+    s["more"] = b"x"
+    s.close()
+    raw = (d / "e.azure.primary").read_bytes()
+    assert b"sealed \0 secret" not in raw
+
+
+def test_sealed_wrong_key(tmp_path, sealing_pem):
+    d = tmp_path / "sealed"
+    with keys.load(sealing_pem) as k:
+        st.Store(d, sealing_key=k).close()
+        kind = "rsa-2048" if k.type == "rsa" else k.type
+        fingerprint = k.fingerprint
+    with keys.generate(kind) as other:
+        with pytest.raises(sbprov.InvalidKeyError) as info:
+            st.Store(d, sealing_key=other)
+        assert info.value.code == sbprov.EKEY
+        assert fingerprint in str(info.value) and other.fingerprint in str(info.value)
+    # The store's key source is the sealing key: a key file or a passphrase is refused.
+    key_file = tmp_path / "store.key"
+    st.create_key_file(key_file)
+    with pytest.raises(sbprov.InvalidKeyError, match="no sealing key was given"):
+        st.Store(d, key_file=key_file)
+    with pytest.raises(sbprov.InvalidKeyError, match="no sealing key was given"):
+        st.Store(d, passphrase="pw")
+    # And a key-file store is not opened with a sealing key.
+    with st.Store(tmp_path / "kf", key_file=key_file):
+        pass
+    with keys.load(sealing_pem) as k, pytest.raises(sbprov.InvalidKeyError):
+        st.Store(tmp_path / "kf", sealing_key=k)
+
+
+def test_sealed_ed25519_refused(tmp_path):
+    with keys.generate("ed25519") as ed:
+        with pytest.raises(sbprov.InvalidKeyError, match="Ed25519") as info:
+            st.Store(tmp_path / "ed", sealing_key=ed)
+        assert info.value.code == sbprov.EKEY
+    assert not (tmp_path / "ed" / ".sbprov-store").exists()
+
+
+def test_sealed_public_only_refused(tmp_path, sealing_pem):
+    with keys.load(sealing_pem) as k, keys.from_public_pem(k.public_pem) as pub:
+        assert not pub.has_private
+        with pytest.raises(sbprov.InvalidKeyError, match="no private part") as info:
+            st.Store(tmp_path / "pub", sealing_key=pub)
+        assert info.value.code == sbprov.EKEY
+        # Not for opening either.
+        st.Store(tmp_path / "s", sealing_key=k).close()
+        with pytest.raises(sbprov.InvalidKeyError, match="no private part"):
+            st.Store(tmp_path / "s", sealing_key=pub)
+    assert not (tmp_path / "pub" / ".sbprov-store").exists()
+
+
+def test_sealed_exactly_one_source(tmp_path, key):
+    with keys.generate("ecdsa-p256") as k:
+        for other in ({"key_file": key}, {"passphrase": "pw"}, {"plaintext": True}):
+            with pytest.raises(sbprov.InvalidInputError, match="exactly one of") as info:
+                st.Store(tmp_path / "x", sealing_key=k, **other)
+            assert info.value.code == sbprov.EINVAL
+    assert not (tmp_path / "x" / ".sbprov-store").exists()
+
+
+def test_sealing_key_argument_checks(tmp_path, key):
+    with pytest.raises(TypeError, match="sealing_key"):
+        st.Store(tmp_path / "x", sealing_key=str(key))
+    k = keys.generate("ecdsa-p256")
+    k.close()
+    with pytest.raises(sbprov.InvalidInputError, match="after close"):
+        st.Store(tmp_path / "x", sealing_key=k)
+    with pytest.raises(TypeError):
+        st.Store(tmp_path / "x", key, None, False, True, k)  # keyword only
+
+
+def test_sealed_open_releases_gil_and_key_lock(tmp_path, sealing_pem):
+    """Threads opening sealed stores with one shared Key (its lock
+    serialises the C key) while the GIL is released."""
+    errors = []
+    with keys.load(sealing_pem) as k:
+        def work(i):
+            try:
+                with st.Store(tmp_path / f"t{i}", sealing_key=k) as s:
+                    s["v"] = bytes([i])
+                with st.Store(tmp_path / f"t{i}", sealing_key=k, create=False) as s:
+                    assert s["v"] == bytes([i])
+            except Exception as e:  # pragma: no cover
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors

@@ -135,109 +135,109 @@ typedef _gostring_ swig_type_102;
 typedef _goslice_ swig_type_103;
 typedef _goslice_ swig_type_104;
 typedef _gostring_ swig_type_105;
-extern void _wrap_Swig_free_capi_315802d2d061169b(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_capi_315802d2d061169b(swig_intgo arg1);
-extern swig_intgo _wrap_SBPROV_OK_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ERROR_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EINVAL_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ENOMEM_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EBUFS_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EBASE64_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EID_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EINIT_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ERANDOM_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EKEY_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EIO_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EPARSE_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EEXISTS_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EFORMAT_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_315802d2d061169b(void);
-extern int _wrap_sbprov_last_error_code_capi_315802d2d061169b(void);
-extern void _wrap_sbprov_clear_error_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_sbprov_version_number_capi_315802d2d061169b(void);
-extern int _wrap_sbprov_azure_check_registration_id_capi_315802d2d061169b(swig_type_1 arg1);
-extern int _wrap_sbprov_azure_check_device_id_capi_315802d2d061169b(swig_type_2 arg1);
-extern int _wrap_sbprov_azure_derive_device_key_capi_315802d2d061169b(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
-extern int _wrap_sbprov_azure_deriver_new_capi_315802d2d061169b(swig_voidp arg1, swig_type_6 arg2);
-extern int _wrap_sbprov_azure_deriver_derive_capi_315802d2d061169b(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
-extern void _wrap_sbprov_azure_deriver_free_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_azure_url_encode_capi_315802d2d061169b(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
-extern int _wrap_sbprov_azure_sas_token_capi_315802d2d061169b(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
-extern int _wrap_sbprov_azure_sas_signer_new_capi_315802d2d061169b(swig_voidp arg1, swig_type_17 arg2);
-extern int _wrap_sbprov_azure_sas_signer_token_capi_315802d2d061169b(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
-extern void _wrap_sbprov_azure_sas_signer_free_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_azure_hub_device_uri_capi_315802d2d061169b(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
-extern int _wrap_sbprov_azure_hub_module_uri_capi_315802d2d061169b(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
-extern int _wrap_sbprov_azure_dps_registration_uri_capi_315802d2d061169b(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
-extern int _wrap_sbprov_azure_generate_key_capi_315802d2d061169b(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
-extern int _wrap_sbprov_azure_generate_keys_capi_315802d2d061169b(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_315802d2d061169b(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_315802d2d061169b(void);
-extern int _wrap_sbprov_azure_connstr_new_capi_315802d2d061169b(swig_voidp arg1);
-extern int _wrap_sbprov_azure_connstr_parse_capi_315802d2d061169b(swig_voidp arg1, swig_type_38 arg2);
-extern int _wrap_sbprov_azure_connstr_set_capi_315802d2d061169b(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
-extern int _wrap_sbprov_azure_connstr_build_capi_315802d2d061169b(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
-extern void _wrap_sbprov_azure_connstr_free_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_identity_new_capi_315802d2d061169b(swig_voidp arg1);
-extern void _wrap_sbprov_identity_free_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_identity_add_capi_315802d2d061169b(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
-extern int _wrap_sbprov_identity_parse_capi_315802d2d061169b(swig_voidp arg1, swig_type_43 arg2);
-extern swig_type_44 _wrap_sbprov_identity_count_capi_315802d2d061169b(uintptr_t arg1);
-extern swig_type_45 _wrap_sbprov_identity_value_count_capi_315802d2d061169b(uintptr_t arg1, swig_type_46 arg2);
-extern int _wrap_sbprov_identity_canonical_json_capi_315802d2d061169b(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_digest_capi_315802d2d061169b(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_format_id_capi_315802d2d061169b(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
-extern int _wrap_sbprov_key_from_public_pem_capi_315802d2d061169b(swig_voidp arg1, swig_type_51 arg2);
-extern void _wrap_sbprov_key_free_capi_315802d2d061169b(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_bits_capi_315802d2d061169b(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_has_private_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_key_public_pem_capi_315802d2d061169b(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_fingerprint_capi_315802d2d061169b(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_sign_capi_315802d2d061169b(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
-extern int _wrap_sbprov_key_verify_capi_315802d2d061169b(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
-extern int _wrap_sbprov_key_csr_capi_315802d2d061169b(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
-extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_315802d2d061169b(void);
-extern void _wrap_sbprov_store_free_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_sbprov_store_create_key_file_capi_315802d2d061169b(swig_type_61 arg1);
-extern int _wrap_sbprov_store_put_capi_315802d2d061169b(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern int _wrap_sbprov_store_delete_capi_315802d2d061169b(uintptr_t arg1, swig_type_64 arg2);
-extern int _wrap_sbprov_store_exists_capi_315802d2d061169b(uintptr_t arg1, swig_type_65 arg2);
-extern int _wrap_sbprov_store_list_names_capi_315802d2d061169b(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_store_swap_capi_315802d2d061169b(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern int _wrap_sbprov_store_export_env_capi_315802d2d061169b(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
-extern int _wrap_sbprov_store_import_env_capi_315802d2d061169b(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
-extern swig_type_72 _wrap_gosbprov_version_capi_315802d2d061169b(swig_type_73 arg1);
-extern swig_type_74 _wrap_gosbprov_strerror_capi_315802d2d061169b(swig_type_75 arg1, int arg2);
-extern swig_type_76 _wrap_gosbprov_last_error_capi_315802d2d061169b(swig_type_77 arg1);
-extern swig_type_78 _wrap_gosbprov_cs_field_name_capi_315802d2d061169b(swig_type_79 arg1, swig_intgo arg2);
-extern swig_type_80 _wrap_gosbprov_connstr_get_capi_315802d2d061169b(swig_type_81 arg1, uintptr_t arg2, swig_intgo arg3);
-extern swig_type_82 _wrap_gosbprov_identity_name_capi_315802d2d061169b(swig_type_83 arg1, uintptr_t arg2, swig_type_84 arg3);
-extern swig_type_85 _wrap_gosbprov_identity_value_capi_315802d2d061169b(swig_type_86 arg1, uintptr_t arg2, swig_type_87 arg3, swig_type_88 arg4);
-extern int _wrap_gosbprov_identity_probe_capi_315802d2d061169b(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_89 arg4, swig_type_90 arg5, swig_intgo arg6, swig_type_91 arg7, swig_type_92 arg8);
-extern int _wrap_gosbprov_identity_from_script_capi_315802d2d061169b(swig_voidp arg1, swig_type_93 arg2, swig_intgo arg3, swig_intgo arg4);
-extern int _wrap_gosbprov_key_generate_capi_315802d2d061169b(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_key_load_capi_315802d2d061169b(swig_voidp arg1, swig_type_94 arg2, swig_type_95 arg3, swig_intgo arg4, swig_type_96 arg5, swig_type_97 arg6, swig_type_98 arg7);
-extern int _wrap_gosbprov_key_save_capi_315802d2d061169b(uintptr_t arg1, swig_type_99 arg2, swig_type_100 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_intgo _wrap_gosbprov_key_type_capi_315802d2d061169b(uintptr_t arg1);
-extern int _wrap_gosbprov_store_open_capi_315802d2d061169b(swig_voidp arg1, swig_type_101 arg2, swig_type_102 arg3, swig_type_103 arg4, swig_intgo arg5, swig_intgo arg6, swig_intgo arg7, swig_intgo arg8);
-extern int _wrap_gosbprov_store_get_capi_315802d2d061169b(swig_type_104 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_105 arg4);
+extern void _wrap_Swig_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_capi_20c7ab1b2750e593(swig_intgo arg1);
+extern swig_intgo _wrap_SBPROV_OK_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ERROR_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EID_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EINIT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EKEY_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EIO_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593(void);
+extern int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593(void);
+extern void _wrap_sbprov_clear_error_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593(void);
+extern int _wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(swig_type_1 arg1);
+extern int _wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(swig_type_2 arg1);
+extern int _wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
+extern int _wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_6 arg2);
+extern int _wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
+extern void _wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
+extern int _wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
+extern int _wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_17 arg2);
+extern int _wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
+extern void _wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
+extern int _wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
+extern int _wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
+extern int _wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
+extern int _wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593(void);
+extern int _wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(swig_voidp arg1);
+extern int _wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_38 arg2);
+extern int _wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
+extern int _wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
+extern void _wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_identity_new_capi_20c7ab1b2750e593(swig_voidp arg1);
+extern void _wrap_sbprov_identity_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_identity_add_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
+extern int _wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_43 arg2);
+extern swig_type_44 _wrap_sbprov_identity_count_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern swig_type_45 _wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_46 arg2);
+extern int _wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
+extern int _wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_51 arg2);
+extern void _wrap_sbprov_key_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_bits_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_sign_capi_20c7ab1b2750e593(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
+extern int _wrap_sbprov_key_verify_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
+extern int _wrap_sbprov_key_csr_capi_20c7ab1b2750e593(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
+extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593(void);
+extern void _wrap_sbprov_store_free_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(swig_type_61 arg1);
+extern int _wrap_sbprov_store_put_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern int _wrap_sbprov_store_delete_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_64 arg2);
+extern int _wrap_sbprov_store_exists_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_65 arg2);
+extern int _wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_store_swap_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern int _wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
+extern int _wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
+extern swig_type_72 _wrap_gosbprov_version_capi_20c7ab1b2750e593(swig_type_73 arg1);
+extern swig_type_74 _wrap_gosbprov_strerror_capi_20c7ab1b2750e593(swig_type_75 arg1, int arg2);
+extern swig_type_76 _wrap_gosbprov_last_error_capi_20c7ab1b2750e593(swig_type_77 arg1);
+extern swig_type_78 _wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(swig_type_79 arg1, swig_intgo arg2);
+extern swig_type_80 _wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(swig_type_81 arg1, uintptr_t arg2, swig_intgo arg3);
+extern swig_type_82 _wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(swig_type_83 arg1, uintptr_t arg2, swig_type_84 arg3);
+extern swig_type_85 _wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(swig_type_86 arg1, uintptr_t arg2, swig_type_87 arg3, swig_type_88 arg4);
+extern int _wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_89 arg4, swig_type_90 arg5, swig_intgo arg6, swig_type_91 arg7, swig_type_92 arg8);
+extern int _wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_93 arg2, swig_intgo arg3, swig_intgo arg4);
+extern int _wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_key_load_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_94 arg2, swig_type_95 arg3, swig_intgo arg4, swig_type_96 arg5, swig_type_97 arg6, swig_type_98 arg7);
+extern int _wrap_gosbprov_key_save_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_99 arg2, swig_type_100 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_intgo _wrap_gosbprov_key_type_capi_20c7ab1b2750e593(uintptr_t arg1);
+extern int _wrap_gosbprov_store_open_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_101 arg2, swig_type_102 arg3, swig_type_103 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
+extern int _wrap_gosbprov_store_get_capi_20c7ab1b2750e593(swig_type_104 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_105 arg4);
 #undef intgo
 */
 import "C"
@@ -265,13 +265,13 @@ type _ sync.Mutex
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_315802d2d061169b(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_20c7ab1b2750e593(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -279,7 +279,7 @@ type Enum_SS_sbprov_result_code int
 
 func _swig_getSBPROV_OK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -287,7 +287,7 @@ var SBPROV_OK Enum_SS_sbprov_result_code = _swig_getSBPROV_OK()
 
 func _swig_getSBPROV_ERROR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -295,7 +295,7 @@ var SBPROV_ERROR Enum_SS_sbprov_result_code = _swig_getSBPROV_ERROR()
 
 func _swig_getSBPROV_EINVAL() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -303,7 +303,7 @@ var SBPROV_EINVAL Enum_SS_sbprov_result_code = _swig_getSBPROV_EINVAL()
 
 func _swig_getSBPROV_ENOMEM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -311,7 +311,7 @@ var SBPROV_ENOMEM Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOMEM()
 
 func _swig_getSBPROV_EBUFS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -319,7 +319,7 @@ var SBPROV_EBUFS Enum_SS_sbprov_result_code = _swig_getSBPROV_EBUFS()
 
 func _swig_getSBPROV_EBASE64() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -327,7 +327,7 @@ var SBPROV_EBASE64 Enum_SS_sbprov_result_code = _swig_getSBPROV_EBASE64()
 
 func _swig_getSBPROV_EKEYSIZE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -335,7 +335,7 @@ var SBPROV_EKEYSIZE Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEYSIZE()
 
 func _swig_getSBPROV_EID() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -343,7 +343,7 @@ var SBPROV_EID Enum_SS_sbprov_result_code = _swig_getSBPROV_EID()
 
 func _swig_getSBPROV_EEXPIRY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -351,7 +351,7 @@ var SBPROV_EEXPIRY Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXPIRY()
 
 func _swig_getSBPROV_ECONNSTR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -359,7 +359,7 @@ var SBPROV_ECONNSTR Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONNSTR()
 
 func _swig_getSBPROV_ECRYPTO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -367,7 +367,7 @@ var SBPROV_ECRYPTO Enum_SS_sbprov_result_code = _swig_getSBPROV_ECRYPTO()
 
 func _swig_getSBPROV_EINIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -375,7 +375,7 @@ var SBPROV_EINIT Enum_SS_sbprov_result_code = _swig_getSBPROV_EINIT()
 
 func _swig_getSBPROV_ENOTFOUND() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -383,7 +383,7 @@ var SBPROV_ENOTFOUND Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOTFOUND()
 
 func _swig_getSBPROV_ERANDOM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -391,7 +391,7 @@ var SBPROV_ERANDOM Enum_SS_sbprov_result_code = _swig_getSBPROV_ERANDOM()
 
 func _swig_getSBPROV_EKEY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -399,7 +399,7 @@ var SBPROV_EKEY Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEY()
 
 func _swig_getSBPROV_ESIGNATURE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -407,7 +407,7 @@ var SBPROV_ESIGNATURE Enum_SS_sbprov_result_code = _swig_getSBPROV_ESIGNATURE()
 
 func _swig_getSBPROV_EIO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -415,7 +415,7 @@ var SBPROV_EIO Enum_SS_sbprov_result_code = _swig_getSBPROV_EIO()
 
 func _swig_getSBPROV_EPROVIDER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -423,7 +423,7 @@ var SBPROV_EPROVIDER Enum_SS_sbprov_result_code = _swig_getSBPROV_EPROVIDER()
 
 func _swig_getSBPROV_EPASSPHRASE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -431,7 +431,7 @@ var SBPROV_EPASSPHRASE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPASSPHRASE(
 
 func _swig_getSBPROV_ESCRIPT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -439,7 +439,7 @@ var SBPROV_ESCRIPT Enum_SS_sbprov_result_code = _swig_getSBPROV_ESCRIPT()
 
 func _swig_getSBPROV_ETIMEOUT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -447,7 +447,7 @@ var SBPROV_ETIMEOUT Enum_SS_sbprov_result_code = _swig_getSBPROV_ETIMEOUT()
 
 func _swig_getSBPROV_EPARSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -455,7 +455,7 @@ var SBPROV_EPARSE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPARSE()
 
 func _swig_getSBPROV_EEXISTS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -463,7 +463,7 @@ var SBPROV_EEXISTS Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXISTS()
 
 func _swig_getSBPROV_ETAMPERED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -471,7 +471,7 @@ var SBPROV_ETAMPERED Enum_SS_sbprov_result_code = _swig_getSBPROV_ETAMPERED()
 
 func _swig_getSBPROV_EFORMAT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -479,7 +479,7 @@ var SBPROV_EFORMAT Enum_SS_sbprov_result_code = _swig_getSBPROV_EFORMAT()
 
 func _swig_getSBPROV_EUNSAFE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -487,17 +487,17 @@ var SBPROV_EUNSAFE Enum_SS_sbprov_result_code = _swig_getSBPROV_EUNSAFE()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32
-	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_315802d2d061169b())
+	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
 func Sbprov_clear_error() {
-	C._wrap_sbprov_clear_error_capi_315802d2d061169b()
+	C._wrap_sbprov_clear_error_capi_20c7ab1b2750e593()
 }
 
 func Sbprov_version_number() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_sbprov_version_number_capi_315802d2d061169b())
+	swig_r = (uint)(C._wrap_sbprov_version_number_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -512,7 +512,7 @@ const SBPROV_AZURE_SAS_EXPIRY_MIN int = 1577836800
 func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_315802d2d061169b(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -522,7 +522,7 @@ func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 func Sbprov_azure_check_device_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_315802d2d061169b(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -535,7 +535,7 @@ func Sbprov_azure_derive_device_key(arg1 []byte, arg2 *int64, arg3 string, arg4 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_315802d2d061169b(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -552,7 +552,7 @@ func Sbprov_azure_deriver_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -565,7 +565,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_315802d2d061169b(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -577,7 +577,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 
 func Sbprov_azure_deriver_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_deriver_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int32) {
@@ -585,7 +585,7 @@ func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_315802d2d061169b(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -604,7 +604,7 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_315802d2d061169b(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -624,7 +624,7 @@ func Sbprov_azure_sas_signer_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -640,7 +640,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_315802d2d061169b(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -655,7 +655,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 
 func Sbprov_azure_sas_signer_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_sas_signer_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 string) (_swig_ret int32) {
@@ -664,7 +664,7 @@ func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_315802d2d061169b(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -684,7 +684,7 @@ func Sbprov_azure_hub_module_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_315802d2d061169b(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -706,7 +706,7 @@ func Sbprov_azure_dps_registration_uri(arg1 []byte, arg2 *int64, arg3 string, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_315802d2d061169b(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -724,7 +724,7 @@ func Sbprov_azure_generate_key(arg1 []byte, arg2 *int64, arg3 int64) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_315802d2d061169b(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -737,7 +737,7 @@ func Sbprov_azure_generate_keys(arg1 []byte, arg2 []byte, arg3 *int64, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_315802d2d061169b(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -751,7 +751,7 @@ type Enum_SS_sbprov_azure_cs_field int
 
 func _swig_getSBPROV_AZURE_CS_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -759,7 +759,7 @@ var SBPROV_AZURE_CS_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_DEVICE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -767,7 +767,7 @@ var SBPROV_AZURE_CS_DEVICE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_MODULE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -775,7 +775,7 @@ var SBPROV_AZURE_CS_MODULE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -783,7 +783,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME Enum_SS_sbprov_azure_cs_field = _swig
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -791,7 +791,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -799,7 +799,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE Enum_SS_sbprov_azure_cs_field = _swi
 
 func _swig_getSBPROV_AZURE_CS_GATEWAY_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -807,7 +807,7 @@ var SBPROV_AZURE_CS_GATEWAY_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_X509() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_315802d2d061169b())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -816,7 +816,7 @@ var SBPROV_AZURE_CS_X509 Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZURE_C
 func Sbprov_azure_connstr_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_315802d2d061169b(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
@@ -824,7 +824,7 @@ func Sbprov_azure_connstr_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -836,7 +836,7 @@ func Sbprov_azure_connstr_set(arg1 uintptr, arg2 int32, arg3 string) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -848,7 +848,7 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_315802d2d061169b(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -857,19 +857,19 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 
 func Sbprov_azure_connstr_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_connstr_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_315802d2d061169b(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_identity_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_identity_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_identity_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -877,7 +877,7 @@ func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -891,7 +891,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -901,7 +901,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 func Sbprov_identity_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_315802d2d061169b(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -909,7 +909,7 @@ func Sbprov_identity_value_count(arg1 uintptr, arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
+	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
 	return swig_r
 }
 
@@ -918,7 +918,7 @@ func Sbprov_identity_canonical_json(arg1 []byte, arg2 *int64, arg3 uintptr) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_315802d2d061169b(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -930,7 +930,7 @@ func Sbprov_identity_digest(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_315802d2d061169b(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -943,7 +943,7 @@ func Sbprov_identity_format_id(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 stri
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_315802d2d061169b(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -957,7 +957,7 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -966,20 +966,20 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 
 func Sbprov_key_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_key_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_key_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_key_bits(arg1 uintptr) (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_315802d2d061169b(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_key_has_private(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_315802d2d061169b(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -988,7 +988,7 @@ func Sbprov_key_public_pem(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_315802d2d061169b(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1000,7 +1000,7 @@ func Sbprov_key_fingerprint(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_315802d2d061169b(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1013,7 +1013,7 @@ func Sbprov_key_sign(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 []byte) (_swig
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_315802d2d061169b(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_20c7ab1b2750e593(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1028,7 +1028,7 @@ func Sbprov_key_verify(arg1 uintptr, arg2 []byte, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1045,7 +1045,7 @@ func Sbprov_key_csr(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string, arg5 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_315802d2d061169b(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_20c7ab1b2750e593(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1062,7 +1062,7 @@ const SBPROV_STORE_NAME_MAX int = 128
 
 func _swig_getSBPROV_STORE_VALUE_MAX() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_315802d2d061169b())
+	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593())
 	return swig_r
 }
 
@@ -1072,13 +1072,13 @@ const SBPROV_STORE_KEY_SIZE int = 32
 
 func Sbprov_store_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_store_free_capi_315802d2d061169b(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_store_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_store_create_key_file(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_315802d2d061169b(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1090,7 +1090,7 @@ func Sbprov_store_put(arg1 uintptr, arg2 string, arg3 []byte) (_swig_ret int32) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_put_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_put_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1104,7 +1104,7 @@ func Sbprov_store_delete(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1115,7 +1115,7 @@ func Sbprov_store_exists(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1127,7 +1127,7 @@ func Sbprov_store_list_names(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_315802d2d061169b(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1139,7 +1139,7 @@ func Sbprov_store_swap(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1155,7 +1155,7 @@ func Sbprov_store_export_env(arg1 uintptr, arg2 string, arg3 string, arg4 int32)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1170,7 +1170,7 @@ func Sbprov_store_import_env(arg1 uintptr, arg2 string, arg3 int32) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1180,7 +1180,7 @@ func Sbprov_store_import_env(arg1 uintptr, arg2 string, arg3 int32) (_swig_ret i
 func Gosbprov_version(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_version_capi_315802d2d061169b(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_version_capi_20c7ab1b2750e593(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1191,7 +1191,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_315802d2d061169b(*(*C.swig_type_75)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_20c7ab1b2750e593(*(*C.swig_type_75)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1201,7 +1201,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 func Gosbprov_last_error(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_315802d2d061169b(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_20c7ab1b2750e593(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1212,7 +1212,7 @@ func Gosbprov_cs_field_name(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_315802d2d061169b(*(*C.swig_type_79)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(*(*C.swig_type_79)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1224,7 +1224,7 @@ func Gosbprov_connstr_get(arg1 []byte, arg2 uintptr, arg3 int32) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_315802d2d061169b(*(*C.swig_type_81)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(*(*C.swig_type_81)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1236,7 +1236,7 @@ func Gosbprov_identity_name(arg1 []byte, arg2 uintptr, arg3 int64) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_315802d2d061169b(*(*C.swig_type_83)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_84(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(*(*C.swig_type_83)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_84(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1249,7 +1249,7 @@ func Gosbprov_identity_value(arg1 []byte, arg2 uintptr, arg3 int64, arg4 int64) 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_315802d2d061169b(*(*C.swig_type_86)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_87(_swig_i_2), C.swig_type_88(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(*(*C.swig_type_86)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_87(_swig_i_2), C.swig_type_88(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1266,7 +1266,7 @@ func Gosbprov_identity_probe(arg1 *uintptr, arg2 uint, arg3 int, arg4 string, ar
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_7))))
+	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
 	}
@@ -1288,7 +1288,7 @@ func Gosbprov_identity_from_script(arg1 *uintptr, arg2 string, arg3 uint, arg4 u
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1300,7 +1300,7 @@ func Gosbprov_key_generate(arg1 *uintptr, arg2 int, arg3 uint) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -1313,7 +1313,7 @@ func Gosbprov_key_load(arg1 *uintptr, arg2 string, arg3 []byte, arg4 int, arg5 s
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_6))))
+	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_6))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1339,7 +1339,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_315802d2d061169b(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_100)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_100)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1352,11 +1352,11 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 func Gosbprov_key_type(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_gosbprov_key_type_capi_315802d2d061169b(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_gosbprov_key_type_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
-func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, arg5 int, arg6 int, arg7 int, arg8 uint) (_swig_ret int32) {
+func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, arg5 int, arg6 uintptr, arg7 int, arg8 int, arg9 uint) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
@@ -1366,7 +1366,8 @@ func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, a
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_315802d2d061169b(C.swig_voidp(_swig_i_0), *(*C.swig_type_101)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7)))
+	_swig_i_8 := arg9
+	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_101)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1385,7 +1386,7 @@ func Gosbprov_store_get(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_315802d2d061169b(*(*C.swig_type_104)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_105)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_20c7ab1b2750e593(*(*C.swig_type_104)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_105)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}

@@ -344,11 +344,13 @@ int32_t gosbprov_key_type(const sbprov_key *key)
 /* ---- store ---- */
 
 /* sbprov_store_open(): "" stands for NULL in key_file (typemap); the
- * passphrase is used only if has_passphrase is non-zero; scrypt_log2_n 0 for
- * the default. */
+ * passphrase is used only if has_passphrase is non-zero; sealing_key is a key
+ * handle or 0 (NULL), used during the call only; scrypt_log2_n 0 for the
+ * default. */
 sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const char *key_file,
                                   const char *passphrase, size_t passphrase_len, int32_t has_passphrase,
-                                  int32_t plaintext, int32_t create, uint32_t scrypt_log2_n)
+                                  const sbprov_key *sealing_key, int32_t plaintext, int32_t create,
+                                  uint32_t scrypt_log2_n)
 {
     sbprov_store_open_options opts;
     sbprov_result rc = sbprov_store_open_options_init(&opts, sizeof opts);
@@ -359,6 +361,7 @@ sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const cha
         opts.passphrase = passphrase;
         opts.passphrase_len = passphrase_len;
     }
+    opts.sealing_key = sealing_key;
     opts.plaintext = plaintext != 0;
     opts.create = create != 0;
     opts.scrypt_log2_n = scrypt_log2_n;
@@ -376,7 +379,7 @@ sbprov_result gosbprov_store_get(char *buf, size_t buf_size, size_t *out_len, sb
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_315802d2d061169b(void *_swig_go_0) {
+void _wrap_Swig_free_capi_20c7ab1b2750e593(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -386,7 +389,7 @@ void _wrap_Swig_free_capi_315802d2d061169b(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_315802d2d061169b(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_20c7ab1b2750e593(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -399,7 +402,7 @@ void *_wrap_Swig_malloc_capi_315802d2d061169b(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_OK_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -411,7 +414,7 @@ intgo _wrap_SBPROV_OK_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ERROR_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -423,7 +426,7 @@ intgo _wrap_SBPROV_ERROR_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -435,7 +438,7 @@ intgo _wrap_SBPROV_EINVAL_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -447,7 +450,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -459,7 +462,7 @@ intgo _wrap_SBPROV_EBUFS_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -471,7 +474,7 @@ intgo _wrap_SBPROV_EBASE64_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -483,7 +486,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EID_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -495,7 +498,7 @@ intgo _wrap_SBPROV_EID_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -507,7 +510,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -519,7 +522,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -531,7 +534,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EINIT_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -543,7 +546,7 @@ intgo _wrap_SBPROV_EINIT_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -555,7 +558,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -567,7 +570,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EKEY_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EKEY_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -579,7 +582,7 @@ intgo _wrap_SBPROV_EKEY_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ESIGNATURE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -591,7 +594,7 @@ intgo _wrap_SBPROV_ESIGNATURE_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EIO_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EIO_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -603,7 +606,7 @@ intgo _wrap_SBPROV_EIO_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EPROVIDER_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -615,7 +618,7 @@ intgo _wrap_SBPROV_EPROVIDER_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EPASSPHRASE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -627,7 +630,7 @@ intgo _wrap_SBPROV_EPASSPHRASE_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ESCRIPT_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -639,7 +642,7 @@ intgo _wrap_SBPROV_ESCRIPT_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ETIMEOUT_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -651,7 +654,7 @@ intgo _wrap_SBPROV_ETIMEOUT_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EPARSE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -663,7 +666,7 @@ intgo _wrap_SBPROV_EPARSE_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EEXISTS_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -675,7 +678,7 @@ intgo _wrap_SBPROV_EEXISTS_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_ETAMPERED_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -687,7 +690,7 @@ intgo _wrap_SBPROV_ETAMPERED_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EFORMAT_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -699,7 +702,7 @@ intgo _wrap_SBPROV_EFORMAT_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_EUNSAFE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -711,7 +714,7 @@ intgo _wrap_SBPROV_EUNSAFE_capi_315802d2d061169b() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_315802d2d061169b() {
+int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -722,13 +725,13 @@ int _wrap_sbprov_last_error_code_capi_315802d2d061169b() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_315802d2d061169b() {
+void _wrap_sbprov_clear_error_capi_20c7ab1b2750e593() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_version_number_capi_315802d2d061169b() {
+intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -739,7 +742,7 @@ intgo _wrap_sbprov_version_number_capi_315802d2d061169b() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_315802d2d061169b(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -768,7 +771,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_315802d2d061169b(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_315802d2d061169b(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -797,7 +800,7 @@ int _wrap_sbprov_azure_check_device_id_capi_315802d2d061169b(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -840,7 +843,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_315802d2d061169b(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_315802d2d061169b(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -859,7 +862,7 @@ int _wrap_sbprov_azure_deriver_new_capi_315802d2d061169b(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -898,7 +901,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_315802d2d061169b(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_315802d2d061169b(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -908,7 +911,7 @@ void _wrap_sbprov_azure_deriver_free_capi_315802d2d061169b(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -933,7 +936,7 @@ int _wrap_sbprov_azure_url_encode_capi_315802d2d061169b(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1008,7 +1011,7 @@ int _wrap_sbprov_azure_sas_token_capi_315802d2d061169b(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_315802d2d061169b(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1027,7 +1030,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_315802d2d061169b(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1098,7 +1101,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_315802d2d061169b(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_315802d2d061169b(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -1108,7 +1111,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_315802d2d061169b(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1163,7 +1166,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_315802d2d061169b(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1236,7 +1239,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_315802d2d061169b(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1291,7 +1294,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_315802d2d061169b(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1312,7 +1315,7 @@ int _wrap_sbprov_azure_generate_key_capi_315802d2d061169b(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_315802d2d061169b(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1339,7 +1342,7 @@ int _wrap_sbprov_azure_generate_keys_capi_315802d2d061169b(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1351,7 +1354,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1363,7 +1366,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1375,7 +1378,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1387,7 +1390,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1399,7 +1402,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1411,7 +1414,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1423,7 +1426,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_315802d2d061169b() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1435,7 +1438,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_315802d2d061169b() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_315802d2d061169b(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1448,7 +1451,7 @@ int _wrap_sbprov_azure_connstr_new_capi_315802d2d061169b(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_315802d2d061169b(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1467,7 +1470,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_315802d2d061169b(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_315802d2d061169b(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1510,7 +1513,7 @@ int _wrap_sbprov_azure_connstr_set_capi_315802d2d061169b(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1531,7 +1534,7 @@ int _wrap_sbprov_azure_connstr_build_capi_315802d2d061169b(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_315802d2d061169b(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1541,7 +1544,7 @@ void _wrap_sbprov_azure_connstr_free_capi_315802d2d061169b(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_identity_new_capi_315802d2d061169b(sbprov_identity **_swig_go_0) {
+int _wrap_sbprov_identity_new_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1554,7 +1557,7 @@ int _wrap_sbprov_identity_new_capi_315802d2d061169b(sbprov_identity **_swig_go_0
 }
 
 
-void _wrap_sbprov_identity_free_capi_315802d2d061169b(sbprov_identity *_swig_go_0) {
+void _wrap_sbprov_identity_free_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   
   arg1 = (sbprov_identity *)_swig_go_0; 
@@ -1564,7 +1567,7 @@ void _wrap_sbprov_identity_free_capi_315802d2d061169b(sbprov_identity *_swig_go_
 }
 
 
-int _wrap_sbprov_identity_add_capi_315802d2d061169b(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_identity_add_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1613,7 +1616,7 @@ int _wrap_sbprov_identity_add_capi_315802d2d061169b(sbprov_identity *_swig_go_0,
 }
 
 
-int _wrap_sbprov_identity_parse_capi_315802d2d061169b(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1632,7 +1635,7 @@ int _wrap_sbprov_identity_parse_capi_315802d2d061169b(sbprov_identity **_swig_go
 }
 
 
-long long _wrap_sbprov_identity_count_capi_315802d2d061169b(sbprov_identity *_swig_go_0) {
+long long _wrap_sbprov_identity_count_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1645,7 +1648,7 @@ long long _wrap_sbprov_identity_count_capi_315802d2d061169b(sbprov_identity *_sw
 }
 
 
-long long _wrap_sbprov_identity_value_count_capi_315802d2d061169b(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+long long _wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0, long long _swig_go_1) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -1660,7 +1663,7 @@ long long _wrap_sbprov_identity_value_count_capi_315802d2d061169b(sbprov_identit
 }
 
 
-int _wrap_sbprov_identity_canonical_json_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1681,7 +1684,7 @@ int _wrap_sbprov_identity_canonical_json_capi_315802d2d061169b(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_identity_digest_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1702,7 +1705,7 @@ int _wrap_sbprov_identity_digest_capi_315802d2d061169b(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_identity_format_id_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1741,7 +1744,7 @@ int _wrap_sbprov_identity_format_id_capi_315802d2d061169b(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_key_from_public_pem_capi_315802d2d061169b(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1760,7 +1763,7 @@ int _wrap_sbprov_key_from_public_pem_capi_315802d2d061169b(sbprov_key **_swig_go
 }
 
 
-void _wrap_sbprov_key_free_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
+void _wrap_sbprov_key_free_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   
   arg1 = (sbprov_key *)_swig_go_0; 
@@ -1770,7 +1773,7 @@ void _wrap_sbprov_key_free_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_bits_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_bits_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -1783,7 +1786,7 @@ intgo _wrap_sbprov_key_bits_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_has_private_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1796,7 +1799,7 @@ intgo _wrap_sbprov_key_has_private_capi_315802d2d061169b(sbprov_key *_swig_go_0)
 }
 
 
-int _wrap_sbprov_key_public_pem_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1817,7 +1820,7 @@ int _wrap_sbprov_key_public_pem_capi_315802d2d061169b(_goslice_ _swig_go_0, long
 }
 
 
-int _wrap_sbprov_key_fingerprint_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1838,7 +1841,7 @@ int _wrap_sbprov_key_fingerprint_capi_315802d2d061169b(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_key_sign_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+int _wrap_sbprov_key_sign_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1865,7 +1868,7 @@ int _wrap_sbprov_key_sign_capi_315802d2d061169b(_goslice_ _swig_go_0, long long 
 }
 
 
-int _wrap_sbprov_key_verify_capi_315802d2d061169b(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_key_verify_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1890,7 +1893,7 @@ int _wrap_sbprov_key_verify_capi_315802d2d061169b(sbprov_key *_swig_go_0, _gosli
 }
 
 
-int _wrap_sbprov_key_csr_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_key_csr_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1957,7 +1960,7 @@ int _wrap_sbprov_key_csr_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *
 }
 
 
-intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_315802d2d061169b() {
+intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -1968,7 +1971,7 @@ intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_315802d2d061169b() {
 }
 
 
-void _wrap_sbprov_store_free_capi_315802d2d061169b(sbprov_store *_swig_go_0) {
+void _wrap_sbprov_store_free_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   
   arg1 = (sbprov_store *)_swig_go_0; 
@@ -1978,7 +1981,7 @@ void _wrap_sbprov_store_free_capi_315802d2d061169b(sbprov_store *_swig_go_0) {
 }
 
 
-int _wrap_sbprov_store_create_key_file_capi_315802d2d061169b(_gostring_ _swig_go_0) {
+int _wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -2007,7 +2010,7 @@ int _wrap_sbprov_store_create_key_file_capi_315802d2d061169b(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_store_put_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_store_put_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -2044,7 +2047,7 @@ int _wrap_sbprov_store_put_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gost
 }
 
 
-int _wrap_sbprov_store_delete_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_delete_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2075,7 +2078,7 @@ int _wrap_sbprov_store_delete_capi_315802d2d061169b(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_exists_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_exists_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2106,7 +2109,7 @@ int _wrap_sbprov_store_exists_capi_315802d2d061169b(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_list_names_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
+int _wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2127,7 +2130,7 @@ int _wrap_sbprov_store_list_names_capi_315802d2d061169b(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_store_swap_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_store_swap_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2176,7 +2179,7 @@ int _wrap_sbprov_store_swap_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gos
 }
 
 
-int _wrap_sbprov_store_export_env_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+int _wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2237,7 +2240,7 @@ int _wrap_sbprov_store_export_env_capi_315802d2d061169b(sbprov_store *_swig_go_0
 }
 
 
-int _wrap_sbprov_store_import_env_capi_315802d2d061169b(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_env_format arg3 ;
@@ -2270,7 +2273,7 @@ int _wrap_sbprov_store_import_env_capi_315802d2d061169b(sbprov_store *_swig_go_0
 }
 
 
-long long _wrap_gosbprov_version_capi_315802d2d061169b(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_version_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2287,7 +2290,7 @@ long long _wrap_gosbprov_version_capi_315802d2d061169b(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_315802d2d061169b(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -2306,7 +2309,7 @@ long long _wrap_gosbprov_strerror_capi_315802d2d061169b(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_315802d2d061169b(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2323,7 +2326,7 @@ long long _wrap_gosbprov_last_error_capi_315802d2d061169b(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_315802d2d061169b(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -2342,7 +2345,7 @@ long long _wrap_gosbprov_cs_field_name_capi_315802d2d061169b(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -2363,7 +2366,7 @@ long long _wrap_gosbprov_connstr_get_capi_315802d2d061169b(_goslice_ _swig_go_0,
 }
 
 
-long long _wrap_gosbprov_identity_name_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+long long _wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2384,7 +2387,7 @@ long long _wrap_gosbprov_identity_name_capi_315802d2d061169b(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_identity_value_capi_315802d2d061169b(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2407,7 +2410,7 @@ long long _wrap_gosbprov_identity_value_capi_315802d2d061169b(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_identity_probe_capi_315802d2d061169b(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+int _wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   uint32_t arg2 ;
   int32_t arg3 ;
@@ -2528,7 +2531,7 @@ int _wrap_gosbprov_identity_probe_capi_315802d2d061169b(sbprov_identity **_swig_
 }
 
 
-int _wrap_gosbprov_identity_from_script_capi_315802d2d061169b(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+int _wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t arg3 ;
@@ -2563,7 +2566,7 @@ int _wrap_gosbprov_identity_from_script_capi_315802d2d061169b(sbprov_identity **
 }
 
 
-int _wrap_gosbprov_key_generate_capi_315802d2d061169b(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+int _wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   int32_t arg2 ;
   uint32_t arg3 ;
@@ -2580,7 +2583,7 @@ int _wrap_gosbprov_key_generate_capi_315802d2d061169b(sbprov_key **_swig_go_0, i
 }
 
 
-int _wrap_gosbprov_key_load_capi_315802d2d061169b(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+int _wrap_gosbprov_key_load_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2703,7 +2706,7 @@ int _wrap_gosbprov_key_load_capi_315802d2d061169b(sbprov_key **_swig_go_0, _gost
 }
 
 
-int _wrap_gosbprov_key_save_capi_315802d2d061169b(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_key_save_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2744,7 +2747,7 @@ int _wrap_gosbprov_key_save_capi_315802d2d061169b(sbprov_key *_swig_go_0, _gostr
 }
 
 
-intgo _wrap_gosbprov_key_type_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
+intgo _wrap_gosbprov_key_type_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -2757,16 +2760,17 @@ intgo _wrap_gosbprov_key_type_capi_315802d2d061169b(sbprov_key *_swig_go_0) {
 }
 
 
-int _wrap_gosbprov_store_open_capi_315802d2d061169b(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+int _wrap_gosbprov_store_open_capi_20c7ab1b2750e593(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
   sbprov_store **arg1 = (sbprov_store **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
   char *arg4 = (char *) 0 ;
   size_t arg5 ;
   int32_t arg6 ;
-  int32_t arg7 ;
+  sbprov_key *arg7 = (sbprov_key *) 0 ;
   int32_t arg8 ;
-  uint32_t arg9 ;
+  int32_t arg9 ;
+  uint32_t arg10 ;
   char stackbuf2[256] ;
   char *heap2 = NULL ;
   char optbuf3[256] ;
@@ -2812,11 +2816,12 @@ int _wrap_gosbprov_store_open_capi_315802d2d061169b(sbprov_store **_swig_go_0, _
   arg5 = (size_t)_swig_go_3.len;
   
   arg6 = (int32_t)_swig_go_4; 
-  arg7 = (int32_t)_swig_go_5; 
+  arg7 = (sbprov_key *)_swig_go_5; 
   arg8 = (int32_t)_swig_go_6; 
-  arg9 = (uint32_t)_swig_go_7; 
+  arg9 = (int32_t)_swig_go_7; 
+  arg10 = (uint32_t)_swig_go_8; 
   
-  result = (sbprov_result)gosbprov_store_open(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4,arg5,arg6,arg7,arg8,arg9);
+  result = (sbprov_result)gosbprov_store_open(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4,arg5,arg6,(struct sbprov_key const *)arg7,arg8,arg9,arg10);
   _swig_go_result = (int32_t)result; 
   free(heap2); 
   
@@ -2830,7 +2835,7 @@ int _wrap_gosbprov_store_open_capi_315802d2d061169b(sbprov_store **_swig_go_0, _
 }
 
 
-int _wrap_gosbprov_store_get_capi_315802d2d061169b(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_gosbprov_store_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
