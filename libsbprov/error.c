@@ -44,6 +44,15 @@ const char *sbprov_strerror(sbprov_result code)
     case SBPROV_ETAMPERED: return "stored data failed authentication";
     case SBPROV_EFORMAT: return "unsupported format version";
     case SBPROV_EUNSAFE: return "unsafe file ownership, permissions or symbolic link";
+    case SBPROV_ENETWORK: return "network unreachable";
+    case SBPROV_ETLS: return "TLS handshake failed";
+    case SBPROV_ECERT: return "server certificate not trusted";
+    case SBPROV_EHTTP: return "request refused by the server";
+    case SBPROV_ESERVER: return "server error";
+    case SBPROV_ERESPONSE: return "malformed response";
+    case SBPROV_EAUTH: return "not authorized";
+    case SBPROV_ERATELIMIT: return "rate limited";
+    case SBPROV_ECANCELED: return "cancelled";
     }
     return "unknown error";
 }

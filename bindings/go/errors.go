@@ -46,6 +46,16 @@ const (
 	ErrTampered   Code = -23 // Stored data failed authentication: modified, truncated, moved or another key (SBPROV_ETAMPERED).
 	ErrFormat     Code = -24 // Stored data has an unknown or newer format version (SBPROV_EFORMAT).
 	ErrUnsafe     Code = -25 // A file or directory is a symlink, not owned by the caller, or writable by others (SBPROV_EUNSAFE).
+
+	ErrNetwork   Code = -26 // The server could not be reached (DNS, connect, connection reset) (SBPROV_ENETWORK).
+	ErrTLS       Code = -27 // The TLS handshake failed (protocol, cipher, client certificate) (SBPROV_ETLS).
+	ErrCert      Code = -28 // The server's certificate is not trusted, expired, or for another host (SBPROV_ECERT).
+	ErrHTTP      Code = -29 // The server refused the request as malformed (a 4xx status) (SBPROV_EHTTP).
+	ErrServer    Code = -30 // The server failed (a 5xx status) (SBPROV_ESERVER).
+	ErrResponse  Code = -31 // A response is malformed: too large, truncated, wrong content type, invalid JSON (SBPROV_ERESPONSE).
+	ErrAuth      Code = -32 // Authentication or authorization refused (401/403, or a device not accepted) (SBPROV_EAUTH).
+	ErrRateLimit Code = -33 // The server asks to slow down (429); retry after the time it gave (SBPROV_ERATELIMIT).
+	ErrCanceled  Code = -34 // The operation was cancelled by the caller (SBPROV_ECANCELED).
 )
 
 // codeInfo holds the Go name and the description of each code; the
@@ -78,6 +88,16 @@ var codeInfo = map[Code][2]string{
 	ErrTampered:   {"ErrTampered", "stored data failed authentication"},
 	ErrFormat:     {"ErrFormat", "unsupported format version"},
 	ErrUnsafe:     {"ErrUnsafe", "unsafe file ownership, permissions or symbolic link"},
+
+	ErrNetwork:   {"ErrNetwork", "network unreachable"},
+	ErrTLS:       {"ErrTLS", "TLS handshake failed"},
+	ErrCert:      {"ErrCert", "server certificate not trusted"},
+	ErrHTTP:      {"ErrHTTP", "request refused by the server"},
+	ErrServer:    {"ErrServer", "server error"},
+	ErrResponse:  {"ErrResponse", "malformed response"},
+	ErrAuth:      {"ErrAuth", "not authorized"},
+	ErrRateLimit: {"ErrRateLimit", "rate limited"},
+	ErrCanceled:  {"ErrCanceled", "cancelled"},
 }
 
 // String returns the Go name of the code ("ErrBase64"), or "Code(-99)" for a

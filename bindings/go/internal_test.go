@@ -21,7 +21,16 @@ func TestCodesMatchHeader(t *testing.T) {
 		ErrProvider: capi.SBPROV_EPROVIDER, ErrPassphrase: capi.SBPROV_EPASSPHRASE,
 		ErrScript: capi.SBPROV_ESCRIPT, ErrTimeout: capi.SBPROV_ETIMEOUT, ErrParse: capi.SBPROV_EPARSE,
 		ErrExists: capi.SBPROV_EEXISTS, ErrTampered: capi.SBPROV_ETAMPERED, ErrFormat: capi.SBPROV_EFORMAT,
-		ErrUnsafe: capi.SBPROV_EUNSAFE,
+		ErrUnsafe:    capi.SBPROV_EUNSAFE,
+		ErrNetwork:   capi.SBPROV_ENETWORK,
+		ErrTLS:       capi.SBPROV_ETLS,
+		ErrCert:      capi.SBPROV_ECERT,
+		ErrHTTP:      capi.SBPROV_EHTTP,
+		ErrServer:    capi.SBPROV_ESERVER,
+		ErrResponse:  capi.SBPROV_ERESPONSE,
+		ErrAuth:      capi.SBPROV_EAUTH,
+		ErrRateLimit: capi.SBPROV_ERATELIMIT,
+		ErrCanceled:  capi.SBPROV_ECANCELED,
 	}
 	if len(pairs) != len(codeInfo) {
 		t.Fatalf("%d codes checked, %d known", len(pairs), len(codeInfo))
@@ -34,7 +43,7 @@ func TestCodesMatchHeader(t *testing.T) {
 }
 
 func TestDescriptionsMatchStrerror(t *testing.T) {
-	for c := Code(1); c >= -30; c-- {
+	for c := Code(1); c >= -40; c-- {
 		want, _ := copyOut(64, func(buf []byte) int64 { return capi.Gosbprov_strerror(buf, int32(c)) })
 		if c.Error() != want {
 			t.Errorf("Code(%d).Error() = %q, sbprov_strerror says %q", int(c), c.Error(), want)

@@ -86,7 +86,16 @@ enum sbprov_result_code {
     SBPROV_EEXISTS = -22,     /**< The target already exists and overwriting was not asked for. */
     SBPROV_ETAMPERED = -23,   /**< Stored data failed authentication (tampered, truncated, swapped, or a wrong key). */
     SBPROV_EFORMAT = -24,     /**< Stored data has a newer or unknown format version. */
-    SBPROV_EUNSAFE = -25      /**< A file or directory is a symbolic link, not owned by the caller, or writable by others. */
+    SBPROV_EUNSAFE = -25,     /**< A file or directory is a symbolic link, not owned by the caller, or writable by others. */
+    SBPROV_ENETWORK = -26,    /**< The server could not be reached (DNS, connect, connection reset). */
+    SBPROV_ETLS = -27,        /**< The TLS handshake failed (protocol, cipher, client certificate). */
+    SBPROV_ECERT = -28,       /**< The server's certificate is not trusted, expired, or for another host. */
+    SBPROV_EHTTP = -29,       /**< The server refused the request as malformed (a 4xx status). */
+    SBPROV_ESERVER = -30,     /**< The server failed (a 5xx status). */
+    SBPROV_ERESPONSE = -31,   /**< A response is malformed: too large, truncated, wrong content type, invalid JSON. */
+    SBPROV_EAUTH = -32,       /**< Authentication or authorization refused (401/403, or a device not accepted). */
+    SBPROV_ERATELIMIT = -33,  /**< The server asks to slow down (429); retry after the time it gave. */
+    SBPROV_ECANCELED = -34    /**< The operation was cancelled by the caller. */
 };
 
 /**

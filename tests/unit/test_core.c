@@ -8,7 +8,7 @@
 static void test_strerror_names_every_code(void **state)
 {
     (void)state;
-    for (int code = 0; code >= SBPROV_EUNSAFE; code--)
+    for (int code = 0; code >= SBPROV_ECANCELED; code--)
         assert_string_not_equal(sbprov_strerror(code), "unknown error");
     assert_string_equal(sbprov_strerror(-9999), "unknown error");
     assert_string_equal(sbprov_strerror(1), "unknown error");
@@ -44,6 +44,15 @@ static void test_codes_never_renumbered(void **state)
     assert_int_equal(SBPROV_ETAMPERED, -23);
     assert_int_equal(SBPROV_EFORMAT, -24);
     assert_int_equal(SBPROV_EUNSAFE, -25);
+    assert_int_equal(SBPROV_ENETWORK, -26);
+    assert_int_equal(SBPROV_ETLS, -27);
+    assert_int_equal(SBPROV_ECERT, -28);
+    assert_int_equal(SBPROV_EHTTP, -29);
+    assert_int_equal(SBPROV_ESERVER, -30);
+    assert_int_equal(SBPROV_ERESPONSE, -31);
+    assert_int_equal(SBPROV_EAUTH, -32);
+    assert_int_equal(SBPROV_ERATELIMIT, -33);
+    assert_int_equal(SBPROV_ECANCELED, -34);
 }
 
 static void test_last_error_records_and_clears(void **state)

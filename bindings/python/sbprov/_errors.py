@@ -36,6 +36,15 @@ __all__ = [
     "TamperedError",
     "FormatError",
     "UnsafeError",
+    "NetworkError",
+    "TLSError",
+    "CertificateError",
+    "RequestRefusedError",
+    "ServerError",
+    "ResponseError",
+    "AuthError",
+    "RateLimitError",
+    "CancelledError",
 ]
 
 
@@ -69,6 +78,15 @@ class Result(enum.IntEnum):
     ETAMPERED = -23
     EFORMAT = -24
     EUNSAFE = -25
+    ENETWORK = -26
+    ETLS = -27
+    ECERT = -28
+    EHTTP = -29
+    ESERVER = -30
+    ERESPONSE = -31
+    EAUTH = -32
+    ERATELIMIT = -33
+    ECANCELED = -34
 
 
 class Error(Exception):
@@ -243,6 +261,51 @@ class UnsafeError(_OSErrorMixin, Error, PermissionError):
     _errno = _errno.EPERM
 
 
+class NetworkError(_OSErrorMixin, Error, ConnectionError):
+    """The server could not be reached (SBPROV_ENETWORK): DNS, connection
+    refused or reset. Also a ``ConnectionError``."""
+
+    _errno = _errno.ECONNREFUSED
+
+
+class TLSError(Error):
+    """The TLS handshake failed (SBPROV_ETLS): protocol version, cipher, or a
+    client certificate the server or OpenSSL refused."""
+
+
+class CertificateError(TLSError):
+    """The server's certificate is not trusted (SBPROV_ECERT): an unknown CA,
+    an expired certificate, or one for another host name. Never retried."""
+
+
+class RequestRefusedError(InvalidInputError):
+    """The server refused the request as malformed (SBPROV_EHTTP, a 4xx
+    status); the message has the status and the server's own text."""
+
+
+class ServerError(Error):
+    """The server failed (SBPROV_ESERVER, a 5xx status); worth retrying."""
+
+
+class ResponseError(Error):
+    """A response is malformed (SBPROV_ERESPONSE): over the size cap,
+    truncated, of the wrong content type, or invalid JSON."""
+
+
+class AuthError(Error):
+    """Authentication or authorization was refused (SBPROV_EAUTH): 401/403,
+    wrong credentials, or a device the server has not accepted."""
+
+
+class RateLimitError(Error):
+    """The server asks to slow down (SBPROV_ERATELIMIT, HTTP 429); the
+    message says after how many seconds to retry."""
+
+
+class CancelledError(Error):
+    """The operation was cancelled by the caller (SBPROV_ECANCELED)."""
+
+
 _CLASSES: dict[int, type[Error]] = {
     Result.EINVAL: InvalidInputError,
     Result.ENOMEM: OutOfMemoryError,
@@ -268,6 +331,15 @@ _CLASSES: dict[int, type[Error]] = {
     Result.ETAMPERED: TamperedError,
     Result.EFORMAT: FormatError,
     Result.EUNSAFE: UnsafeError,
+    Result.ENETWORK: NetworkError,
+    Result.ETLS: TLSError,
+    Result.ECERT: CertificateError,
+    Result.EHTTP: RequestRefusedError,
+    Result.ESERVER: ServerError,
+    Result.ERESPONSE: ResponseError,
+    Result.EAUTH: AuthError,
+    Result.ERATELIMIT: RateLimitError,
+    Result.ECANCELED: CancelledError,
 }
 
 

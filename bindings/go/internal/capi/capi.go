@@ -163,6 +163,15 @@ extern swig_intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593(void);
 extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593(void);
 extern swig_intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593(void);
 extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ETLS_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ECERT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593(void);
+extern swig_intgo _wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593(void);
 extern int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593(void);
 extern void _wrap_sbprov_clear_error_capi_20c7ab1b2750e593(void);
 extern swig_intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593(void);
@@ -484,6 +493,78 @@ func _swig_getSBPROV_EUNSAFE() (_swig_ret Enum_SS_sbprov_result_code) {
 }
 
 var SBPROV_EUNSAFE Enum_SS_sbprov_result_code = _swig_getSBPROV_EUNSAFE()
+
+func _swig_getSBPROV_ENETWORK() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ENETWORK Enum_SS_sbprov_result_code = _swig_getSBPROV_ENETWORK()
+
+func _swig_getSBPROV_ETLS() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ETLS Enum_SS_sbprov_result_code = _swig_getSBPROV_ETLS()
+
+func _swig_getSBPROV_ECERT() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ECERT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECERT()
+
+func _swig_getSBPROV_EHTTP() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_EHTTP Enum_SS_sbprov_result_code = _swig_getSBPROV_EHTTP()
+
+func _swig_getSBPROV_ESERVER() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ESERVER Enum_SS_sbprov_result_code = _swig_getSBPROV_ESERVER()
+
+func _swig_getSBPROV_ERESPONSE() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ERESPONSE Enum_SS_sbprov_result_code = _swig_getSBPROV_ERESPONSE()
+
+func _swig_getSBPROV_EAUTH() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_EAUTH Enum_SS_sbprov_result_code = _swig_getSBPROV_EAUTH()
+
+func _swig_getSBPROV_ERATELIMIT() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ERATELIMIT Enum_SS_sbprov_result_code = _swig_getSBPROV_ERATELIMIT()
+
+func _swig_getSBPROV_ECANCELED() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593())
+	return swig_r
+}
+
+var SBPROV_ECANCELED Enum_SS_sbprov_result_code = _swig_getSBPROV_ECANCELED()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32

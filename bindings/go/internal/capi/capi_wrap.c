@@ -714,6 +714,114 @@ intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593() {
 }
 
 
+intgo _wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ENETWORK;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ETLS_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ETLS;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ECERT_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ECERT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EHTTP;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ESERVER;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ERESPONSE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_EAUTH;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ERATELIMIT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ECANCELED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
 int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593() {
   sbprov_result result;
   int _swig_go_result;
