@@ -1,0 +1,3 @@
+module sbprov.test/emulators/mender
+
+go 1.19
