@@ -195,6 +195,30 @@ sbprov_result sbprov_key_generate(sbprov_key **out, const sbprov_key_generate_op
     return sbprov__key_from_pkey(out, pkey, 1, NULL, "generated key");
 }
 
+sbprov_result sbprov__key_ref(sbprov_key **out, const sbprov_key *key, const char *what)
+{
+    sbprov_key *k = calloc(1, sizeof *k);
+
+    *out = NULL;
+    if (k == NULL)
+        return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+    *k = *key;
+    k->priv = k->pub = NULL;
+    k->spki = OPENSSL_memdup(key->spki, key->spki_len);
+    k->propquery = key->propquery != NULL ? strdup(key->propquery) : NULL;
+    if (key->priv != NULL && EVP_PKEY_up_ref(key->priv) == 1)
+        k->priv = key->priv;
+    if (EVP_PKEY_up_ref(key->pub) == 1)
+        k->pub = key->pub;
+    if ((key->priv != NULL && k->priv == NULL) || k->pub == NULL || k->spki == NULL ||
+        (key->propquery != NULL && k->propquery == NULL)) {
+        sbprov_key_free(k);
+        return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+    }
+    *out = k;
+    return SBPROV_OK;
+}
+
 void sbprov_key_free(sbprov_key *key)
 {
     if (key == NULL)

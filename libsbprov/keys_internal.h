@@ -39,6 +39,10 @@ struct sbprov_key {
 sbprov_result sbprov__key_from_pkey(sbprov_key **out, EVP_PKEY *pkey, int has_private, const char *propquery,
                                     const char *what);
 
+/* A second handle on the same key (the EVP_PKEYs are shared by reference,
+ * the rest copied), so a client keeps the key whatever the caller frees. */
+sbprov_result sbprov__key_ref(sbprov_key **out, const sbprov_key *key, const char *what);
+
 /* Maximum signature size in bytes of a key (raw, before Base64). */
 size_t sbprov__key_sig_max(const sbprov_key *key);
 

@@ -16,5 +16,7 @@
 #include <sbprov/identity.h>
 #include <sbprov/keys.h>
 #include <sbprov/store.h>
+#include <sbprov/http.h>
+#include <sbprov/mender.h>
 
 #endif /* SBPROV_SBPROV_H */
