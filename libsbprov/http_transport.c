@@ -190,7 +190,7 @@ static const char *header_value(const char *line, size_t len, const char *name, 
 }
 
 /* A Link header value names a rel="next" (or rel=next) target. */
-static int link_has_next(const char *v, size_t vlen)
+int sbprov__http_link_has_next(const char *v, size_t vlen)
 {
     char buf[1024], *p;
     size_t i;
@@ -221,7 +221,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
         t->date = 0;
         t->link_next = 0;
     } else if ((v = header_value(data, len, "Link", &vlen)) != NULL) {
-        t->link_next |= link_has_next(v, vlen);
+        t->link_next |= sbprov__http_link_has_next(v, vlen);
     } else if ((v = header_value(data, len, "Location", &vlen)) != NULL) {
         free(t->location);
         if ((t->location = malloc(vlen + 1)) == NULL)

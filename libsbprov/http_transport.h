@@ -70,6 +70,9 @@ void sbprov__http_last(sbprov_http_response_info *out, const sbprov__http *h);
  * cJSON_Array; 0 = any), else SBPROV_ERESPONSE naming `what`. */
 sbprov_result sbprov__http_json(cJSON **out, const sbprov__http_response *resp, int type, const char *what);
 
+/* 1 if a Link header value (vlen bytes) has a rel="next" (or rel=next) target. */
+int sbprov__http_link_has_next(const char *v, size_t vlen);
+
 /* The failure for a response whose status the caller did not expect: 401
  * and 403 SBPROV_EAUTH, 404 SBPROV_ENOTFOUND, 409 SBPROV_EEXISTS, 429
  * SBPROV_ERATELIMIT, other 4xx SBPROV_EHTTP, 5xx SBPROV_ESERVER, anything

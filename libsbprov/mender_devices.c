@@ -162,14 +162,41 @@ void sbprov_mender_device_list_free(sbprov_mender_device_list *list)
     free(list);
 }
 
+sbprov_result sbprov__mender_device_list_parse(sbprov_mender_device_list **out, const sbprov__http_response *resp,
+                                               const char *what)
+{
+    sbprov_mender_device_list *list = NULL;
+    cJSON *j = NULL, *item;
+    sbprov_result rc = sbprov__http_json(&j, resp, cJSON_Array, what);
+
+    *out = NULL;
+    if (rc == SBPROV_OK && (list = calloc(1, sizeof *list)) == NULL)
+        rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+    if (rc == SBPROV_OK) {
+        list->has_next = resp->link_next;
+        if (cJSON_GetArraySize(j) > 0 &&
+            (list->items = calloc((size_t)cJSON_GetArraySize(j), sizeof *list->items)) == NULL)
+            rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+        cJSON_ArrayForEach(item, j) {
+            if (rc != SBPROV_OK || (rc = device_from_json(&list->items[list->count], item, what)) != SBPROV_OK)
+                break;
+            list->count++;
+        }
+        if (rc != SBPROV_OK)
+            sbprov_mender_device_list_free(list);
+        else
+            *out = list;
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
 sbprov_result sbprov_mender_mgmt_list_devices(sbprov_mender_device_list **out, sbprov_mender_mgmt *m,
                                               const char *status, uint32_t page, uint32_t per_page)
 {
     static const char what[] = "mender list devices";
     char path[256];
     sbprov__http_response resp;
-    sbprov_mender_device_list *list;
-    cJSON *j = NULL, *item;
     sbprov_result rc;
 
     if (out == NULL || m == NULL)
@@ -191,24 +218,7 @@ sbprov_result sbprov_mender_mgmt_list_devices(sbprov_mender_device_list **out, s
         sbprov__http_response_free(&resp);
         return rc;
     }
-    rc = sbprov__http_json(&j, &resp, cJSON_Array, what);
-    if (rc == SBPROV_OK && (list = calloc(1, sizeof *list)) == NULL)
-        rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
-    if (rc == SBPROV_OK) {
-        list->has_next = resp.link_next;
-        if (cJSON_GetArraySize(j) > 0 && (list->items = calloc((size_t)cJSON_GetArraySize(j), sizeof *list->items)) == NULL)
-            rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
-        cJSON_ArrayForEach(item, j) {
-            if (rc != SBPROV_OK || (rc = device_from_json(&list->items[list->count], item, what)) != SBPROV_OK)
-                break;
-            list->count++;
-        }
-        if (rc != SBPROV_OK)
-            sbprov_mender_device_list_free(list);
-        else
-            *out = list;
-    }
-    cJSON_Delete(j);
+    rc = sbprov__mender_device_list_parse(out, &resp, what);
     sbprov__http_response_free(&resp);
     return rc;
 }

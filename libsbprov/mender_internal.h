@@ -85,6 +85,14 @@ sbprov_result sbprov__mender_mgmt_call(sbprov__http_response *resp, sbprov_mende
 sbprov_result sbprov__mender_device_parse(sbprov_mender_device **out, const sbprov__http_response *resp,
                                           const char *what);
 
+/* A page of devices from a response whose body is a Device array. */
+sbprov_result sbprov__mender_device_list_parse(sbprov_mender_device_list **out, const sbprov__http_response *resp,
+                                               const char *what);
+
+/* A deployment from a 200 deployments/next response. */
+sbprov_result sbprov__mender_update_parse(sbprov_mender_update **out, const sbprov__http_response *resp,
+                                          const char *what);
+
 /* SBPROV_EINVAL unless status is NULL or a known device status. */
 sbprov_result sbprov__mender_check_status(const char *status, const char *what);
 

@@ -222,7 +222,8 @@ void sbprov_mender_update_free(sbprov_mender_update *u)
     free(u);
 }
 
-static sbprov_result parse_update(sbprov_mender_update **out, const sbprov__http_response *resp, const char *what)
+sbprov_result sbprov__mender_update_parse(sbprov_mender_update **out, const sbprov__http_response *resp,
+                                          const char *what)
 {
     cJSON *j = NULL;
     const char *id, *name, *uri;
@@ -310,7 +311,7 @@ sbprov_result sbprov_mender_check_update(sbprov_mender_update **out, sbprov_mend
     if (rc != SBPROV_OK)
         return rc;
     if (resp.info.status == 200)
-        rc = parse_update(out, &resp, what);
+        rc = sbprov__mender_update_parse(out, &resp, what);
     else if (resp.info.status != 204)
         rc = sbprov__http_status_fail(&resp, what);
     sbprov__http_response_free(&resp);
