@@ -297,8 +297,12 @@ static int setup(sbprov__http *h, const sbprov__http_request *req, transfer *t, 
         SET(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
         SET(CURLOPT_SSL_CTX_DATA, h);
     }
-    if (h->proxy != NULL)
+    if (h->proxy != NULL) {
+        /* An explicit proxy (or "" for none) applies to every host: no_proxy
+         * from the environment would otherwise still be consulted. */
         SET(CURLOPT_PROXY, h->proxy);
+        SET(CURLOPT_NOPROXY, "");
+    }
     SET(CURLOPT_USERAGENT, h->user_agent);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms);
     SET(CURLOPT_TIMEOUT_MS, (long)timeout);

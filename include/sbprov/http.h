@@ -37,8 +37,9 @@ typedef struct sbprov_http_options {
     const char *client_cert;      /**< PEM client certificate (chain) for mutual TLS, or NULL. */
     const sbprov_key *client_key; /**< Private key of `client_cert` (a file or a TPM key from sbprov_key_load()),
                                        or NULL. The client keeps its own reference. */
-    const char *proxy;            /**< Proxy URL ("http://proxy:3128"), "" for no proxy even if the
-                                       environment names one, or NULL for libcurl's environment rules. */
+    const char *proxy;            /**< Proxy URL ("http://proxy:3128") used for every host, "" for no proxy
+                                       even if the environment names one, or NULL for the environment's
+                                       rules (https_proxy, all_proxy, no_proxy, as libcurl reads them). */
     const char *user_agent;       /**< User-Agent header, or NULL for "libsbprov/<version>". */
     uint32_t connect_timeout_ms;  /**< Connect timeout; 0 means ::SBPROV_HTTP_CONNECT_TIMEOUT_MS. */
     uint32_t timeout_ms;          /**< Limit of one request; 0 means ::SBPROV_HTTP_TIMEOUT_MS. */

@@ -336,7 +336,8 @@ http {{
     scgi_temp_path {dir}/tmp/scgi;
 
     log_format tls '$remote_addr [$time_local] $server_port "$request" $status $body_bytes_sent '
-                   '$request_length $ssl_protocol $ssl_client_verify "$http_user_agent"';
+                   '$request_length $ssl_protocol $ssl_client_verify "$http_user_agent" '
+                   'conn=$connection reqs=$connection_requests';
     access_log {dir}/access.log tls;
     default_type application/octet-stream;
     server_tokens off;
@@ -667,12 +668,28 @@ class Stack:
                 upstreams[comp.name] = comp.upstream_addr
                 sites += comp.tls_sites()
             nginx.start(upstreams, sites)
+            self._start_proxy()
             self.env = self._env()
             self._write_env()
         except BaseException:
             self.down()
             raise
         return self.env
+
+    def _start_proxy(self) -> None:
+        """An HTTP CONNECT proxy (connect_proxy.py) for the clients' proxy option."""
+        addr_file = self.dir / "proxy.addr"
+        addr_file.unlink(missing_ok=True)
+        self.proxy_log = self.dir / "proxy.log"
+        self.proxy_log.write_text("")
+        script = str(HERE / "connect_proxy.py")
+        proc = self.spawn("proxy", [sys.executable, script, str(addr_file), str(self.proxy_log)], marker=script)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not addr_file.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise StackError("the CONNECT proxy did not start (see logs/proxy.stderr)")
+            time.sleep(0.02)
+        self.proxy_url = "http://" + addr_file.read_text().split()[1]
 
     def _env(self) -> dict[str, str]:
         p = self.pki.path
@@ -689,6 +706,9 @@ class Stack:
             "SBPROV_TEST_CLIENT_CERT_UNTRUSTED": str(p("client-untrusted.crt")),
             "SBPROV_TEST_CLIENT_KEY_UNTRUSTED": str(p("client-untrusted.key")),
             "SBPROV_TEST_NGINX_ERROR_LOG": str(self.dir / "nginx" / "error.log"),
+            "SBPROV_TEST_NGINX_ACCESS_LOG": str(self.dir / "nginx" / "access.log"),
+            "SBPROV_TEST_PROXY_URL": self.proxy_url,
+            "SBPROV_TEST_PROXY_LOG": str(self.proxy_log),
         }
         for comp in self.components:
             env.update(comp.env())

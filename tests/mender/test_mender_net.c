@@ -744,6 +744,105 @@ static void test_management(void **state)
     sbprov_key_free(k);
 }
 
+/* Lines of a log file that contain `needle`, concatenated. */
+static char *log_lines(const char *path, const char *needle, int *count)
+{
+    FILE *fp = fopen(path, "r");
+    char line[2048];
+    size_t cap = 1, len = 0;
+    char *out = calloc(1, 1);
+    *count = 0;
+    assert_non_null(fp);
+    while (fgets(line, sizeof line, fp) != NULL)
+        if (strstr(line, needle) != NULL) {
+            size_t n = strlen(line);
+            out = realloc(out, cap += n);
+            memcpy(out + len, line, n + 1);
+            len += n;
+            (*count)++;
+        }
+    fclose(fp);
+    return out;
+}
+
+/* One management handle reuses its TLS connection across calls (nginx logs
+ * the connection serial and its request count), speaks TLS 1.2 or newer, and
+ * sends the configured User-Agent. */
+static void test_connection_reuse(void **state)
+{
+    fx *f = *state;
+    sbprov_http_options h = f->http;
+    sbprov_mender_mgmt *mg = NULL;
+    uint64_t n;
+    int count = 0;
+    char ua[64], quoted[80];
+
+    /* Unique per run: the access log outlives a stack directory's earlier runs. */
+    snprintf(ua, sizeof ua, "sbprov-reuse-test/%ld.%ld", (long)getpid(), (long)time(NULL));
+    snprintf(quoted, sizeof quoted, "\"%s\"", ua);
+    h.user_agent = ua;
+    assert_ok(sbprov_mender_mgmt_new(&mg, env("SBPROV_TEST_MENDER_URL"), &h));
+    assert_ok(sbprov_mender_mgmt_set_token(mg, env("SBPROV_TEST_MENDER_PAT")));
+    for (int i = 0; i < 3; i++)
+        assert_ok(sbprov_mender_mgmt_count(&n, mg, NULL));
+    sbprov_mender_mgmt_free(mg);
+    usleep(200000); /* nginx writes its access log after the response */
+    char *lines = log_lines(env("SBPROV_TEST_NGINX_ACCESS_LOG"), quoted, &count);
+    assert_int_equal(count, 3);
+    char *conn = strstr(lines, "conn="), first[32];
+    assert_non_null(conn);
+    sscanf(conn, "conn=%31s", first);
+    for (char *p = lines; (p = strstr(p, "conn=")) != NULL; p += 5) {
+        char c[32];
+        sscanf(p, "conn=%31s", c);
+        assert_string_equal(c, first);
+    }
+    assert_non_null(strstr(lines, "reqs=3"));
+    assert_true(strstr(lines, "TLSv1.3") != NULL || strstr(lines, "TLSv1.2") != NULL);
+    assert_null(strstr(lines, "TLSv1.1"));
+    free(lines);
+}
+
+/* The proxy option tunnels through the given proxy; "" means no proxy even
+ * when the environment names one (here an unreachable one). */
+static void test_proxy(void **state)
+{
+    fx *f = *state;
+    sbprov_http_options h = f->http;
+    sbprov_mender_mgmt *mg = NULL;
+    uint64_t n;
+    int count = 0;
+    char *lines;
+
+    h.proxy = env("SBPROV_TEST_PROXY_URL");
+    assert_ok(sbprov_mender_mgmt_new(&mg, env("SBPROV_TEST_MENDER_URL"), &h));
+    assert_ok(sbprov_mender_mgmt_set_token(mg, env("SBPROV_TEST_MENDER_PAT")));
+    assert_ok(sbprov_mender_mgmt_count(&n, mg, NULL));
+    sbprov_mender_mgmt_free(mg);
+    lines = log_lines(env("SBPROV_TEST_PROXY_LOG"), "CONNECT localhost:", &count);
+    assert_int_equal(count, 1); /* stack.py empties the proxy log when it starts */
+    free(lines);
+
+    /* An unreachable proxy in the environment: "" bypasses it, NULL uses it. */
+    setenv("https_proxy", "http://127.0.0.1:9", 1);
+    setenv("no_proxy", "", 1);
+    setenv("NO_PROXY", "", 1);
+    h.proxy = "";
+    assert_ok(sbprov_mender_mgmt_new(&mg, env("SBPROV_TEST_MENDER_URL"), &h));
+    assert_ok(sbprov_mender_mgmt_set_token(mg, env("SBPROV_TEST_MENDER_PAT")));
+    assert_ok(sbprov_mender_mgmt_count(&n, mg, NULL));
+    sbprov_mender_mgmt_free(mg);
+    h.proxy = NULL;
+    assert_ok(sbprov_mender_mgmt_new(&mg, env("SBPROV_TEST_MENDER_URL"), &h));
+    assert_ok(sbprov_mender_mgmt_set_token(mg, env("SBPROV_TEST_MENDER_PAT")));
+    assert_fails_with(sbprov_mender_mgmt_count(&n, mg, NULL), SBPROV_ENETWORK, "");
+    sbprov_mender_mgmt_free(mg);
+    unsetenv("https_proxy");
+    lines = log_lines(env("SBPROV_TEST_PROXY_LOG"), "CONNECT", &count);
+    assert_int_equal(count, 1);
+    free(lines);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +857,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_until_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_management, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proxy, setup, teardown),
     };
     int rc;
 
