@@ -7,6 +7,7 @@
 #include "sbprov/version.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -16,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define FIRST_SIZE (offsetof(sbprov_http_options, allow_http) + sizeof(int))
 #define WHAT_MAX 64
+#define SLEEP_SLICE_MS 20 /* how soon a cancel ends a wait */
 
 struct sbprov__http {
     CURL *curl;
@@ -352,7 +355,7 @@ static int setup(sbprov__http *h, const sbprov__http_request *req, transfer *t, 
             l = NULL;
         }
     }
-    for (i = 0; l != NULL && i < 4 && req->headers[i] != NULL; i++)
+    for (i = 0; l != NULL && i < req->header_count; i++)
         l = curl_slist_append(l, req->headers[i]);
     *headers = l;
     return ok && l != NULL && curl_easy_setopt(c, CURLOPT_HTTPHEADER, l) == CURLE_OK;
@@ -554,4 +557,73 @@ sbprov_result sbprov__http_status_fail(const sbprov__http_response *resp, const 
         return sbprov__fail(code, "%s: HTTP 429 too many requests, retry after %d s%s%s%s", what,
                             resp->info.retry_after_s, msg[0] ? ": " : "", msg, rid);
     return sbprov__fail(code, "%s: unexpected HTTP %d%s%s%s", what, st, msg[0] ? ": " : "", msg, rid);
+}
+
+sbprov_result sbprov__http_base_url(char **out, const char *url, int allow_http, const char *what)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *frag = NULL, *user = NULL;
+    sbprov_result rc = SBPROV_OK;
+    size_t n;
+
+    *out = NULL;
+    if (u == NULL)
+        return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s' is not a URL", what, url);
+        goto out;
+    }
+    (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
+    (void)curl_url_get(u, CURLUPART_PATH, &path, 0);
+    (void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    (void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+    (void)curl_url_get(u, CURLUPART_USER, &user, 0);
+    if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") == 0 && allow_http)) {
+        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s': only https:// is allowed%s", what, url,
+                          strcmp(scheme, "http") == 0 ? " (plain http must be allowed explicitly)" : "");
+    } else if ((path != NULL && strcmp(path, "/") != 0 && path[0] != '\0') || query != NULL || frag != NULL ||
+               user != NULL) {
+        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s': give the server's base URL only (no path, query, fragment "
+                          "or user)", what, url);
+    } else {
+        n = strlen(scheme) + strlen(host) + (port ? strlen(port) + 1 : 0) + 4;
+        if ((*out = malloc(n)) == NULL)
+            rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
+        else
+            snprintf(*out, n, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
+    }
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_free(frag);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+uint64_t sbprov__monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+sbprov_result sbprov__http_sleep(sbprov__http *h, uint64_t ms)
+{
+    uint64_t end = sbprov__monotonic_ms() + ms, now;
+
+    while ((now = sbprov__monotonic_ms()) < end) {
+        uint64_t left = end - now, slice = left < SLEEP_SLICE_MS ? left : SLEEP_SLICE_MS;
+        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
+        if (sbprov__http_take_cancel(h))
+            return sbprov__fail(SBPROV_ECANCELED, "%s: cancelled while waiting", h->what);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    return SBPROV_OK;
 }

@@ -24,7 +24,8 @@ typedef struct sbprov__http_request {
     const char *authorization; /* whole Authorization value ("Bearer ..."), or NULL; never logged */
     const char *basic_user;    /* HTTP Basic user (with basic_password), or NULL; never logged */
     const char *basic_password;
-    const char *headers[4];    /* further "Name: value" headers, NULL-terminated */
+    const char *const *headers; /* further "Name: value" headers, or NULL */
+    size_t header_count;
     uint32_t timeout_ms;       /* limit for this request if below the transport's, or 0 */
 } sbprov__http_request;
 
@@ -36,6 +37,18 @@ typedef struct sbprov__http_response {
     char *location;                 /* Location header verbatim, or NULL */
     int link_next;                  /* a Link header has rel="next" (paging) */
 } sbprov__http_response;
+
+/* Check a server base URL (http(s)://host[:port][/], nothing after) and
+ * return it normalised (no trailing slash), malloc'd. SBPROV_EINVAL naming
+ * `what`; plain http only with `allow_http`. */
+sbprov_result sbprov__http_base_url(char **out, const char *url, int allow_http, const char *what);
+
+/* Monotonic clock in milliseconds. */
+uint64_t sbprov__monotonic_ms(void);
+
+/* Sleep `ms`, ending early with SBPROV_ECANCELED if the transport is
+ * cancelled (checked every 20 ms). */
+sbprov_result sbprov__http_sleep(sbprov__http *h, uint64_t ms);
 
 /* Copy the caller's options (NULL: the defaults) into `dst`, checking their
  * struct_size; fields an older caller lacks are zero. */

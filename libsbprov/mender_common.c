@@ -7,57 +7,9 @@
 #include "text.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-sbprov_result sbprov__mender_base_url(char **out, const char *url, int allow_http, const char *what)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL, *frag = NULL, *user = NULL;
-    sbprov_result rc = SBPROV_OK;
-    size_t n;
-
-    *out = NULL;
-    if (u == NULL)
-        return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s' is not a URL", what, url);
-        goto out;
-    }
-    (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-    (void)curl_url_get(u, CURLUPART_PATH, &path, 0);
-    (void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
-    (void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
-    (void)curl_url_get(u, CURLUPART_USER, &user, 0);
-    if (strcmp(scheme, "https") != 0 && !(strcmp(scheme, "http") == 0 && allow_http)) {
-        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s': only https:// is allowed%s", what, url,
-                          strcmp(scheme, "http") == 0 ? " (plain http must be allowed explicitly)" : "");
-    } else if ((path != NULL && strcmp(path, "/") != 0 && path[0] != '\0') || query != NULL || frag != NULL ||
-               user != NULL) {
-        rc = sbprov__fail(SBPROV_EINVAL, "%s: '%s': give the server's base URL only (no path, query, fragment "
-                          "or user)", what, url);
-    } else {
-        n = strlen(scheme) + strlen(host) + (port ? strlen(port) + 1 : 0) + 4;
-        if ((*out = malloc(n)) == NULL)
-            rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
-        else
-            snprintf(*out, n, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
-    }
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(query);
-    curl_free(frag);
-    curl_free(user);
-    curl_url_cleanup(u);
-    return rc;
-}
 
 char *sbprov__mender_url(const char *base, const char *path)
 {

@@ -17,7 +17,6 @@
 #define FIRST_SIZE (offsetof(sbprov_mender_options, renew_margin_s) + sizeof(uint32_t))
 #define WAIT_FIRST_SIZE (offsetof(sbprov_mender_wait_options, tries_per_interval) + sizeof(uint32_t))
 #define AUTH_PATH "/api/devices/v1/authentication/auth_requests"
-#define SLEEP_SLICE_MS 20
 
 sbprov_result sbprov_mender_options_init(sbprov_mender_options *opts, size_t struct_size)
 {
@@ -38,13 +37,6 @@ sbprov_result sbprov_mender_wait_options_init(sbprov_mender_wait_options *opts, 
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
-}
-
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void drop_token(sbprov_mender *m)
@@ -163,7 +155,7 @@ sbprov_result sbprov_mender_new(sbprov_mender **out, const char *server_url, con
     if ((m = calloc(1, sizeof *m)) == NULL)
         return sbprov__fail(SBPROV_ENOMEM, "mender: out of memory");
     pthread_mutex_init(&m->mu, NULL);
-    if ((rc = sbprov__mender_base_url(&m->base_url, server_url, http.allow_http, "mender server")) != SBPROV_OK ||
+    if ((rc = sbprov__http_base_url(&m->base_url, server_url, http.allow_http, "mender server")) != SBPROV_OK ||
         (rc = sbprov__mender_identity_json(&m->id_data, identity)) != SBPROV_OK ||
         (rc = sbprov__mender_public_pem(&m->pubkey_pem, key)) != SBPROV_OK ||
         (rc = sbprov__key_ref(&m->key, key, "mender")) != SBPROV_OK ||
@@ -206,6 +198,7 @@ sbprov_result sbprov__mender_authenticate_locked(sbprov_mender_auth_status *stat
                                                  uint32_t timeout_ms)
 {
     char sig[1100], sig_header[1200];
+    const char *headers[1] = {sig_header};
     char *body = NULL, *url = NULL, *token = NULL;
     size_t token_len = 0;
     sbprov__http_response resp;
@@ -228,7 +221,8 @@ sbprov_result sbprov__mender_authenticate_locked(sbprov_mender_auth_status *stat
     req.accept = "application/json, application/jwt";
     req.body = body;
     req.body_len = strlen(body);
-    req.headers[0] = sig_header;
+    req.headers = headers;
+    req.header_count = 1;
     req.timeout_ms = timeout_ms;
     if ((rc = sbprov__http_perform(&resp, m->http, &req)) != SBPROV_OK)
         goto out;
@@ -274,22 +268,6 @@ static int retryable(sbprov_result rc)
            rc == SBPROV_ERESPONSE;
 }
 
-/* Sleep `ms` in slices, watching for a cancel. */
-static sbprov_result sleep_cancellable(sbprov_mender *m, uint64_t ms)
-{
-    uint64_t end = monotonic_ms() + ms, now;
-
-    while ((now = monotonic_ms()) < end) {
-        uint64_t left = end - now, slice = left < SLEEP_SLICE_MS ? left : SLEEP_SLICE_MS;
-        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
-        if (sbprov__http_take_cancel(m->http))
-            return sbprov__fail(SBPROV_ECANCELED, "mender auth: cancelled while waiting");
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
-    return SBPROV_OK;
-}
-
 sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const sbprov_mender_wait_options *opts)
 {
     sbprov_mender_wait_options o;
@@ -313,12 +291,12 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
         o.tries_per_interval = 3;
     /* Mender: a cap below the first interval is used as a fixed interval. */
     interval = o.max_interval_ms < o.first_interval_ms ? o.max_interval_ms : o.first_interval_ms;
-    start = monotonic_ms();
+    start = sbprov__monotonic_ms();
     deadline = start + o.timeout_ms;
 
     pthread_mutex_lock(&m->mu);
     for (;;) {
-        uint64_t now = monotonic_ms(), wait;
+        uint64_t now = sbprov__monotonic_ms(), wait;
         rc = sbprov__mender_authenticate_locked(&status, m, (uint32_t)(deadline > now ? deadline - now : 1));
         attempts++;
         if (rc == SBPROV_OK && status == SBPROV_MENDER_ACCEPTED)
@@ -339,7 +317,7 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
             tries = 0;
             interval = interval * 2 > o.max_interval_ms ? o.max_interval_ms : interval * 2;
         }
-        now = monotonic_ms();
+        now = sbprov__monotonic_ms();
         if (now + wait >= deadline) {
             rc = sbprov__fail(SBPROV_ETIMEOUT, "mender auth: not accepted within %u ms (%u attempts; last: %s)",
                               o.timeout_ms, attempts, last);
@@ -347,7 +325,7 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
         }
         sbprov__log(SBPROV_LOG_INFO, "mender: attempt %u: %s; next in %llu ms", attempts, last,
                     (unsigned long long)wait);
-        if ((rc = sleep_cancellable(m, wait)) != SBPROV_OK)
+        if ((rc = sbprov__http_sleep(m->http, wait)) != SBPROV_OK)
             break;
     }
     pthread_mutex_unlock(&m->mu);

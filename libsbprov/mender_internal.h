@@ -39,11 +39,6 @@ struct sbprov_mender_mgmt {
     char *token;            /* "Bearer" token, or NULL */
 };
 
-/* Check a server URL (http(s)://host[:port][/], nothing after) and return
- * its normalised base (no trailing slash), malloc'd. SBPROV_EINVAL naming
- * `what`; plain http only with `allow_http`. */
-sbprov_result sbprov__mender_base_url(char **out, const char *url, int allow_http, const char *what);
-
 /* base + path, malloc'd, or NULL when out of memory. */
 char *sbprov__mender_url(const char *base, const char *path);
 

@@ -30,7 +30,7 @@ sbprov_result sbprov_mender_mgmt_new(sbprov_mender_mgmt **out, const char *serve
     if ((m = calloc(1, sizeof *m)) == NULL)
         return sbprov__fail(SBPROV_ENOMEM, "mender management: out of memory");
     pthread_mutex_init(&m->mu, NULL);
-    if ((rc = sbprov__mender_base_url(&m->base_url, server_url, o.allow_http, "mender server")) != SBPROV_OK ||
+    if ((rc = sbprov__http_base_url(&m->base_url, server_url, o.allow_http, "mender server")) != SBPROV_OK ||
         (rc = sbprov__http_new(&m->http, &o, "mender management")) != SBPROV_OK) {
         sbprov_mender_mgmt_free(m);
         return rc;

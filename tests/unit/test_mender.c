@@ -11,20 +11,20 @@ static void test_base_url(void **state)
 {
     char *u = NULL;
     (void)state;
-    assert_ok(sbprov__mender_base_url(&u, "https://hosted.mender.io", 0, "t"));
+    assert_ok(sbprov__http_base_url(&u, "https://hosted.mender.io", 0, "t"));
     assert_string_equal(u, "https://hosted.mender.io");
     free(u);
-    assert_ok(sbprov__mender_base_url(&u, "https://localhost:8443/", 0, "t"));
+    assert_ok(sbprov__http_base_url(&u, "https://localhost:8443/", 0, "t"));
     assert_string_equal(u, "https://localhost:8443");
     free(u);
-    assert_ok(sbprov__mender_base_url(&u, "http://127.0.0.1:80", 1, "t"));
+    assert_ok(sbprov__http_base_url(&u, "http://127.0.0.1:80", 1, "t"));
     free(u);
-    assert_fails_with(sbprov__mender_base_url(&u, "http://127.0.0.1", 0, "t"), SBPROV_EINVAL, "allowed explicitly");
-    assert_fails_with(sbprov__mender_base_url(&u, "ftp://h", 1, "t"), SBPROV_EINVAL, "only https");
-    assert_fails_with(sbprov__mender_base_url(&u, "https://h/api", 0, "t"), SBPROV_EINVAL, "base URL only");
-    assert_fails_with(sbprov__mender_base_url(&u, "https://h/?x=1", 0, "t"), SBPROV_EINVAL, "base URL only");
-    assert_fails_with(sbprov__mender_base_url(&u, "https://u:p@h", 0, "t"), SBPROV_EINVAL, "base URL only");
-    assert_fails_with(sbprov__mender_base_url(&u, "::", 0, "t"), SBPROV_EINVAL, "not a URL");
+    assert_fails_with(sbprov__http_base_url(&u, "http://127.0.0.1", 0, "t"), SBPROV_EINVAL, "allowed explicitly");
+    assert_fails_with(sbprov__http_base_url(&u, "ftp://h", 1, "t"), SBPROV_EINVAL, "only https");
+    assert_fails_with(sbprov__http_base_url(&u, "https://h/api", 0, "t"), SBPROV_EINVAL, "base URL only");
+    assert_fails_with(sbprov__http_base_url(&u, "https://h/?x=1", 0, "t"), SBPROV_EINVAL, "base URL only");
+    assert_fails_with(sbprov__http_base_url(&u, "https://u:p@h", 0, "t"), SBPROV_EINVAL, "base URL only");
+    assert_fails_with(sbprov__http_base_url(&u, "::", 0, "t"), SBPROV_EINVAL, "not a URL");
     assert_null(u);
 }
 
