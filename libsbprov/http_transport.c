@@ -46,6 +46,7 @@ typedef struct transfer {
     char request_id[64];
     int64_t date;
     int link_next;
+    int have_retry_after; /* libcurl reports 0 when the header is absent */
 } transfer;
 
 sbprov_result sbprov_http_options_init(sbprov_http_options *opts, size_t struct_size)
@@ -110,6 +111,8 @@ sbprov_result sbprov__http_new(sbprov__http **out, const sbprov_http_options *op
     h->max_response = o.max_response_size != 0 ? o.max_response_size : SBPROV_HTTP_MAX_RESPONSE;
     h->allow_http = o.allow_http != 0;
     atomic_init(&h->cancel, 0);
+    h->last.struct_size = sizeof h->last;
+    h->last.retry_after_s = -1;
     if (o.client_key != NULL) {
         if (EVP_PKEY_up_ref(o.client_key->priv) != 1)
             failed = 1;
@@ -223,6 +226,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
         t->request_id[0] = '\0';
         t->date = 0;
         t->link_next = 0;
+        t->have_retry_after = 0;
+    } else if (header_value(data, len, "Retry-After", &vlen) != NULL) {
+        t->have_retry_after = 1;
     } else if ((v = header_value(data, len, "Link", &vlen)) != NULL) {
         t->link_next |= sbprov__http_link_has_next(v, vlen);
     } else if ((v = header_value(data, len, "Location", &vlen)) != NULL) {
@@ -370,6 +376,12 @@ static sbprov_result transfer_fail(sbprov__http *h, CURLcode cc, const transfer 
     switch (cc) {
     case CURLE_PEER_FAILED_VERIFICATION:
         (void)curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &verify);
+        /* curl checks the host name itself, after OpenSSL's chain check; its
+         * verify result is then not the reason, its message is. */
+        if (strstr(detail, "subject name") != NULL || strstr(detail, "host name") != NULL ||
+            strstr(detail, "hostname") != NULL)
+            return sbprov__fail(SBPROV_ECERT, "%s: %s %s: the server's certificate is not valid for this host: %s",
+                                h->what, req->method, req->url, detail);
         if (verify != X509_V_OK)
             return sbprov__fail(SBPROV_ECERT, "%s: %s %s: the server's certificate is not trusted: %s", h->what,
                                 req->method, req->url, X509_verify_cert_error_string(verify));
@@ -483,7 +495,9 @@ sbprov_result sbprov__http_perform(sbprov__http_response *resp, sbprov__http *h,
     resp->info.struct_size = sizeof resp->info;
     resp->info.status = (int32_t)status;
     /* A Retry-After of over a day is not believed; it is capped. */
-    resp->info.retry_after_s = retry_after < 0 ? -1 : retry_after > 86400 ? 86400 : (int32_t)retry_after;
+    resp->info.retry_after_s = !t.have_retry_after || retry_after < 0 ? -1
+                             : retry_after > 86400                  ? 86400
+                                                                    : (int32_t)retry_after;
     resp->info.server_date = t.date;
     memcpy(resp->info.request_id, t.request_id, sizeof t.request_id);
     resp->body = t.body;

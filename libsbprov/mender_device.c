@@ -17,6 +17,7 @@
 #define FIRST_SIZE (offsetof(sbprov_mender_options, renew_margin_s) + sizeof(uint32_t))
 #define WAIT_FIRST_SIZE (offsetof(sbprov_mender_wait_options, tries_per_interval) + sizeof(uint32_t))
 #define AUTH_PATH "/api/devices/v1/authentication/auth_requests"
+#define LAST_ATTEMPT_MIN_MS 200 /* no last attempt with less time than this left */
 
 sbprov_result sbprov_mender_options_init(sbprov_mender_options *opts, size_t struct_size)
 {
@@ -275,6 +276,7 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
     sbprov_result rc;
     uint64_t start, deadline, interval;
     uint32_t tries = 0, attempts = 0;
+    int last_attempt = 0;
     char last[256];
 
     if (m == NULL || opts == NULL)
@@ -318,10 +320,18 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
             interval = interval * 2 > o.max_interval_ms ? o.max_interval_ms : interval * 2;
         }
         now = sbprov__monotonic_ms();
+        /* The next attempt would fall after the deadline: make one last
+         * attempt before it instead (leaving it half the time left, at most
+         * 2 s), unless that was this one or too little time is left. */
         if (now + wait >= deadline) {
-            rc = sbprov__fail(SBPROV_ETIMEOUT, "mender auth: not accepted within %u ms (%u attempts; last: %s)",
-                              o.timeout_ms, attempts, last);
-            break;
+            uint64_t left = deadline > now ? deadline - now : 0;
+            if (last_attempt || left < LAST_ATTEMPT_MIN_MS) {
+                rc = sbprov__fail(SBPROV_ETIMEOUT, "mender auth: not accepted within %u ms (%u attempts; last: %s)",
+                                  o.timeout_ms, attempts, last);
+                break;
+            }
+            wait = left - (left / 2 < 2000 ? left / 2 : 2000);
+            last_attempt = 1;
         }
         sbprov__log(SBPROV_LOG_INFO, "mender: attempt %u: %s; next in %llu ms", attempts, last,
                     (unsigned long long)wait);

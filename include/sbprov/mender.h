@@ -75,7 +75,9 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_mender_options_init(sbprov_mend
  * @param[out] out        receives the client; release it with sbprov_mender_free().
  * @param[in]  server_url the server's base URL, e.g. "https://hosted.mender.io" (no path, query or fragment).
  * @param[in]  identity   the device identity (at least one attribute).
- * @param[in]  key        the device key, with its private part.
+ * @param[in]  key        the device key, with its private part. The client signs with the same key object;
+ *                        a key held by a provider (TPM) must not be used by the caller while a call on the
+ *                        client runs (a provider's key object is not safe for concurrent use).
  * @param[in]  opts       options, or NULL for the defaults.
  * @retval SBPROV_OK      `*out` is set.
  * @retval SBPROV_EINVAL  a pointer is NULL, `opts` is not initialised, the URL is not http(s) with a
@@ -405,7 +407,7 @@ SBPROV_API void sbprov_mender_mgmt_free(sbprov_mender_mgmt *m);
  *
  * @param m            the client.
  * @param user         the user's e-mail address.
- * @param password     the password (any bytes except NUL and ':' is allowed in it).
+ * @param password     the password (any bytes except NUL).
  * @param password_len its length.
  * @retval SBPROV_OK       logged in.
  * @retval SBPROV_EAUTH    wrong user or password (401).
@@ -646,7 +648,7 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_mender_mgmt_count(uint64_t *out
 
 /**
  * Cancel the call in progress on `m`, or the next one; it returns
- * ::SBPROV_ECANCELED. Safe from any thread.
+ * ::SBPROV_ECANCELED. Safe from any thread and from a signal handler.
  * @param m the client; NULL is a no-op.
  */
 SBPROV_API void sbprov_mender_mgmt_cancel(sbprov_mender_mgmt *m);

@@ -449,7 +449,7 @@ static void test_tls_failures_and_mtls(void **state)
     assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ECERT, "not trusted");
     sbprov_mender_free(m);
     m = device(f, env("SBPROV_TEST_MENDER_WRONGHOST_URL"), id, k, NULL);
-    assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ECERT, "host");
+    assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ECERT, "not valid for this host");
     sbprov_mender_free(m);
     m = device(f, env("SBPROV_TEST_MENDER_EXPIRED_URL"), id, k, NULL);
     assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ECERT, "expired");
@@ -503,6 +503,8 @@ static void test_faults(void **state)
 
     faults("[{\"route\":\"/api/devices/v1/authentication\",\"status\":503,\"count\":1}]");
     assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ESERVER, "503");
+    assert_ok(sbprov_mender_last_response(&info, m));
+    assert_int_equal(info.retry_after_s, -1); /* regression: no header read as 0 */
     faults("[{\"route\":\"/api/devices/v1/authentication\",\"status\":429,\"retry_after\":\"7\",\"count\":1}]");
     assert_fails_with(sbprov_mender_authenticate(&st, m), SBPROV_ERATELIMIT, "retry after 7 s");
     assert_ok(sbprov_mender_last_response(&info, m));
@@ -613,6 +615,17 @@ static void test_until_accepted(void **state)
     t0 = ms_now();
     assert_fails_with(sbprov_mender_authenticate_until_accepted(m, &w), SBPROV_ETIMEOUT, "pending");
     assert_true(ms_now() - t0 < 3000);
+
+    /* A first interval longer than the timeout still gets a last attempt
+     * before the deadline (regression: it gave up after one). */
+    w.first_interval_ms = 60000;
+    w.max_interval_ms = 300000;
+    w.timeout_ms = 1500;
+    t0 = ms_now();
+    assert_fails_with(sbprov_mender_authenticate_until_accepted(m, &w), SBPROV_ETIMEOUT, "2 attempts");
+    assert_true(ms_now() - t0 >= 700);
+    w.first_interval_ms = 50;
+    w.max_interval_ms = 200;
 
     accepter a = {f, id, 400};
     w.timeout_ms = 10000;

@@ -154,6 +154,7 @@ static void test_argument_checks(void **state)
     info.struct_size = sizeof info;
     assert_ok(sbprov_mender_last_response(&info, m));
     assert_int_equal(info.status, 0);
+    assert_int_equal(info.retry_after_s, -1);
     assert_ok(sbprov_mender_wait_options_init(&w, sizeof w));
     assert_fails_with(sbprov_mender_authenticate_until_accepted(m, &w), SBPROV_EINVAL, "timeout_ms");
     /* A cancel issued before the call stops it at once, before any request. */
