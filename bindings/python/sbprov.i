@@ -41,12 +41,17 @@
  *     re-acquired (see swig/swig#3212); the library's last-error slot is per
  *     OS thread, so the detail read then is still this call's.
  *
- *  5. Option structs. The identity and key option structs hold `const char *`
- *     members; SWIG member setters for those would keep pointers into
- *     temporary Python buffers (dangling) or leak copies. The structs and the
- *     functions taking them are not wrapped; small C helpers below
- *     (sbprov_py_*, %inline) take flat arguments instead, fill the struct on
- *     their own stack and call the library.
+ *  5. Option structs. The identity, key, store, HTTP and Mender option
+ *     structs hold `const char *` members; SWIG member setters for those
+ *     would keep pointers into temporary Python buffers (dangling) or leak
+ *     copies. The structs and the functions taking them are not wrapped;
+ *     small C helpers below (sbprov_py_*, %inline) take flat arguments
+ *     instead, fill the struct on their own stack and call the library.
+ *
+ *  6. Network calls (Mender) release the GIL like the other blocking calls.
+ *     Cancelling (sbprov_mender_cancel, sbprov_mender_mgmt_cancel) is
+ *     lock-free in the library and keeps the GIL: sbprov/mender.py calls it
+ *     without the per-client lock that the running call holds.
  */
 %module(package="sbprov", threads="1") _sbprov_swig
 
@@ -72,6 +77,21 @@
 %thread sbprov_store_swap;
 %thread sbprov_store_export_env;
 %thread sbprov_store_import_env;
+/* Mender: every call that may touch the network (or the token store). */
+%thread sbprov_py_mender_new;
+%thread sbprov_mender_authenticate;
+%thread sbprov_py_mender_authenticate_until_accepted;
+%thread sbprov_mender_update_inventory;
+%thread sbprov_mender_check_update;
+%thread sbprov_py_mender_mgmt_new;
+%thread sbprov_mender_mgmt_login;
+%thread sbprov_py_mender_mgmt_preauthorize;
+%thread sbprov_mender_mgmt_get_device;
+%thread sbprov_mender_mgmt_find_device;
+%thread sbprov_mender_mgmt_list_devices;
+%thread sbprov_mender_mgmt_set_auth_status;
+%thread sbprov_mender_mgmt_decommission;
+%thread sbprov_mender_mgmt_count;
 
 %include <stdint.i>
 
@@ -304,6 +324,133 @@ static PyObject *sbprov_py_text_result(const char *buf, size_t len)
 {
     return PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "surrogateescape");
 }
+
+/* ---- arrays (inventory values) ------------------------------------------ */
+
+/* Borrowed C strings of a Python sequence of str/bytes. */
+typedef struct {
+    PyObject *seq;         /* PySequence_Fast result: keeps the items alive */
+    sbprov_py_input *ins;  /* one per item */
+    const char **ptrs;
+    Py_ssize_t n;          /* items converted so far */
+} sbprov_py_strings;
+
+#define SBPROV_PY_STRINGS_INIT { NULL, NULL, NULL, 0 }
+
+static void sbprov_py_strings_release(sbprov_py_strings *s)
+{
+    for (Py_ssize_t i = 0; i < s->n; i++)
+        sbprov_py_input_release(&s->ins[i]);
+    PyMem_Free(s->ins);
+    PyMem_Free((void *)s->ptrs);
+    Py_CLEAR(s->seq);
+    s->ins = NULL;
+    s->ptrs = NULL;
+    s->n = 0;
+}
+
+static int sbprov_py_strings_get(PyObject *obj, const char *argname, sbprov_py_strings *s)
+{
+    Py_ssize_t count;
+
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyByteArray_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a sequence of str, not a single %.100s", argname,
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    if ((s->seq = PySequence_Fast(obj, "expected a sequence of str")) == NULL)
+        return -1;
+    count = PySequence_Fast_GET_SIZE(s->seq);
+    s->ins = (sbprov_py_input *)PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof *s->ins);
+    s->ptrs = (const char **)PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof *s->ptrs);
+    if (s->ins == NULL || s->ptrs == NULL) {
+        sbprov_py_strings_release(s);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s[%zd]", argname, i);
+        if (sbprov_py_input_get(PySequence_Fast_GET_ITEM(s->seq, i), name, SBPROV_PY_NUL_TERMINATED,
+                                &s->ins[i]) != 0) {
+            sbprov_py_strings_release(s);
+            return -1;
+        }
+        s->ptrs[i] = s->ins[i].ptr;
+        s->n = i + 1;
+    }
+    return 0;
+}
+
+/* A Python sequence of real numbers (not bool) as a PyMem array of doubles. */
+static int sbprov_py_numbers_get(PyObject *obj, const char *argname, double **out, size_t *count)
+{
+    PyObject *seq;
+    Py_ssize_t n;
+    double *v;
+
+    *out = NULL;
+    *count = 0;
+    if ((seq = PySequence_Fast(obj, "expected a sequence of numbers")) == NULL)
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if ((v = (double *)PyMem_Calloc((size_t)(n > 0 ? n : 1), sizeof *v)) == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (PyBool_Check(item) || !(PyFloat_Check(item) || PyLong_Check(item))) {
+            PyErr_Format(PyExc_TypeError, "%s[%zd]: expected int or float, not %.100s", argname, i,
+                         Py_TYPE(item)->tp_name);
+            goto fail;
+        }
+        v[i] = PyFloat_AsDouble(item);
+        if (v[i] == -1.0 && PyErr_Occurred())
+            goto fail;
+    }
+    Py_DECREF(seq);
+    *out = v;
+    *count = (size_t)n;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    PyMem_Free(v);
+    return -1;
+}
+
+/* ---- Mender -------------------------------------------------------------- */
+
+/* Result of sbprov_py_mender_mgmt_preauthorize(): the device ID (room for far
+ * more than the library's longest ID) and whether it existed. */
+typedef struct {
+    char id[512];
+    int existed;
+} sbprov_py_preauth;
+
+/* Fill transport options from flat arguments (NULL strings: the defaults;
+ * 0 for a limit: the library's default). */
+static sbprov_result sbprov_py_http_fill(sbprov_http_options *h, const char *ca_file, const char *ca_path,
+                                         const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                         const char *user_agent, uint32_t connect_timeout_ms, uint32_t timeout_ms,
+                                         size_t max_response_size, int allow_http)
+{
+    sbprov_result rc = sbprov_http_options_init(h, sizeof *h);
+    if (rc != SBPROV_OK)
+        return rc;
+    h->ca_file = ca_file;
+    h->ca_path = ca_path;
+    h->client_cert = client_cert;
+    h->client_key = client_key;
+    h->proxy = proxy;
+    h->user_agent = user_agent;
+    h->connect_timeout_ms = connect_timeout_ms;
+    h->timeout_ms = timeout_ms;
+    h->max_response_size = max_response_size;
+    h->allow_http = allow_http != 0;
+    return SBPROV_OK;
+}
 %}
 
 /* ---- declarations SWIG must see ------------------------------------------ */
@@ -394,6 +541,12 @@ sbprov_py_retry:;
 };
 /* Store: no key file (another key source), every entry (export). */
 %apply const char *OPTIONAL { const char *key_file, const char *names };
+/* Mender and HTTP options where NULL means "the default" or "none", and a
+ * device status filter (NULL: every status). */
+%apply const char *OPTIONAL {
+  const char *tenant_token, const char *tier, const char *token_entry, const char *ca_file, const char *ca_path,
+  const char *client_cert, const char *proxy, const char *user_agent, const char *status
+};
 
 /* (pointer, length) inputs: secrets and raw bytes. */
 %typemap(in, noblock=1) (const char *BYTES, size_t LENGTH)
@@ -415,7 +568,8 @@ sbprov_py_retry:;
   (const void *value, size_t len),
   (const char *text, size_t len),
   (const char *pem, size_t len),
-  (const char *signature, size_t signature_len)
+  (const char *signature, size_t signature_len),
+  (const char *password, size_t password_len)
 };
 
 /* (pointer, length) inputs where None stands for NULL: a passphrase (None:
@@ -437,6 +591,81 @@ sbprov_py_retry:;
   if (sbprov_py_int64_get($input, "$1_name", &$1) != 0) SWIG_fail;
 }
 
+/* Inventory values: a sequence of str/bytes (no NUL), or of numbers. */
+%typemap(in, noblock=1) (const char *const *STRINGS, size_t COUNT) (sbprov_py_strings strings = SBPROV_PY_STRINGS_INIT) {
+  if (sbprov_py_strings_get($input, "$1_name", &strings) != 0) SWIG_fail;
+  $1 = ($1_ltype)strings.ptrs;
+  $2 = (size_t)strings.n;
+}
+%typemap(freearg, noblock=1) (const char *const *STRINGS, size_t COUNT) {
+  sbprov_py_strings_release(&strings$argnum);
+}
+%apply (const char *const *STRINGS, size_t COUNT) { (const char *const *values, size_t count) };
+%typemap(in, noblock=1) (const double *NUMBERS, size_t COUNT) (double *numbers = NULL, size_t n = 0) {
+  if (sbprov_py_numbers_get($input, "$1_name", &numbers, &n) != 0) SWIG_fail;
+  $1 = numbers;
+  $2 = n;
+}
+%typemap(freearg, noblock=1) (const double *NUMBERS, size_t COUNT) {
+  PyMem_Free(numbers$argnum);
+}
+%apply (const double *NUMBERS, size_t COUNT) { (const double *values, size_t count) };
+
+/* ---- 64-bit and flag outputs ----------------------------------------------- */
+
+/* sbprov_mender_token_expiry(): Unix time as an int. */
+%typemap(in, numinputs=0, noblock=1) int64_t *out (int64_t value = 0) {
+  $1 = &value;
+}
+%typemap(argout, noblock=1) int64_t *out {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromLongLong((long long)value$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+/* sbprov_mender_mgmt_count(): an int. */
+%typemap(in, numinputs=0, noblock=1) uint64_t *out (uint64_t value = 0) {
+  $1 = &value;
+}
+%typemap(argout, noblock=1) uint64_t *out {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLongLong((unsigned long long)value$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+/* sbprov_mender_authenticate(): True when accepted, False when pending. */
+%typemap(in, numinputs=0, noblock=1) sbprov_mender_auth_status *status (sbprov_mender_auth_status auth = SBPROV_MENDER_PENDING) {
+  $1 = &auth;
+}
+%typemap(argout, noblock=1) sbprov_mender_auth_status *status {
+  $result = SWIG_Python_AppendOutput($result, PyBool_FromLong(auth$argnum == SBPROV_MENDER_ACCEPTED));
+  if ($result == NULL) SWIG_fail;
+}
+/* Last HTTP response of a client: (status, retry_after_s, server_date, request_id). */
+%typemap(in, numinputs=0, noblock=1) sbprov_http_response_info *out (sbprov_http_response_info info) {
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  $1 = &info;
+}
+%typemap(argout, noblock=1) sbprov_http_response_info *out {
+  {
+    PyObject *rid;
+    info$argnum.request_id[sizeof info$argnum.request_id - 1] = '\0';
+    rid = PyUnicode_DecodeUTF8(info$argnum.request_id, (Py_ssize_t)strlen(info$argnum.request_id), "replace");
+    if (rid == NULL) SWIG_fail;
+    $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iiLN)", (int)info$argnum.status,
+                                       (int)info$argnum.retry_after_s, (long long)info$argnum.server_date, rid));
+    if ($result == NULL) SWIG_fail;
+  }
+}
+/* sbprov_py_mender_mgmt_preauthorize(): (device ID, existed). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_preauth *out (sbprov_py_preauth preauth) {
+  memset(&preauth, 0, sizeof preauth);
+  $1 = &preauth;
+}
+%typemap(argout, noblock=1) sbprov_py_preauth *out {
+  preauth$argnum.id[sizeof preauth$argnum.id - 1] = '\0';
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(NN)",
+      sbprov_py_text_result(preauth$argnum.id, strlen(preauth$argnum.id)), PyBool_FromLong(preauth$argnum.existed)));
+  if ($result == NULL) SWIG_fail;
+}
+
 /* Safety net: a parameter that none of the typemaps above claimed (a new
  * output buffer or (pointer, length) pair under another name) makes swig warn,
  * and setup.py fails the build on these warnings, so it cannot be wrapped as a
@@ -444,6 +673,8 @@ sbprov_py_retry:;
 %typemap(in, warning="901:libsbprov binding: unhandled 'char *' parameter (output buffer?); use the names (char *buf, size_t buf_size, size_t *out_len) or add an %apply in sbprov.i") char * "#error unhandled char * parameter"
 %typemap(in, warning="902:libsbprov binding: unhandled 'size_t *' parameter; add a typemap in sbprov.i") size_t * "#error unhandled size_t * parameter"
 %typemap(in, warning="903:libsbprov binding: unhandled 'const void *' parameter; add it to the (pointer, length) %apply in sbprov.i") const void * "#error unhandled const void * parameter"
+%typemap(in, warning="904:libsbprov binding: unhandled array parameter; add it to the (array, count) %apply in sbprov.i") const char *const *, const double * "#error unhandled array parameter"
+%typemap(in, warning="905:libsbprov binding: unhandled integer output parameter; add a typemap in sbprov.i") int *, int64_t *, uint64_t * "#error unhandled integer output parameter"
 
 /* ---- handles ---------------------------------------------------------------
  * `TYPE **out` constructors return an owning proxy; the proxy's destructor
@@ -475,6 +706,12 @@ SBPROV_HANDLE(sbprov_azure_connstr, sbprov_azure_connstr_free)
 SBPROV_HANDLE(sbprov_identity, sbprov_identity_free)
 SBPROV_HANDLE(sbprov_key, sbprov_key_free)
 SBPROV_HANDLE(sbprov_store, sbprov_store_free)
+SBPROV_HANDLE(sbprov_mender, sbprov_mender_free)
+SBPROV_HANDLE(sbprov_mender_mgmt, sbprov_mender_mgmt_free)
+SBPROV_HANDLE(sbprov_mender_update, sbprov_mender_update_free)
+SBPROV_HANDLE(sbprov_mender_device, sbprov_mender_device_free)
+SBPROV_HANDLE(sbprov_mender_device_list, sbprov_mender_device_list_free)
+SBPROV_HANDLE(sbprov_inventory, sbprov_inventory_free)
 
 /* A value the library allocated (sbprov_py_store_get): returned as bytes;
  * the C copy is cleansed and freed (it may be a secret). */
@@ -536,6 +773,24 @@ SBPROV_HANDLE(sbprov_store, sbprov_store_free)
 %ignore sbprov_store_get_alloc;
 %ignore sbprov_store_list;
 %ignore sbprov_store_list_cb;
+/* HTTP and Mender: the option structs (see 5 above), the functions taking
+ * them and the response-info struct (returned as a tuple by a typemap) are
+ * replaced by sbprov_py_mender_new, sbprov_py_mender_mgmt_new and
+ * sbprov_py_mender_authenticate_until_accepted. Preauthorization is
+ * replaced by sbprov_py_mender_mgmt_preauthorize: it is not idempotent in
+ * its `existed` output, so it must never be retried by the text-output
+ * typemap's EBUFS loop. */
+%ignore sbprov_http_options;
+%ignore sbprov_http_options_init;
+%ignore sbprov_http_response_info;
+%ignore sbprov_mender_options;
+%ignore sbprov_mender_options_init;
+%ignore sbprov_mender_new;
+%ignore sbprov_mender_wait_options;
+%ignore sbprov_mender_wait_options_init;
+%ignore sbprov_mender_authenticate_until_accepted;
+%ignore sbprov_mender_mgmt_new;
+%ignore sbprov_mender_mgmt_preauthorize;
 /* Env formats: renamed so that the SBPROV_E* names stay the result codes. */
 %rename(SBPROV_STORE_FORMAT_DOCKER) SBPROV_ENV_DOCKER;
 %rename(SBPROV_STORE_FORMAT_SYSTEMD) SBPROV_ENV_SYSTEMD;
@@ -546,6 +801,8 @@ SBPROV_HANDLE(sbprov_store, sbprov_store_free)
 %include <sbprov/identity.h>
 %include <sbprov/keys.h>
 %include <sbprov/store.h>
+%include <sbprov/http.h>
+%include <sbprov/mender.h>
 
 /* ---- flat helpers for the functions taking option structs ----------------
  * They run with the GIL released (%thread above): no Python API in here. The
@@ -637,5 +894,72 @@ sbprov_result sbprov_py_store_open(sbprov_store **out, const char *dir, const ch
 sbprov_result sbprov_py_store_get(sbprov_py_bytes *out, sbprov_store *store, const char *name)
 {
     return sbprov_store_get_alloc(&out->ptr, &out->len, store, name);
+}
+
+/* sbprov_mender_new() with its options and transport options flat. NULL
+ * strings and 0 limits mean the library's defaults; token_store may be NULL
+ * (sbprov.mender.Device keeps the store's proxy alive as long as the client,
+ * as the header requires). Runs without the GIL: it may read the token store. */
+sbprov_result sbprov_py_mender_new(sbprov_mender **out, const char *server_url, const sbprov_identity *identity,
+                                   const sbprov_key *key, const char *tenant_token, const char *tier,
+                                   sbprov_store *token_store, const char *token_entry, uint32_t renew_margin_s,
+                                   const char *ca_file, const char *ca_path, const char *client_cert,
+                                   const sbprov_key *client_key, const char *proxy, const char *user_agent,
+                                   uint32_t connect_timeout_ms, uint32_t timeout_ms, size_t max_response_size,
+                                   int allow_http)
+{
+    sbprov_http_options http;
+    sbprov_mender_options opts;
+    sbprov_result rc = sbprov_py_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, user_agent,
+                                           connect_timeout_ms, timeout_ms, max_response_size, allow_http);
+    if (rc != SBPROV_OK || (rc = sbprov_mender_options_init(&opts, sizeof opts)) != SBPROV_OK)
+        return rc;
+    opts.tenant_token = tenant_token;
+    opts.tier = tier;
+    opts.http = &http;
+    opts.token_store = token_store;
+    opts.token_entry = token_entry;
+    opts.renew_margin_s = renew_margin_s;
+    return sbprov_mender_new(out, server_url, identity, key, &opts);
+}
+
+/* sbprov_mender_authenticate_until_accepted(); 0 for an interval or the
+ * tries means Mender's default (timeout_ms is required). */
+sbprov_result sbprov_py_mender_authenticate_until_accepted(sbprov_mender *m, uint32_t timeout_ms,
+                                                           uint32_t first_interval_ms, uint32_t max_interval_ms,
+                                                           uint32_t tries_per_interval)
+{
+    sbprov_mender_wait_options opts;
+    sbprov_result rc = sbprov_mender_wait_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    opts.first_interval_ms = first_interval_ms;
+    opts.max_interval_ms = max_interval_ms;
+    opts.tries_per_interval = tries_per_interval;
+    return sbprov_mender_authenticate_until_accepted(m, &opts);
+}
+
+/* sbprov_mender_mgmt_new() with the transport options flat. */
+sbprov_result sbprov_py_mender_mgmt_new(sbprov_mender_mgmt **out, const char *server_url, const char *ca_file,
+                                        const char *ca_path, const char *client_cert, const sbprov_key *client_key,
+                                        const char *proxy, const char *user_agent, uint32_t connect_timeout_ms,
+                                        uint32_t timeout_ms, size_t max_response_size, int allow_http)
+{
+    sbprov_http_options http;
+    sbprov_result rc = sbprov_py_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, user_agent,
+                                           connect_timeout_ms, timeout_ms, max_response_size, allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_mender_mgmt_new(out, server_url, &http);
+}
+
+/* sbprov_mender_mgmt_preauthorize() called exactly once (no EBUFS retry:
+ * the buffer holds any ID the library accepts). Returns (id, existed). */
+sbprov_result sbprov_py_mender_mgmt_preauthorize(sbprov_py_preauth *out, sbprov_mender_mgmt *m,
+                                                 const sbprov_identity *identity, const sbprov_key *key,
+                                                 unsigned flags)
+{
+    return sbprov_mender_mgmt_preauthorize(out->id, sizeof out->id, NULL, &out->existed, m, identity, key, flags);
 }
 %}

@@ -10,7 +10,10 @@
 #
 # Optional: SBPROV_VECTORS (published test vectors, default ../../../shared/vectors
 # from this directory), SBPROV_ORACLE (C oracle, default
-# $SBPROV_BUILD/tests/sbprov-azure-oracle), PYTHON (default python3).
+# $SBPROV_BUILD/tests/sbprov-azure-oracle), PYTHON (default python3),
+# SBPROV_SOURCE_DIR (the repository, default ../.. from this directory: the
+# Mender tests start tests/emulators/stack.py from it, and skip if nginx or go
+# is missing).
 set -euo pipefail
 
 die() { echo "bindings/python/test.sh: $*" >&2; exit 2; }
@@ -30,6 +33,7 @@ export PKG_CONFIG_PATH="${pcdirs}${PKG_CONFIG_PATH:-}"
 
 export SBPROV_VECTORS=${SBPROV_VECTORS:-$(cd "$here/../../.." && pwd)/shared/vectors}
 export SBPROV_ORACLE=${SBPROV_ORACLE:-$SBPROV_BUILD/tests/sbprov-azure-oracle}
+export SBPROV_SOURCE_DIR=${SBPROV_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 [ -x "$SBPROV_ORACLE" ] || die "C oracle not found at $SBPROV_ORACLE; run 'make build' first"
 [ -d "$SBPROV_VECTORS" ] || die "test vectors not found at $SBPROV_VECTORS (set SBPROV_VECTORS)"
 

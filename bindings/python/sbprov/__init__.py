@@ -11,6 +11,10 @@ Modules:
         URIs (TPM, PKCS#11), sign and verify as Mender does, CSRs.
     sbprov.store: crash-safe, encrypted credential store on disk (a
         mapping of names to bytes) and its export as docker/systemd env files.
+    sbprov.mender: Mender over HTTPS: the device client (authentication
+        until accepted, token kept and renewed, inventory, update check) and
+        the management client (login, preauthorize, devices, accept/reject,
+        decommission); network calls release the GIL and can be cancelled.
 
 Errors: every failure of the library raises :class:`sbprov.Error` (or one of
 its subclasses, chosen by result code) with ``.code`` (the negative
@@ -37,6 +41,7 @@ __all__ = [
     "identity",
     "keys",
     "store",
+    "mender",
     *_errors.__all__,
     # result codes as module constants: sbprov.EBASE64 == Result.EBASE64 == -5
     *(code.name for code in Result),
@@ -78,3 +83,4 @@ from . import azure  # noqa: E402  (needs the names above)
 from . import identity  # noqa: E402
 from . import keys  # noqa: E402
 from . import store  # noqa: E402
+from . import mender  # noqa: E402

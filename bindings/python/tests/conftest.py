@@ -1,16 +1,21 @@
-"""Shared fixtures: published vectors, the C oracle, and an independent
-reference implementation written with Python's hmac/hashlib/base64."""
+"""Shared fixtures: published vectors, the C oracle, an independent
+reference implementation written with Python's hmac/hashlib/base64, and the
+Mender test stack (tests/emulators/stack.py: the Go emulator behind nginx with
+TLS on loopback), started once per session."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import subprocess
+import sys
+import urllib.request
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 import pytest
@@ -128,3 +133,139 @@ def ref_tuple(fn, *args) -> Tuple[str, object]:
         return "ok", fn(*args)
     except sbprov.Error as e:
         return "err", e.code
+
+
+# --------------------------------------------------------------------------
+# The Mender test stack
+# --------------------------------------------------------------------------
+
+def _source_dir() -> Optional[Path]:
+    """The repository: SBPROV_SOURCE_DIR (test.sh exports it, since pytest
+    runs on a copy of the tests outside the tree), else the tree these tests
+    sit in, if they are run from it."""
+    env = os.environ.get("SBPROV_SOURCE_DIR")
+    if env:
+        return Path(env)
+    cand = HERE.parent.parent.parent
+    return cand if (cand / "tests" / "emulators" / "stack.py").is_file() else None
+
+
+def _load_stack_module(source: Path):
+    path = source / "tests" / "emulators" / "stack.py"
+    if not path.is_file():
+        pytest.fail(f"{path} not found (SBPROV_SOURCE_DIR must be the libsbprov repository)")
+    spec = importlib.util.spec_from_file_location("sbprov_test_stack", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+class MenderStack:
+    """The running stack: its SBPROV_TEST_* values and the emulator's control
+    API (plain HTTP on loopback, never through nginx or a proxy)."""
+
+    def __init__(self, env: Dict[str, str]) -> None:
+        self.env = env
+        self.url = env["SBPROV_TEST_MENDER_URL"]
+        self.ca = env["SBPROV_TEST_CA"]
+        self.user = env["SBPROV_TEST_MENDER_USER"]
+        self.password = env["SBPROV_TEST_MENDER_PASSWORD"]
+        self.pat = env["SBPROV_TEST_MENDER_PAT"]
+        self._control = env["SBPROV_TEST_MENDER_CONTROL"]
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def ctl(self, method: str, path: str, body: Any = None) -> Any:
+        """A control call; the parsed JSON answer (None when empty). Asserts 2xx."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self._control + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with self._opener.open(req, timeout=10) as r:
+            assert 200 <= r.status < 300, (method, path, r.status)
+            text = r.read()
+        return json.loads(text) if text.strip() else None
+
+    def reset(self) -> None:
+        self.ctl("POST", "/_emu/reset")
+
+    def faults(self, *rules: dict) -> None:
+        self.ctl("POST", "/_emu/faults", list(rules))
+
+    def emulated_device(self, device_id: str) -> dict:
+        """The emulator's own record of a device (inventory, tokens...)."""
+        state = self.ctl("GET", f"/_emu/devices?id={device_id}")
+        devices = [d for d in state["devices"] if d["id"] == device_id]
+        assert len(devices) == 1, state
+        return devices[0]
+
+    def violations(self) -> list:
+        return self.ctl("GET", "/_emu/violations") or []
+
+    def management(self, **kwargs: Any):
+        """A management client logged in as the stack's user."""
+        from sbprov import mender
+        kwargs.setdefault("ca", self.ca)
+        kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("connect_timeout", 3.0)
+        if "token" not in kwargs:
+            kwargs.setdefault("user", self.user)
+            kwargs.setdefault("password", self.password)
+        return mender.Management(self.url, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def mender_stack(tmp_path_factory) -> MenderStack:
+    """Start the stack once for the session. Skips (with the reason) only
+    when nginx or go is missing; any other failure to start fails."""
+    source = _source_dir()
+    if source is None:
+        pytest.fail("the repository is unknown: set SBPROV_SOURCE_DIR (bindings/python/test.sh does)")
+    stack_mod = _load_stack_module(source)
+    missing = []
+    for tool, package, extra in (("nginx", "nginx-light", ("/usr/sbin/nginx", "/usr/local/sbin/nginx")),
+                                 ("go", "golang-go", ("/usr/local/go/bin/go", "/usr/lib/go/bin/go"))):
+        try:
+            stack_mod.find_tool(tool, package, extra)
+        except stack_mod.StackError:
+            missing.append(f"{tool} (Debian: {package})")
+    if missing:
+        pytest.skip("the Mender network tests need " + " and ".join(missing) +
+                    " to run the emulator stack (scripts/install-deps.sh installs them)")
+    stack = stack_mod.Stack(tmp_path_factory.mktemp("mender-stack"), mender=True)
+    try:
+        stack.up()
+    except stack_mod.StackError as e:
+        stack.down()
+        pytest.fail(f"the Mender test stack did not start: {e}")
+    # Loopback never goes through a proxy the environment may name.
+    saved = {var: os.environ.get(var) for var in ("no_proxy", "NO_PROXY")}
+    for var, value in stack_mod.child_env(stack.env).items():
+        if var in saved:
+            os.environ[var] = value
+    try:
+        yield MenderStack(stack.env)
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        stack.down()
+
+
+@pytest.fixture
+def emu(mender_stack: MenderStack, request) -> MenderStack:
+    """The stack with the emulator reset (devices, faults, logs, settings);
+    afterwards, no request may have broken the API's rules (mark a test
+    ``allow_violations`` if it sends such requests on purpose)."""
+    mender_stack.reset()
+    yield mender_stack
+    violations = mender_stack.violations()
+    mender_stack.ctl("DELETE", "/_emu/faults")
+    if request.node.get_closest_marker("allow_violations") is None:
+        assert violations == [], f"requests that break the Mender API's rules: {violations}"
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "allow_violations: the test sends requests the emulator records as "
+                                       "API violations on purpose")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import sbprov
-from sbprov import azure, identity, keys
+from sbprov import azure, identity, keys, mender
 from sbprov import _sbprov_swig as raw
 
 SOURCE_PACKAGE = (Path(__file__).resolve().parent.parent / "sbprov").resolve()
@@ -38,7 +38,7 @@ def test_version():
 
 def test_public_api_has_docstrings():
     missing = []
-    for module in (sbprov, azure, identity, keys):
+    for module in (sbprov, azure, identity, keys, mender):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
@@ -50,7 +50,7 @@ def test_public_api_has_docstrings():
                                 and not (member.__doc__ or "").strip():
                             missing.append(f"{module.__name__}.{name}.{attr}")
     assert not missing, missing
-    assert sbprov.__doc__ and azure.__doc__ and identity.__doc__ and keys.__doc__
+    assert sbprov.__doc__ and azure.__doc__ and identity.__doc__ and keys.__doc__ and mender.__doc__
 
 
 def test_contract_signatures():
@@ -118,5 +118,37 @@ def test_option_structs_are_not_exposed():
     for name in ("sbprov_identity_probe_options", "sbprov_identity_script_options",
                  "sbprov_key_generate_options", "sbprov_key_load_options",
                  "sbprov_identity_probe", "sbprov_identity_from_script", "sbprov_key_generate",
-                 "sbprov_key_load"):
+                 "sbprov_key_load", "sbprov_http_options", "sbprov_http_options_init",
+                 "sbprov_mender_options", "sbprov_mender_options_init", "sbprov_mender_new",
+                 "sbprov_mender_wait_options", "sbprov_mender_authenticate_until_accepted",
+                 "sbprov_mender_mgmt_new", "sbprov_http_response_info"):
         assert not hasattr(raw, name), name
+
+
+def test_mender_contract_signatures():
+    sig = inspect.signature(mender.Device)
+    assert list(sig.parameters)[:3] == ["server", "identity", "key"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(sig.parameters.values())[3:])
+    assert sig.parameters["timeout"].default == 30.0 and sig.parameters["connect_timeout"].default == 10.0
+    assert sig.parameters["allow_http"].default is False
+    for name in ("tenant_token", "tier", "ca", "client_cert", "client_key", "proxy", "token_store", "token_entry"):
+        assert sig.parameters[name].default is None, name
+    sig = inspect.signature(mender.Device.authenticate_until_accepted)
+    assert list(sig.parameters) == ["self", "timeout", "first_interval", "max_interval", "tries_per_interval"]
+    assert (sig.parameters["first_interval"].default, sig.parameters["max_interval"].default,
+            sig.parameters["tries_per_interval"].default) == (60.0, 300.0, 3)
+    assert list(inspect.signature(mender.Device.update_inventory).parameters) == ["self", "attrs", "replace"]
+    assert list(inspect.signature(mender.Device.check_update).parameters) == ["self", "artifact_name",
+                                                                              "device_type"]
+    sig = inspect.signature(mender.Management)
+    assert list(sig.parameters)[0] == "server"
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(sig.parameters.values())[1:])
+    assert list(inspect.signature(mender.Management.preauthorize).parameters) == ["self", "identity", "key",
+                                                                                  "force"]
+    assert list(inspect.signature(mender.Management.devices).parameters) == ["self", "status", "page",
+                                                                             "per_page"]
+    for cls in (mender.Device, mender.Management):
+        assert isinstance(cls.last_response, property)
+    for prop in ("token", "device_id", "token_expiry"):
+        assert isinstance(getattr(mender.Device, prop), property)
+    assert sbprov.mender is mender
