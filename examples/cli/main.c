@@ -7,6 +7,7 @@
 int cli_azure(int argc, char **argv);
 int cli_identity(int argc, char **argv);
 int cli_keys(int argc, char **argv);
+int cli_mender(int argc, char **argv);
 int cli_store(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
         { "key", "device keys: generate, public key, sign, verify, CSR", cli_keys },
         { "azure", "Azure IoT keys, SAS tokens and connection strings", cli_azure },
         { "store", "encrypted credential store; env files for docker/systemd", cli_store },
+        { "mender", "Mender: authenticate, inventory, preauthorize, accept, list devices", cli_mender },
         { NULL, NULL, NULL },
     };
     int init = sbprov_global_init();
