@@ -313,8 +313,9 @@ sbprov_result sbprov_mender_authenticate_until_accepted(sbprov_mender *m, const 
         if (rc == SBPROV_ERATELIMIT && m->http != NULL) {
             sbprov_http_response_info info;
             sbprov__http_last(&info, m->http);
+            /* At least 1 s: "Retry-After: 0" (or a past date) must not spin. */
             if (info.retry_after_s >= 0)
-                wait = (uint64_t)info.retry_after_s * 1000u;
+                wait = info.retry_after_s >= 1 ? (uint64_t)info.retry_after_s * 1000u : 1000u;
         } else if (++tries >= o.tries_per_interval) {
             tries = 0;
             interval = interval * 2 > o.max_interval_ms ? o.max_interval_ms : interval * 2;

@@ -35,8 +35,9 @@ typedef struct sbprov_http_options {
     const char *ca_file;          /**< PEM file of trusted CA certificates, or NULL for the system's. */
     const char *ca_path;          /**< Directory of hashed CA certificates (c_rehash), or NULL. */
     const char *client_cert;      /**< PEM client certificate (chain) for mutual TLS, or NULL. */
-    const sbprov_key *client_key; /**< Private key of `client_cert` (a file or a TPM key from sbprov_key_load()),
-                                       or NULL. The client keeps its own reference. */
+    const sbprov_key *client_key; /**< Private key of `client_cert` (from a file, sbprov_key_load()), or NULL.
+                                       The client keeps a reference to the same key object: a key held by a
+                                       provider must not be used elsewhere while the client runs. */
     const char *proxy;            /**< Proxy URL ("http://proxy:3128") used for every host, "" for no proxy
                                        even if the environment names one, or NULL for the environment's
                                        rules (https_proxy, all_proxy, no_proxy, as libcurl reads them). */

@@ -642,6 +642,14 @@ static void test_until_accepted(void **state)
     assert_true(ms_now() - t0 >= 950);
     sbprov_mender_free(m);
 
+    /* "Retry-After: 0" is waited as 1 s, not spun on (regression). */
+    m = device(f, env("SBPROV_TEST_MENDER_URL"), id, k, NULL);
+    faults("[{\"route\":\"/api/devices/v1/authentication\",\"status\":429,\"retry_after\":\"0\",\"count\":2}]");
+    t0 = ms_now();
+    assert_ok(sbprov_mender_authenticate_until_accepted(m, &w));
+    assert_true(ms_now() - t0 >= 1900);
+    sbprov_mender_free(m);
+
     /* Mender down (connection refused) for a while, then back: retried. */
     faults("[{\"route\":\"/api/devices/v1/authentication\",\"status\":502,\"count\":3}]");
     m = device(f, env("SBPROV_TEST_MENDER_URL"), id, k, NULL);
