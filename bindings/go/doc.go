@@ -9,7 +9,14 @@
 //   - device key pairs (Key): Ed25519, ECDSA P-256 and RSA keys generated,
 //     saved as PKCS#8 files with mode 0600 atomically, loaded from files or
 //     OpenSSL store URIs (TPM, PKCS#11), signatures as the Mender server
-//     verifies them, PKCS#10 CSRs.
+//     verifies them, PKCS#10 CSRs;
+//   - a credential store (Store) of sealed entries;
+//   - Mender over HTTPS: the device client (MenderDevice: authentication,
+//     until accepted on Mender's schedule with a context, token renewal and
+//     storage, inventory, update check) and the management client
+//     (MenderManagement: login, preauthorize, devices, accept/reject,
+//     decommission), with HTTPOptions for CAs, mutual TLS, proxy and
+//     timeouts.
 //
 // The package wraps the libsbprov C library (stable ABI, found with
 // pkg-config as "sbprov") through cgo; building it needs a C compiler and
@@ -38,8 +45,10 @@
 // Every function may be called from any number of goroutines at once. The
 // library keeps the detail message of a failure per OS thread; this package
 // reads it on the same thread as the failing call, so each error carries its
-// own message. A Deriver, SASSigner, Identity or Key serialises its own
-// calls; use one per goroutine for parallel work.
+// own message. A Deriver, SASSigner, Identity, Key, MenderDevice or
+// MenderManagement serialises its own calls; use one per goroutine for
+// parallel work. Network calls block only their goroutine; Cancel and
+// context cancellation stop them from another goroutine.
 //
 // # Secrets
 //

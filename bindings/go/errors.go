@@ -129,6 +129,11 @@ func (c Code) Error() string {
 type Error struct {
 	Code    Code   // What kind of failure; never OK.
 	Message string // Detail naming what was wrong; may be empty.
+
+	// cause is the context error behind ErrCanceled or ErrTimeout of a call
+	// that took a context.Context (context.Canceled or
+	// context.DeadlineExceeded), or nil; Unwrap returns it.
+	cause error
 }
 
 // Error returns "sbprov: MESSAGE (CODE)", e.g.
@@ -153,6 +158,14 @@ func (e *Error) Is(target error) bool {
 		return t != nil && e.Code == t.Code && e.Message == t.Message
 	}
 	return false
+}
+
+// Unwrap returns the context error (context.Canceled or
+// context.DeadlineExceeded) that ended a call taking a context.Context, so
+// that errors.Is(err, context.Canceled) holds as well as
+// errors.Is(err, sbprov.ErrCanceled); nil for every other error.
+func (e *Error) Unwrap() error {
+	return e.cause
 }
 
 // invalid returns an ErrInval *Error with the given message.

@@ -215,6 +215,23 @@ func (id *Identity) live() (uintptr, error) {
 	return id.handle, nil
 }
 
+// use runs call with the live handle, holding the Identity's lock (for
+// other types' calls that read the identity, such as NewMenderDevice).
+func (id *Identity) use(call func(h uintptr) error) error {
+	if id == nil {
+		return invalid("Identity: nil")
+	}
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	h, err := id.live()
+	if err != nil {
+		return err
+	}
+	err = call(h)
+	runtime.KeepAlive(id)
+	return err
+}
+
 // Add adds value to the attribute called name: a new name comes after the
 // existing ones, a repeated name accumulates values in order. Names and
 // values breaking the rules (empty name, '=', CR, LF, too long, too many)

@@ -33,8 +33,21 @@
  *                                              struct on the C stack and call
  *                                              the library
  *
+ *   - int64_t *, uint64_t *, int32_t * and
+ *     int * outputs                         -> *int64, *uint64, *int32
+ *   - (const double *values, size_t count)  -> []float64, read during the call
+ *   - lists of strings (inventory values)   -> one Go string of NUL-separated
+ *                                              values, split into a C array by
+ *                                              the helper
+ *   - handles returned by an accessor       -> uintptr_t (gosbprov_* helper)
+ *
  * The thread-local error detail (sbprov_last_error) is read by the Go layer
  * on the same OS thread as the failing call (runtime.LockOSThread).
+ *
+ * Network clients (sbprov_mender, sbprov_mender_mgmt) copy everything they
+ * are given when they are created (strings, and their own reference to
+ * keys); the token store is a C handle the Go layer keeps open for the
+ * client's lifetime. No Go memory is ever kept by C.
  */
 %module capi
 
@@ -81,13 +94,17 @@
                  (const char *s, size_t len),
                  (const char *text, size_t len),
                  (const char *pem, size_t len),
-                 (const char *signature, size_t signature_len) "string"
+                 (const char *signature, size_t signature_len),
+                 (const char *password, size_t password_len),
+                 (const char *joined, size_t joined_len) "string"
 %typemap(in) (const char *group_key, size_t group_key_len),
              (const char *key, size_t key_len),
              (const char *s, size_t len),
              (const char *text, size_t len),
              (const char *pem, size_t len),
-             (const char *signature, size_t signature_len)
+             (const char *signature, size_t signature_len),
+             (const char *password, size_t password_len),
+             (const char *joined, size_t joined_len)
 %{
   $1 = $input.n > 0 ? ($1_ltype)$input.p : ($1_ltype)"";
   $2 = (size_t)$input.n;
@@ -103,6 +120,24 @@
   $1 = $input.len > 0 ? ($1_ltype)$input.array : ($1_ltype)"";
   $2 = (size_t)$input.len;
 %}
+
+/* Inventory numbers: a []float64 read in place during the call. */
+%typemap(gotype) (const double *values, size_t count) "[]float64"
+%typemap(in) (const double *values, size_t count)
+%{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+
+/* Scalar outputs: a pointer to a Go variable, written during the call. */
+%typemap(gotype) int64_t *out, int64_t *out_status, int64_t *out_retry_after, int64_t *out_date "*int64"
+%typemap(in) int64_t *out, int64_t *out_status, int64_t *out_retry_after, int64_t *out_date
+%{ $1 = (int64_t *)$input; %}
+%typemap(gotype) uint64_t *out "*uint64"
+%typemap(in) uint64_t *out %{ $1 = (uint64_t *)$input; %}
+/* C int is 32 bits on every target this binding builds for (64-bit guard in doc.go). */
+%typemap(gotype) int32_t *out_accepted, int *existed "*int32"
+%typemap(in) int32_t *out_accepted, int *existed %{ $1 = ($1_ltype)$input; %}
 
 /* NUL-terminated inputs. SWIG's default copies every Go string into malloc'd
  * memory; short strings (every valid ID, host name or policy) are copied to
@@ -175,12 +210,27 @@ SBPROV_OPTIONAL_STRING(sans)
 /* Store: no key file; every entry (export). */
 SBPROV_OPTIONAL_STRING(key_file)
 SBPROV_OPTIONAL_STRING(names)
+/* HTTP and Mender options: "" means the library's default (system CAs, no
+ * client certificate, "libsbprov/<version>", no tenant token, "mender.jwt");
+ * a device status "" means every status. (proxy and tier are not among
+ * them: there "" has a meaning of its own, so the helpers take a mode.) The
+ * tenant token's copy is wiped after the call. */
+SBPROV_OPTIONAL_STRING(ca_file)
+SBPROV_OPTIONAL_STRING(ca_path)
+SBPROV_OPTIONAL_STRING(client_cert)
+SBPROV_OPTIONAL_STRING(user_agent)
+SBPROV_OPTIONAL_STRING(tenant_token)
+SBPROV_OPTIONAL_STRING(token_entry)
+SBPROV_OPTIONAL_STRING(status)
 
 %typemap(gotype) sbprov_env_format "int32"
 %typemap(in) sbprov_env_format %{ $1 = (sbprov_env_format)$input; %}
 
 %typemap(gotype) sbprov_azure_cs_field "int32"
 %typemap(in) sbprov_azure_cs_field %{ $1 = (sbprov_azure_cs_field)$input; %}
+
+%typemap(gotype) sbprov_inventory_mode "int32"
+%typemap(in) sbprov_inventory_mode %{ $1 = (sbprov_inventory_mode)$input; %}
 
 /* ---- Opaque handles as uintptr ----------------------------------------- */
 
@@ -196,12 +246,20 @@ SBPROV_HANDLE(sbprov_azure_connstr)
 SBPROV_HANDLE(sbprov_identity)
 SBPROV_HANDLE(sbprov_key)
 SBPROV_HANDLE(sbprov_store)
+SBPROV_HANDLE(sbprov_mender)
+SBPROV_HANDLE(sbprov_mender_mgmt)
+SBPROV_HANDLE(sbprov_inventory)
+SBPROV_HANDLE(sbprov_mender_update)
+SBPROV_HANDLE(sbprov_mender_device)
+SBPROV_HANDLE(sbprov_mender_device_list)
 
 /* ---- What is wrapped --------------------------------------------------- */
 
 /* Functions returning const char * are replaced by gosbprov_* helpers that
  * copy into a caller buffer; callbacks and memory/global-state functions are
- * not part of the Go API (yet). */
+ * not part of the Go API (yet), except sbprov_global_init, which the Go
+ * layer calls once before the first network client (and never undoes: the
+ * process keeps libcurl initialised). */
 %ignore sbprov_strerror;
 %ignore sbprov_last_error;
 %ignore sbprov_version;
@@ -212,7 +270,6 @@ SBPROV_HANDLE(sbprov_store)
 %ignore sbprov_log_cb;
 %ignore sbprov_log_level;
 %ignore sbprov_free;
-%ignore sbprov_global_init;
 %ignore sbprov_global_shutdown;
 %ignore SBPROV_LOG_DEBUG;
 %ignore SBPROV_LOG_INFO;
@@ -277,6 +334,38 @@ SBPROV_HANDLE(sbprov_store)
 %ignore sbprov_env_format;
 %ignore SBPROV_ENV_DOCKER;
 %ignore SBPROV_ENV_SYSTEMD;
+/* HTTP and Mender: the option structs, the functions taking them and the
+ * response-info struct (a char array member) are replaced by flat
+ * gosbprov_* helpers; so are the accessors returning a borrowed const char *
+ * or a borrowed handle, the auth-status enum output and the inventory's
+ * string array. The defaults, limits and enum values are wrapped as
+ * constants, which a test compares with the Go layer's. */
+%ignore sbprov_http_options;
+%ignore sbprov_http_options_init;
+%ignore sbprov_http_response_info;
+%ignore sbprov_mender_options;
+%ignore sbprov_mender_options_init;
+%ignore sbprov_mender_new;
+%ignore sbprov_mender_authenticate;
+%ignore sbprov_mender_wait_options;
+%ignore sbprov_mender_wait_options_init;
+%ignore sbprov_mender_authenticate_until_accepted;
+%ignore sbprov_mender_last_response;
+%ignore sbprov_inventory_add_strings;
+%ignore sbprov_mender_update_id;
+%ignore sbprov_mender_update_artifact_name;
+%ignore sbprov_mender_update_uri;
+%ignore sbprov_mender_update_json;
+%ignore sbprov_mender_mgmt_new;
+%ignore sbprov_mender_device_list_get;
+%ignore sbprov_mender_device_id;
+%ignore sbprov_mender_device_status;
+%ignore sbprov_mender_device_identity_json;
+%ignore sbprov_mender_device_auth_set_id;
+%ignore sbprov_mender_device_auth_set_status;
+%ignore sbprov_mender_device_auth_set_pubkey;
+%ignore sbprov_mender_device_json;
+%ignore sbprov_mender_mgmt_last_response;
 
 #define SBPROV_API
 #define SBPROV_NODISCARD
@@ -290,6 +379,8 @@ SBPROV_HANDLE(sbprov_store)
 %include <sbprov/identity.h>
 %include <sbprov/keys.h>
 %include <sbprov/store.h>
+%include <sbprov/http.h>
+%include <sbprov/mender.h>
 
 %{
 /* Overwrite n bytes at p with zeros in a way the compiler keeps. */
@@ -486,5 +577,281 @@ sbprov_result gosbprov_store_open(sbprov_store **out, const char *dir, const cha
 sbprov_result gosbprov_store_get(char *buf, size_t buf_size, size_t *out_len, sbprov_store *store, const char *name)
 {
     return sbprov_store_get(buf_size > 0 ? buf : NULL, buf_size, out_len, store, name);
+}
+%}
+
+/* ---- HTTP and Mender ---- */
+
+%{
+
+/* Fill *h from flat arguments: "" stands for NULL in ca_file, ca_path,
+ * client_cert and user_agent (typemaps of the wrapped helpers); client_key is
+ * a key handle or 0; proxy_mode 0 leaves the proxy to the environment
+ * (NULL), 1 asks for none (""), 2 uses proxy. */
+static sbprov_result gosbprov_http_fill(sbprov_http_options *h, const char *ca_file, const char *ca_path,
+                                        const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                        int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                        uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_result rc = sbprov_http_options_init(h, sizeof *h);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (max_response_size > (uint64_t)SIZE_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    if (proxy_mode == 2 && proxy == NULL) { /* its copy failed: never fall back to the environment's */
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    h->ca_file = ca_file;
+    h->ca_path = ca_path;
+    h->client_cert = client_cert;
+    h->client_key = client_key;
+    h->proxy = proxy_mode == 0 ? NULL : proxy_mode == 1 ? "" : proxy;
+    h->user_agent = user_agent;
+    h->connect_timeout_ms = connect_timeout_ms;
+    h->timeout_ms = timeout_ms;
+    h->max_response_size = (size_t)max_response_size;
+    h->allow_http = allow_http != 0;
+    return SBPROV_OK;
+}
+
+/* The fields of a response info: request ID into buf, the rest into the
+ * outputs. */
+static void gosbprov_response_out(char *buf, size_t buf_size, int64_t *out_status, int64_t *out_retry_after,
+                                  int64_t *out_date, const sbprov_http_response_info *info)
+{
+    *out_status = info->status;
+    *out_retry_after = info->retry_after_s;
+    *out_date = info->server_date;
+    if (buf != NULL && buf_size > 0) {
+        size_t n = strnlen(info->request_id, sizeof info->request_id);
+        if (n > buf_size - 1)
+            n = buf_size - 1;
+        memcpy(buf, info->request_id, n);
+        buf[n] = '\0';
+    }
+}
+%}
+
+%inline %{
+/* sbprov_mender_new() with flat options: tier_mode 0 sends the default tier
+ * (NULL, "standard"), 1 none (""), 2 `tier`; token_store is a store handle or
+ * 0; renew_margin_s 0 means the default; the transport options as for
+ * gosbprov_http_fill(). Everything is copied by the library. */
+sbprov_result gosbprov_mender_new(sbprov_mender **out, const char *server_url, const sbprov_identity *identity,
+                                  const sbprov_key *key, const char *tenant_token, const char *tier,
+                                  int32_t tier_mode, sbprov_store *token_store, const char *token_entry,
+                                  uint32_t renew_margin_s, const char *ca_file, const char *ca_path,
+                                  const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                  int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                  uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_mender_options opts;
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    if ((rc = sbprov_mender_options_init(&opts, sizeof opts)) != SBPROV_OK)
+        return rc;
+    if (tier_mode == 2 && tier == NULL) { /* its copy failed: never fall back to the default */
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    opts.tenant_token = tenant_token;
+    opts.tier = tier_mode == 0 ? NULL : tier_mode == 1 ? "" : tier;
+    opts.http = &http;
+    opts.token_store = token_store;
+    opts.token_entry = token_entry;
+    opts.renew_margin_s = renew_margin_s;
+    return sbprov_mender_new(out, server_url, identity, key, &opts);
+}
+
+/* sbprov_mender_authenticate(): *out_accepted is 1 if the server accepted
+ * the device, 0 if it answered "pending". */
+sbprov_result gosbprov_mender_authenticate(int32_t *out_accepted, sbprov_mender *m)
+{
+    sbprov_mender_auth_status st = SBPROV_MENDER_PENDING;
+    sbprov_result rc = sbprov_mender_authenticate(&st, m);
+    *out_accepted = rc == SBPROV_OK && st == SBPROV_MENDER_ACCEPTED;
+    return rc;
+}
+
+/* sbprov_mender_authenticate_until_accepted() with flat options (0 means
+ * Mender's value for the schedule; timeout_ms is required). */
+sbprov_result gosbprov_mender_wait(sbprov_mender *m, uint32_t timeout_ms, uint32_t first_interval_ms,
+                                   uint32_t max_interval_ms, uint32_t tries_per_interval)
+{
+    sbprov_mender_wait_options opts;
+    sbprov_result rc = sbprov_mender_wait_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    if (first_interval_ms != 0)
+        opts.first_interval_ms = first_interval_ms;
+    if (max_interval_ms != 0)
+        opts.max_interval_ms = max_interval_ms;
+    if (tries_per_interval != 0)
+        opts.tries_per_interval = tries_per_interval;
+    return sbprov_mender_authenticate_until_accepted(m, &opts);
+}
+
+/* sbprov_mender_last_response(): the request ID into buf (64 bytes
+ * suffice), the status, Retry-After seconds (-1 if absent) and Date (Unix
+ * time, 0 if absent) into the outputs. */
+sbprov_result gosbprov_mender_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                            int64_t *out_retry_after, int64_t *out_date, sbprov_mender *m)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_mender_last_response(&info, m)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* sbprov_mender_mgmt_last_response(), as gosbprov_mender_last_response(). */
+sbprov_result gosbprov_mender_mgmt_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                                 int64_t *out_retry_after, int64_t *out_date, sbprov_mender_mgmt *m)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_mender_mgmt_last_response(&info, m)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* sbprov_inventory_add_strings() with the `count` values given as one
+ * string of NUL-separated values (joined_len bytes, no final NUL; the Go
+ * layer has refused values holding NUL). They are copied to C memory and
+ * split there. A count that does not match gives SBPROV_EINVAL. */
+sbprov_result gosbprov_inventory_add_strings(sbprov_inventory *inv, const char *name, const char *joined,
+                                             size_t joined_len, size_t count)
+{
+    char *copy, **values;
+    size_t i, n = 0;
+    sbprov_result rc;
+
+    if (count == 0 || count > joined_len + 1) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    copy = (char *)malloc(joined_len + 1);
+    values = (char **)calloc(count, sizeof *values);
+    if (copy == NULL || values == NULL) {
+        free(copy);
+        free(values);
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    memcpy(copy, joined, joined_len);
+    copy[joined_len] = '\0';
+    values[n++] = copy;
+    for (i = 0; i < joined_len; i++) {
+        if (copy[i] == '\0') {
+            if (n == count) {
+                n++;
+                break;
+            }
+            values[n++] = copy + i + 1;
+        }
+    }
+    if (n != count) {
+        free(copy);
+        free(values);
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    rc = sbprov_inventory_add_strings(inv, name, (const char *const *)values, count);
+    free(copy);
+    free(values);
+    return rc;
+}
+
+/* Fields of a deployment for gosbprov_mender_update_field(). */
+#define GOSBPROV_UPDATE_ID 0
+#define GOSBPROV_UPDATE_ARTIFACT_NAME 1
+#define GOSBPROV_UPDATE_URI 2
+#define GOSBPROV_UPDATE_JSON 3
+
+/* A field of a deployment into buf; returns its length, or -1 for an
+ * unknown field or a NULL string. */
+int64_t gosbprov_mender_update_field(char *buf, size_t buf_size, const sbprov_mender_update *u, int32_t field)
+{
+    switch (field) {
+    case GOSBPROV_UPDATE_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_id(u));
+    case GOSBPROV_UPDATE_ARTIFACT_NAME:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_artifact_name(u));
+    case GOSBPROV_UPDATE_URI:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_uri(u));
+    case GOSBPROV_UPDATE_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_json(u));
+    }
+    return -1;
+}
+
+/* sbprov_mender_mgmt_new() with flat transport options (see
+ * gosbprov_http_fill()). */
+sbprov_result gosbprov_mender_mgmt_new(sbprov_mender_mgmt **out, const char *server_url, const char *ca_file,
+                                       const char *ca_path, const char *client_cert, const sbprov_key *client_key,
+                                       const char *proxy, int32_t proxy_mode, const char *user_agent,
+                                       uint32_t connect_timeout_ms, uint32_t timeout_ms,
+                                       uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_mender_mgmt_new(out, server_url, &http);
+}
+
+/* A device of a page, as a handle owned by the list (0 if index is out of
+ * range). */
+uintptr_t gosbprov_mender_device_list_get(const sbprov_mender_device_list *list, size_t index)
+{
+    return (uintptr_t)sbprov_mender_device_list_get(list, index);
+}
+
+/* Fields of a device for gosbprov_mender_device_field(). */
+#define GOSBPROV_DEVICE_ID 0
+#define GOSBPROV_DEVICE_STATUS 1
+#define GOSBPROV_DEVICE_IDENTITY_JSON 2
+#define GOSBPROV_DEVICE_JSON 3
+#define GOSBPROV_AUTH_SET_ID 4
+#define GOSBPROV_AUTH_SET_STATUS 5
+#define GOSBPROV_AUTH_SET_PUBKEY 6
+
+/* A field of a device (index: the auth set, for the auth-set fields) into
+ * buf; returns its length, or -1 for an unknown field, an index out of range
+ * or a NULL string. */
+int64_t gosbprov_mender_device_field(char *buf, size_t buf_size, const sbprov_mender_device *d, int32_t field,
+                                     size_t index)
+{
+    switch (field) {
+    case GOSBPROV_DEVICE_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_id(d));
+    case GOSBPROV_DEVICE_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_status(d));
+    case GOSBPROV_DEVICE_IDENTITY_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_identity_json(d));
+    case GOSBPROV_DEVICE_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_json(d));
+    case GOSBPROV_AUTH_SET_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_id(d, index));
+    case GOSBPROV_AUTH_SET_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_status(d, index));
+    case GOSBPROV_AUTH_SET_PUBKEY:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_pubkey(d, index));
+    }
+    return -1;
 }
 %}

@@ -73,9 +73,16 @@ type StoreOptions struct {
 // handle; other processes are kept out by a file lock). Call Close when
 // done: it wipes the key from memory; a finalizer is only a safety net.
 // After Close, methods return ErrInval.
+//
+// A Store given to NewMenderDevice as its TokenStore stays open inside the
+// library until that MenderDevice is closed: Close then makes the Store
+// unusable at once (ErrInval), but the C store (and the key it holds in
+// memory) is released when the last such MenderDevice is closed.
 type Store struct {
-	mu     sync.RWMutex // read-held by calls, write-held by Close
-	handle uintptr      // C sbprov_store *, 0 once closed
+	mu     sync.RWMutex // read-held by calls, write-held by Close, retain and release
+	handle uintptr      // C sbprov_store *, 0 once freed
+	closed bool         // Close was called (the handle may live on for users)
+	users  int          // MenderDevices holding the handle (retain/release)
 }
 
 // OpenStore opens (with opts.Create, creates) the store in directory dir.
@@ -146,23 +153,65 @@ func CreateStoreKeyFile(path string) error {
 }
 
 // Close closes the store and wipes its key from memory. It waits for calls
-// in progress on other goroutines. Idempotent; always returns nil.
+// in progress on other goroutines. If an open MenderDevice uses the store
+// as its TokenStore, the store is unusable from here on but is released
+// only when the last such MenderDevice is closed. Idempotent; always
+// returns nil.
 func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.handle != 0 {
+	s.closed = true
+	s.freeLocked()
+	return nil
+}
+
+// freeLocked releases the C store once it is closed and unused. The caller
+// holds s.mu for writing.
+func (s *Store) freeLocked() {
+	if s.closed && s.users == 0 && s.handle != 0 {
 		capi.Sbprov_store_free(s.handle)
 		s.handle = 0
 		runtime.SetFinalizer(s, nil)
 	}
-	return nil
+}
+
+// retain returns the live handle and keeps it from being freed until the
+// matching release, even if Close is called in between (a MenderDevice's
+// token store: the C client keeps the pointer).
+func (s *Store) retain() (uintptr, error) {
+	if s == nil {
+		return 0, invalid("store: nil")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.handle == 0 {
+		return 0, invalid("store: used after Close")
+	}
+	s.users++
+	return s.handle, nil
+}
+
+// release undoes one retain, freeing the store if it was closed meanwhile.
+func (s *Store) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users > 0 {
+		s.users--
+	}
+	s.freeLocked()
 }
 
 // use runs call with the live handle, read-locked against Close.
 func (s *Store) use(call func(h uintptr) error) error {
+	if s == nil {
+		return invalid("store: nil")
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.handle == 0 {
+	if s.closed || s.handle == 0 {
 		return invalid("store: used after Close")
 	}
 	return call(s.handle)

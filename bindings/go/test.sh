@@ -13,10 +13,28 @@
 # go vet, go test with the strongest cgo pointer checks this Go has, and go
 # test -race. Runs offline: the module has no dependencies. Exits non-zero on
 # any failure.
+#
+# The two go test runs happen under the test stack of the repository,
+# tests/emulators/stack.py (the Mender emulator behind nginx with a test CA
+# on loopback; needs python3, nginx and openssl), which exports the
+# SBPROV_TEST_* variables the Mender tests read, in a temporary work
+# directory (kept, with its logs, if the tests fail). If SBPROV_TEST_MENDER_URL
+# is already set (a stack is up), the tests use that one. SBPROV_GO_NO_STACK=1
+# runs them without a stack: the network tests are then skipped.
+#
+# Internal: `test.sh --go-tests` runs only the go test steps (what stack.py
+# runs).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+stack_py="$repo/tests/emulators/stack.py"
 cd "$here"
+
+go_tests_only=0
+if [ "${1:-}" = --go-tests ]; then
+    go_tests_only=1
+fi
 
 die() { echo "go/test.sh: FAIL: $*" >&2; exit 1; }
 step() { echo "== go/test.sh: $*"; }
@@ -44,6 +62,36 @@ if [ -z "$gocache" ] || [ "$gocache" = off ] || ! { mkdir -p "$gocache" && [ -w 
 fi
 
 goversion=$(go env GOVERSION)
+
+# 4. Strongest cgo pointer checking: GOEXPERIMENT=cgocheck2 from Go 1.21 on
+#    (GODEBUG=cgocheck=2 was removed then), GODEBUG=cgocheck=2 before.
+minor=$(echo "$goversion" | sed -n 's/.*go1\.\([0-9][0-9]*\).*/\1/p')
+[ -n "$minor" ] || die "cannot parse Go version '$goversion'"
+if [ "$minor" -ge 21 ]; then
+    cgocheck_env=(GOEXPERIMENT="${GOEXPERIMENT:+$GOEXPERIMENT,}cgocheck2")
+else
+    cgocheck_env=(GODEBUG="${GODEBUG:+$GODEBUG,}cgocheck=2")
+fi
+
+go_tests() {
+    if [ -n "${SBPROV_TEST_MENDER_URL:-}" ]; then
+        step "Mender tests against $SBPROV_TEST_MENDER_URL"
+    else
+        echo "go/test.sh: NOTE: no test stack (SBPROV_GO_NO_STACK=1): the Mender network tests are skipped" >&2
+    fi
+    step "go test -count=1 ./... with ${cgocheck_env[*]}"
+    env "${cgocheck_env[@]}" go test -count=1 ./... || die "go test (${cgocheck_env[*]})"
+
+    # 5. Race detector (also with the pointer checks).
+    step "go test -race -count=1 ./... with ${cgocheck_env[*]}"
+    env "${cgocheck_env[@]}" go test -race -count=1 ./... || die "go test -race"
+}
+
+if [ "$go_tests_only" = 1 ]; then
+    go_tests
+    exit 0
+fi
+
 step "$goversion, libsbprov $(pkg-config --modversion sbprov) from $SBPROV_STAGE"
 
 # 1. Committed SWIG output matches sbprov.i and the headers.
@@ -77,21 +125,22 @@ unformatted=$(gofmt -l .)
 step "go vet ./..."
 go vet ./... || die "go vet"
 
-# 4. Strongest cgo pointer checking: GOEXPERIMENT=cgocheck2 from Go 1.21 on
-#    (GODEBUG=cgocheck=2 was removed then), GODEBUG=cgocheck=2 before.
-minor=$(echo "$goversion" | sed -n 's/.*go1\.\([0-9][0-9]*\).*/\1/p')
-[ -n "$minor" ] || die "cannot parse Go version '$goversion'"
-if [ "$minor" -ge 21 ]; then
-    cgocheck_env=(GOEXPERIMENT="${GOEXPERIMENT:+$GOEXPERIMENT,}cgocheck2")
+# 4.-5. go test, under the test stack (see the top of this file).
+if [ -n "${SBPROV_TEST_MENDER_URL:-}" ] || [ "${SBPROV_GO_NO_STACK:-0}" = 1 ]; then
+    go_tests
 else
-    cgocheck_env=(GODEBUG="${GODEBUG:+$GODEBUG,}cgocheck=2")
+    [ -f "$stack_py" ] || die "$stack_py not found"
+    command -v python3 >/dev/null 2>&1 ||
+        die "python3 not found: the Mender tests run under tests/emulators/stack.py (SBPROV_GO_NO_STACK=1 skips them)"
+    stackdir=$(mktemp -d "${TMPDIR:-/tmp}/sbprov-go-stack.XXXXXX")
+    step "test stack: python3 tests/emulators/stack.py run --dir $stackdir -- test.sh --go-tests"
+    rc=0
+    python3 "$stack_py" run --dir "$stackdir" -- bash "$here/test.sh" --go-tests || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "go/test.sh: stack work directory (logs, request log) kept in $stackdir" >&2
+        die "go test under the test stack (exit $rc)"
+    fi
+    rm -rf "$stackdir"
 fi
-
-step "go test -count=1 ./... with ${cgocheck_env[*]}"
-env "${cgocheck_env[@]}" go test -count=1 ./... || die "go test (${cgocheck_env[*]})"
-
-# 5. Race detector (also with the pointer checks).
-step "go test -race -count=1 ./... with ${cgocheck_env[*]}"
-env "${cgocheck_env[@]}" go test -race -count=1 ./... || die "go test -race"
 
 step "all Go binding tests passed"

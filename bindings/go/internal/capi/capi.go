@@ -101,152 +101,245 @@ typedef _gostring_ swig_type_68;
 typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
-typedef long long swig_type_72;
+typedef _goslice_ swig_type_72;
 typedef _goslice_ swig_type_73;
-typedef long long swig_type_74;
+typedef _gostring_ swig_type_74;
 typedef _goslice_ swig_type_75;
 typedef long long swig_type_76;
-typedef _goslice_ swig_type_77;
-typedef long long swig_type_78;
-typedef _goslice_ swig_type_79;
-typedef long long swig_type_80;
-typedef _goslice_ swig_type_81;
-typedef long long swig_type_82;
-typedef _goslice_ swig_type_83;
-typedef long long swig_type_84;
+typedef _gostring_ swig_type_77;
+typedef _gostring_ swig_type_78;
+typedef _gostring_ swig_type_79;
+typedef _gostring_ swig_type_80;
+typedef _gostring_ swig_type_81;
+typedef _goslice_ swig_type_82;
+typedef _gostring_ swig_type_83;
+typedef _gostring_ swig_type_84;
 typedef long long swig_type_85;
-typedef _goslice_ swig_type_86;
-typedef long long swig_type_87;
-typedef long long swig_type_88;
+typedef long long swig_type_86;
+typedef _gostring_ swig_type_87;
+typedef _gostring_ swig_type_88;
 typedef _gostring_ swig_type_89;
 typedef _gostring_ swig_type_90;
 typedef _gostring_ swig_type_91;
-typedef _gostring_ swig_type_92;
-typedef _gostring_ swig_type_93;
-typedef _gostring_ swig_type_94;
+typedef long long swig_type_92;
+typedef _goslice_ swig_type_93;
+typedef long long swig_type_94;
 typedef _goslice_ swig_type_95;
-typedef _gostring_ swig_type_96;
-typedef _gostring_ swig_type_97;
-typedef _gostring_ swig_type_98;
-typedef _gostring_ swig_type_99;
-typedef _goslice_ swig_type_100;
-typedef _gostring_ swig_type_101;
-typedef _gostring_ swig_type_102;
+typedef long long swig_type_96;
+typedef _goslice_ swig_type_97;
+typedef long long swig_type_98;
+typedef _goslice_ swig_type_99;
+typedef long long swig_type_100;
+typedef _goslice_ swig_type_101;
+typedef long long swig_type_102;
 typedef _goslice_ swig_type_103;
-typedef _goslice_ swig_type_104;
-typedef _gostring_ swig_type_105;
-extern void _wrap_Swig_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_capi_20c7ab1b2750e593(swig_intgo arg1);
-extern swig_intgo _wrap_SBPROV_OK_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ERROR_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EID_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EINIT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EKEY_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EIO_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ETLS_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ECERT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593(void);
-extern int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593(void);
-extern void _wrap_sbprov_clear_error_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593(void);
-extern int _wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(swig_type_1 arg1);
-extern int _wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(swig_type_2 arg1);
-extern int _wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
-extern int _wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_6 arg2);
-extern int _wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
-extern void _wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
-extern int _wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
-extern int _wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_17 arg2);
-extern int _wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
-extern void _wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
-extern int _wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
-extern int _wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
-extern int _wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
-extern int _wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593(void);
-extern int _wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(swig_voidp arg1);
-extern int _wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_38 arg2);
-extern int _wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
-extern int _wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
-extern void _wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_identity_new_capi_20c7ab1b2750e593(swig_voidp arg1);
-extern void _wrap_sbprov_identity_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_identity_add_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
-extern int _wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_43 arg2);
-extern swig_type_44 _wrap_sbprov_identity_count_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern swig_type_45 _wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_46 arg2);
-extern int _wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
-extern int _wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_51 arg2);
-extern void _wrap_sbprov_key_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_bits_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_sign_capi_20c7ab1b2750e593(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
-extern int _wrap_sbprov_key_verify_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
-extern int _wrap_sbprov_key_csr_capi_20c7ab1b2750e593(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
-extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593(void);
-extern void _wrap_sbprov_store_free_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(swig_type_61 arg1);
-extern int _wrap_sbprov_store_put_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern int _wrap_sbprov_store_delete_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_64 arg2);
-extern int _wrap_sbprov_store_exists_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_65 arg2);
-extern int _wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_store_swap_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern int _wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
-extern int _wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
-extern swig_type_72 _wrap_gosbprov_version_capi_20c7ab1b2750e593(swig_type_73 arg1);
-extern swig_type_74 _wrap_gosbprov_strerror_capi_20c7ab1b2750e593(swig_type_75 arg1, int arg2);
-extern swig_type_76 _wrap_gosbprov_last_error_capi_20c7ab1b2750e593(swig_type_77 arg1);
-extern swig_type_78 _wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(swig_type_79 arg1, swig_intgo arg2);
-extern swig_type_80 _wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(swig_type_81 arg1, uintptr_t arg2, swig_intgo arg3);
-extern swig_type_82 _wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(swig_type_83 arg1, uintptr_t arg2, swig_type_84 arg3);
-extern swig_type_85 _wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(swig_type_86 arg1, uintptr_t arg2, swig_type_87 arg3, swig_type_88 arg4);
-extern int _wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_89 arg4, swig_type_90 arg5, swig_intgo arg6, swig_type_91 arg7, swig_type_92 arg8);
-extern int _wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_93 arg2, swig_intgo arg3, swig_intgo arg4);
-extern int _wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_key_load_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_94 arg2, swig_type_95 arg3, swig_intgo arg4, swig_type_96 arg5, swig_type_97 arg6, swig_type_98 arg7);
-extern int _wrap_gosbprov_key_save_capi_20c7ab1b2750e593(uintptr_t arg1, swig_type_99 arg2, swig_type_100 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_intgo _wrap_gosbprov_key_type_capi_20c7ab1b2750e593(uintptr_t arg1);
-extern int _wrap_gosbprov_store_open_capi_20c7ab1b2750e593(swig_voidp arg1, swig_type_101 arg2, swig_type_102 arg3, swig_type_103 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
-extern int _wrap_gosbprov_store_get_capi_20c7ab1b2750e593(swig_type_104 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_105 arg4);
+typedef long long swig_type_104;
+typedef long long swig_type_105;
+typedef _goslice_ swig_type_106;
+typedef long long swig_type_107;
+typedef long long swig_type_108;
+typedef _gostring_ swig_type_109;
+typedef _gostring_ swig_type_110;
+typedef _gostring_ swig_type_111;
+typedef _gostring_ swig_type_112;
+typedef _gostring_ swig_type_113;
+typedef _gostring_ swig_type_114;
+typedef _goslice_ swig_type_115;
+typedef _gostring_ swig_type_116;
+typedef _gostring_ swig_type_117;
+typedef _gostring_ swig_type_118;
+typedef _gostring_ swig_type_119;
+typedef _goslice_ swig_type_120;
+typedef _gostring_ swig_type_121;
+typedef _gostring_ swig_type_122;
+typedef _goslice_ swig_type_123;
+typedef _goslice_ swig_type_124;
+typedef _gostring_ swig_type_125;
+typedef _gostring_ swig_type_126;
+typedef _gostring_ swig_type_127;
+typedef _gostring_ swig_type_128;
+typedef _gostring_ swig_type_129;
+typedef _gostring_ swig_type_130;
+typedef _gostring_ swig_type_131;
+typedef _gostring_ swig_type_132;
+typedef _gostring_ swig_type_133;
+typedef _gostring_ swig_type_134;
+typedef long long swig_type_135;
+typedef _goslice_ swig_type_136;
+typedef _goslice_ swig_type_137;
+typedef _gostring_ swig_type_138;
+typedef _gostring_ swig_type_139;
+typedef long long swig_type_140;
+typedef long long swig_type_141;
+typedef _goslice_ swig_type_142;
+typedef _gostring_ swig_type_143;
+typedef _gostring_ swig_type_144;
+typedef _gostring_ swig_type_145;
+typedef _gostring_ swig_type_146;
+typedef _gostring_ swig_type_147;
+typedef _gostring_ swig_type_148;
+typedef long long swig_type_149;
+typedef long long swig_type_150;
+typedef long long swig_type_151;
+typedef _goslice_ swig_type_152;
+typedef long long swig_type_153;
+extern void _wrap_Swig_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_capi_cd94da5486d47d49(swig_intgo arg1);
+extern swig_intgo _wrap_SBPROV_OK_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ERROR_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EINVAL_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EBUFS_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EBASE64_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EID_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EINIT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EKEY_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EIO_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EPARSE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ETLS_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECERT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EHTTP_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ESERVER_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49(void);
+extern int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49(void);
+extern void _wrap_sbprov_clear_error_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_sbprov_version_number_capi_cd94da5486d47d49(void);
+extern int _wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(swig_type_1 arg1);
+extern int _wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(swig_type_2 arg1);
+extern int _wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
+extern int _wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_6 arg2);
+extern int _wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
+extern void _wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
+extern int _wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
+extern int _wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_17 arg2);
+extern int _wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
+extern void _wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
+extern int _wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
+extern int _wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
+extern int _wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
+extern int _wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49(void);
+extern int _wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(swig_voidp arg1);
+extern int _wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_38 arg2);
+extern int _wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
+extern int _wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
+extern void _wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_identity_new_capi_cd94da5486d47d49(swig_voidp arg1);
+extern void _wrap_sbprov_identity_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_identity_add_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
+extern int _wrap_sbprov_identity_parse_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_43 arg2);
+extern swig_type_44 _wrap_sbprov_identity_count_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_type_45 _wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_46 arg2);
+extern int _wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_digest_capi_cd94da5486d47d49(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
+extern int _wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_51 arg2);
+extern void _wrap_sbprov_key_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_bits_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_has_private_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_sign_capi_cd94da5486d47d49(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
+extern int _wrap_sbprov_key_verify_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
+extern int _wrap_sbprov_key_csr_capi_cd94da5486d47d49(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
+extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49(void);
+extern void _wrap_sbprov_store_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(swig_type_61 arg1);
+extern int _wrap_sbprov_store_put_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern int _wrap_sbprov_store_delete_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_64 arg2);
+extern int _wrap_sbprov_store_exists_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_65 arg2);
+extern int _wrap_sbprov_store_list_names_capi_cd94da5486d47d49(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_store_swap_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern int _wrap_sbprov_store_export_env_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
+extern int _wrap_sbprov_store_import_env_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
+extern swig_intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49(void);
+extern void _wrap_sbprov_mender_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49(void);
+extern void _wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_mender_token_capi_cd94da5486d47d49(swig_type_72 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(swig_type_73 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_sbprov_inventory_new_capi_cd94da5486d47d49(swig_voidp arg1);
+extern void _wrap_sbprov_inventory_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_74 arg2, swig_type_75 arg3);
+extern swig_type_76 _wrap_sbprov_inventory_count_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49(void);
+extern int _wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_77 arg3, swig_type_78 arg4);
+extern void _wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern void _wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
+extern int _wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_81 arg2);
+extern swig_intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49(void);
+extern int _wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(swig_type_82 arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4, uintptr_t arg5, uintptr_t arg6, swig_intgo arg7);
+extern int _wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_83 arg3);
+extern int _wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_84 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_type_85 _wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_type_86 _wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3, swig_type_89 arg4);
+extern int _wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_90 arg2);
+extern int _wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_91 arg3);
+extern void _wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(uintptr_t arg1);
+extern swig_type_92 _wrap_gosbprov_version_capi_cd94da5486d47d49(swig_type_93 arg1);
+extern swig_type_94 _wrap_gosbprov_strerror_capi_cd94da5486d47d49(swig_type_95 arg1, int arg2);
+extern swig_type_96 _wrap_gosbprov_last_error_capi_cd94da5486d47d49(swig_type_97 arg1);
+extern swig_type_98 _wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(swig_type_99 arg1, swig_intgo arg2);
+extern swig_type_100 _wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(swig_type_101 arg1, uintptr_t arg2, swig_intgo arg3);
+extern swig_type_102 _wrap_gosbprov_identity_name_capi_cd94da5486d47d49(swig_type_103 arg1, uintptr_t arg2, swig_type_104 arg3);
+extern swig_type_105 _wrap_gosbprov_identity_value_capi_cd94da5486d47d49(swig_type_106 arg1, uintptr_t arg2, swig_type_107 arg3, swig_type_108 arg4);
+extern int _wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_109 arg4, swig_type_110 arg5, swig_intgo arg6, swig_type_111 arg7, swig_type_112 arg8);
+extern int _wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_113 arg2, swig_intgo arg3, swig_intgo arg4);
+extern int _wrap_gosbprov_key_generate_capi_cd94da5486d47d49(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_key_load_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_114 arg2, swig_type_115 arg3, swig_intgo arg4, swig_type_116 arg5, swig_type_117 arg6, swig_type_118 arg7);
+extern int _wrap_gosbprov_key_save_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_119 arg2, swig_type_120 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_intgo _wrap_gosbprov_key_type_capi_cd94da5486d47d49(uintptr_t arg1);
+extern int _wrap_gosbprov_store_open_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_121 arg2, swig_type_122 arg3, swig_type_123 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
+extern int _wrap_gosbprov_store_get_capi_cd94da5486d47d49(swig_type_124 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_125 arg4);
+extern int _wrap_gosbprov_mender_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_126 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_127 arg5, swig_type_128 arg6, swig_intgo arg7, uintptr_t arg8, swig_type_129 arg9, swig_intgo arg10, swig_type_130 arg11, swig_type_131 arg12, swig_type_132 arg13, uintptr_t arg14, swig_type_133 arg15, swig_intgo arg16, swig_type_134 arg17, swig_intgo arg18, swig_intgo arg19, swig_type_135 arg20, swig_intgo arg21);
+extern int _wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern int _wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(swig_type_136 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(swig_type_137 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_138 arg2, swig_type_139 arg3, swig_type_140 arg4);
+extern swig_type_141 _wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(swig_type_142 arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_143 arg2, swig_type_144 arg3, swig_type_145 arg4, swig_type_146 arg5, uintptr_t arg6, swig_type_147 arg7, swig_intgo arg8, swig_type_148 arg9, swig_intgo arg10, swig_intgo arg11, swig_type_149 arg12, swig_intgo arg13);
+extern swig_intgo _wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_150 arg2);
+extern swig_type_151 _wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(swig_type_152 arg1, uintptr_t arg2, swig_intgo arg3, swig_type_153 arg4);
 #undef intgo
 */
 import "C"
@@ -274,13 +367,13 @@ type _ sync.Mutex
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_20c7ab1b2750e593(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_cd94da5486d47d49(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -288,7 +381,7 @@ type Enum_SS_sbprov_result_code int
 
 func _swig_getSBPROV_OK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -296,7 +389,7 @@ var SBPROV_OK Enum_SS_sbprov_result_code = _swig_getSBPROV_OK()
 
 func _swig_getSBPROV_ERROR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -304,7 +397,7 @@ var SBPROV_ERROR Enum_SS_sbprov_result_code = _swig_getSBPROV_ERROR()
 
 func _swig_getSBPROV_EINVAL() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -312,7 +405,7 @@ var SBPROV_EINVAL Enum_SS_sbprov_result_code = _swig_getSBPROV_EINVAL()
 
 func _swig_getSBPROV_ENOMEM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -320,7 +413,7 @@ var SBPROV_ENOMEM Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOMEM()
 
 func _swig_getSBPROV_EBUFS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -328,7 +421,7 @@ var SBPROV_EBUFS Enum_SS_sbprov_result_code = _swig_getSBPROV_EBUFS()
 
 func _swig_getSBPROV_EBASE64() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -336,7 +429,7 @@ var SBPROV_EBASE64 Enum_SS_sbprov_result_code = _swig_getSBPROV_EBASE64()
 
 func _swig_getSBPROV_EKEYSIZE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -344,7 +437,7 @@ var SBPROV_EKEYSIZE Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEYSIZE()
 
 func _swig_getSBPROV_EID() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -352,7 +445,7 @@ var SBPROV_EID Enum_SS_sbprov_result_code = _swig_getSBPROV_EID()
 
 func _swig_getSBPROV_EEXPIRY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -360,7 +453,7 @@ var SBPROV_EEXPIRY Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXPIRY()
 
 func _swig_getSBPROV_ECONNSTR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -368,7 +461,7 @@ var SBPROV_ECONNSTR Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONNSTR()
 
 func _swig_getSBPROV_ECRYPTO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -376,7 +469,7 @@ var SBPROV_ECRYPTO Enum_SS_sbprov_result_code = _swig_getSBPROV_ECRYPTO()
 
 func _swig_getSBPROV_EINIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -384,7 +477,7 @@ var SBPROV_EINIT Enum_SS_sbprov_result_code = _swig_getSBPROV_EINIT()
 
 func _swig_getSBPROV_ENOTFOUND() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -392,7 +485,7 @@ var SBPROV_ENOTFOUND Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOTFOUND()
 
 func _swig_getSBPROV_ERANDOM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -400,7 +493,7 @@ var SBPROV_ERANDOM Enum_SS_sbprov_result_code = _swig_getSBPROV_ERANDOM()
 
 func _swig_getSBPROV_EKEY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -408,7 +501,7 @@ var SBPROV_EKEY Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEY()
 
 func _swig_getSBPROV_ESIGNATURE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -416,7 +509,7 @@ var SBPROV_ESIGNATURE Enum_SS_sbprov_result_code = _swig_getSBPROV_ESIGNATURE()
 
 func _swig_getSBPROV_EIO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -424,7 +517,7 @@ var SBPROV_EIO Enum_SS_sbprov_result_code = _swig_getSBPROV_EIO()
 
 func _swig_getSBPROV_EPROVIDER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -432,7 +525,7 @@ var SBPROV_EPROVIDER Enum_SS_sbprov_result_code = _swig_getSBPROV_EPROVIDER()
 
 func _swig_getSBPROV_EPASSPHRASE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -440,7 +533,7 @@ var SBPROV_EPASSPHRASE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPASSPHRASE(
 
 func _swig_getSBPROV_ESCRIPT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -448,7 +541,7 @@ var SBPROV_ESCRIPT Enum_SS_sbprov_result_code = _swig_getSBPROV_ESCRIPT()
 
 func _swig_getSBPROV_ETIMEOUT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -456,7 +549,7 @@ var SBPROV_ETIMEOUT Enum_SS_sbprov_result_code = _swig_getSBPROV_ETIMEOUT()
 
 func _swig_getSBPROV_EPARSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -464,7 +557,7 @@ var SBPROV_EPARSE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPARSE()
 
 func _swig_getSBPROV_EEXISTS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -472,7 +565,7 @@ var SBPROV_EEXISTS Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXISTS()
 
 func _swig_getSBPROV_ETAMPERED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -480,7 +573,7 @@ var SBPROV_ETAMPERED Enum_SS_sbprov_result_code = _swig_getSBPROV_ETAMPERED()
 
 func _swig_getSBPROV_EFORMAT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -488,7 +581,7 @@ var SBPROV_EFORMAT Enum_SS_sbprov_result_code = _swig_getSBPROV_EFORMAT()
 
 func _swig_getSBPROV_EUNSAFE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -496,7 +589,7 @@ var SBPROV_EUNSAFE Enum_SS_sbprov_result_code = _swig_getSBPROV_EUNSAFE()
 
 func _swig_getSBPROV_ENETWORK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -504,7 +597,7 @@ var SBPROV_ENETWORK Enum_SS_sbprov_result_code = _swig_getSBPROV_ENETWORK()
 
 func _swig_getSBPROV_ETLS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -512,7 +605,7 @@ var SBPROV_ETLS Enum_SS_sbprov_result_code = _swig_getSBPROV_ETLS()
 
 func _swig_getSBPROV_ECERT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -520,7 +613,7 @@ var SBPROV_ECERT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECERT()
 
 func _swig_getSBPROV_EHTTP() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -528,7 +621,7 @@ var SBPROV_EHTTP Enum_SS_sbprov_result_code = _swig_getSBPROV_EHTTP()
 
 func _swig_getSBPROV_ESERVER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -536,7 +629,7 @@ var SBPROV_ESERVER Enum_SS_sbprov_result_code = _swig_getSBPROV_ESERVER()
 
 func _swig_getSBPROV_ERESPONSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -544,7 +637,7 @@ var SBPROV_ERESPONSE Enum_SS_sbprov_result_code = _swig_getSBPROV_ERESPONSE()
 
 func _swig_getSBPROV_EAUTH() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -552,7 +645,7 @@ var SBPROV_EAUTH Enum_SS_sbprov_result_code = _swig_getSBPROV_EAUTH()
 
 func _swig_getSBPROV_ERATELIMIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -560,7 +653,7 @@ var SBPROV_ERATELIMIT Enum_SS_sbprov_result_code = _swig_getSBPROV_ERATELIMIT()
 
 func _swig_getSBPROV_ECANCELED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -568,17 +661,23 @@ var SBPROV_ECANCELED Enum_SS_sbprov_result_code = _swig_getSBPROV_ECANCELED()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32
-	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_20c7ab1b2750e593())
+	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_cd94da5486d47d49())
 	return swig_r
 }
 
 func Sbprov_clear_error() {
-	C._wrap_sbprov_clear_error_capi_20c7ab1b2750e593()
+	C._wrap_sbprov_clear_error_capi_cd94da5486d47d49()
+}
+
+func Sbprov_global_init() (_swig_ret int) {
+	var swig_r int
+	swig_r = (int)(C._wrap_sbprov_global_init_capi_cd94da5486d47d49())
+	return swig_r
 }
 
 func Sbprov_version_number() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_sbprov_version_number_capi_20c7ab1b2750e593())
+	swig_r = (uint)(C._wrap_sbprov_version_number_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -593,7 +692,7 @@ const SBPROV_AZURE_SAS_EXPIRY_MIN int = 1577836800
 func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -603,7 +702,7 @@ func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 func Sbprov_azure_check_device_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -616,7 +715,7 @@ func Sbprov_azure_derive_device_key(arg1 []byte, arg2 *int64, arg3 string, arg4 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -633,7 +732,7 @@ func Sbprov_azure_deriver_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -646,7 +745,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -658,7 +757,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 
 func Sbprov_azure_deriver_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int32) {
@@ -666,7 +765,7 @@ func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -685,7 +784,7 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -705,7 +804,7 @@ func Sbprov_azure_sas_signer_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -721,7 +820,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -736,7 +835,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 
 func Sbprov_azure_sas_signer_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 string) (_swig_ret int32) {
@@ -745,7 +844,7 @@ func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -765,7 +864,7 @@ func Sbprov_azure_hub_module_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -787,7 +886,7 @@ func Sbprov_azure_dps_registration_uri(arg1 []byte, arg2 *int64, arg3 string, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -805,7 +904,7 @@ func Sbprov_azure_generate_key(arg1 []byte, arg2 *int64, arg3 int64) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -818,7 +917,7 @@ func Sbprov_azure_generate_keys(arg1 []byte, arg2 []byte, arg3 *int64, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -832,7 +931,7 @@ type Enum_SS_sbprov_azure_cs_field int
 
 func _swig_getSBPROV_AZURE_CS_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -840,7 +939,7 @@ var SBPROV_AZURE_CS_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_DEVICE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -848,7 +947,7 @@ var SBPROV_AZURE_CS_DEVICE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_MODULE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -856,7 +955,7 @@ var SBPROV_AZURE_CS_MODULE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -864,7 +963,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME Enum_SS_sbprov_azure_cs_field = _swig
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -872,7 +971,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -880,7 +979,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE Enum_SS_sbprov_azure_cs_field = _swi
 
 func _swig_getSBPROV_AZURE_CS_GATEWAY_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -888,7 +987,7 @@ var SBPROV_AZURE_CS_GATEWAY_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_X509() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -897,7 +996,7 @@ var SBPROV_AZURE_CS_X509 Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZURE_C
 func Sbprov_azure_connstr_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
@@ -905,7 +1004,7 @@ func Sbprov_azure_connstr_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -917,7 +1016,7 @@ func Sbprov_azure_connstr_set(arg1 uintptr, arg2 int32, arg3 string) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -929,7 +1028,7 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -938,19 +1037,19 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 
 func Sbprov_azure_connstr_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_identity_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_identity_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_identity_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -958,7 +1057,7 @@ func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -972,7 +1071,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -982,7 +1081,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 func Sbprov_identity_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -990,7 +1089,7 @@ func Sbprov_identity_value_count(arg1 uintptr, arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
+	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
 	return swig_r
 }
 
@@ -999,7 +1098,7 @@ func Sbprov_identity_canonical_json(arg1 []byte, arg2 *int64, arg3 uintptr) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1011,7 +1110,7 @@ func Sbprov_identity_digest(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_cd94da5486d47d49(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1024,7 +1123,7 @@ func Sbprov_identity_format_id(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 stri
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1038,7 +1137,7 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1047,20 +1146,20 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 
 func Sbprov_key_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_key_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_key_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_key_bits(arg1 uintptr) (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_key_has_private(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1069,7 +1168,7 @@ func Sbprov_key_public_pem(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1081,7 +1180,7 @@ func Sbprov_key_fingerprint(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1094,7 +1193,7 @@ func Sbprov_key_sign(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 []byte) (_swig
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_20c7ab1b2750e593(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_cd94da5486d47d49(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1109,7 +1208,7 @@ func Sbprov_key_verify(arg1 uintptr, arg2 []byte, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1126,7 +1225,7 @@ func Sbprov_key_csr(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string, arg5 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_20c7ab1b2750e593(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_cd94da5486d47d49(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1143,7 +1242,7 @@ const SBPROV_STORE_NAME_MAX int = 128
 
 func _swig_getSBPROV_STORE_VALUE_MAX() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593())
+	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49())
 	return swig_r
 }
 
@@ -1153,13 +1252,13 @@ const SBPROV_STORE_KEY_SIZE int = 32
 
 func Sbprov_store_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_store_free_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_store_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_store_create_key_file(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1171,7 +1270,7 @@ func Sbprov_store_put(arg1 uintptr, arg2 string, arg3 []byte) (_swig_ret int32) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_put_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_put_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1185,7 +1284,7 @@ func Sbprov_store_delete(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1196,7 +1295,7 @@ func Sbprov_store_exists(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1208,7 +1307,7 @@ func Sbprov_store_list_names(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_cd94da5486d47d49(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1220,7 +1319,7 @@ func Sbprov_store_swap(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1236,7 +1335,7 @@ func Sbprov_store_export_env(arg1 uintptr, arg2 string, arg3 string, arg4 int32)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1251,17 +1350,341 @@ func Sbprov_store_import_env(arg1 uintptr, arg2 string, arg3 int32) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
 	return swig_r
 }
 
+const SBPROV_HTTP_CONNECT_TIMEOUT_MS uint = 10000
+const SBPROV_HTTP_TIMEOUT_MS uint = 30000
+
+func _swig_getSBPROV_HTTP_MAX_RESPONSE() (_swig_ret uint) {
+	var swig_r uint
+	swig_r = (uint)(C._wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_HTTP_MAX_RESPONSE uint = _swig_getSBPROV_HTTP_MAX_RESPONSE()
+
+func Sbprov_mender_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+type Enum_SS_sbprov_mender_auth_status int
+
+func _swig_getSBPROV_MENDER_PENDING() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
+	var swig_r Enum_SS_sbprov_mender_auth_status
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_MENDER_PENDING Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_MENDER_PENDING()
+
+func _swig_getSBPROV_MENDER_ACCEPTED() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
+	var swig_r Enum_SS_sbprov_mender_auth_status
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_MENDER_ACCEPTED Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_MENDER_ACCEPTED()
+
+func Sbprov_mender_cancel(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_mender_token(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_token_capi_cd94da5486d47d49(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Sbprov_mender_token_device_id(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Sbprov_mender_token_expiry(arg1 *int64, arg2 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+const SBPROV_INVENTORY_MAX int = 100
+const SBPROV_INVENTORY_NAME_MAX int = 1024
+
+func Sbprov_inventory_new(arg1 *uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	swig_r = (int32)(C._wrap_sbprov_inventory_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_inventory_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_inventory_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_inventory_count(arg1 uintptr) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_sbprov_inventory_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+type Enum_SS_sbprov_inventory_mode int
+
+func _swig_getSBPROV_INVENTORY_REPLACE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
+	var swig_r Enum_SS_sbprov_inventory_mode
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_INVENTORY_REPLACE Enum_SS_sbprov_inventory_mode = _swig_getSBPROV_INVENTORY_REPLACE()
+
+func _swig_getSBPROV_INVENTORY_MERGE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
+	var swig_r Enum_SS_sbprov_inventory_mode
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_INVENTORY_MERGE Enum_SS_sbprov_inventory_mode = _swig_getSBPROV_INVENTORY_MERGE()
+
+func Sbprov_mender_update_inventory(arg1 uintptr, arg2 uintptr, arg3 int32) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	return swig_r
+}
+
+func Sbprov_mender_check_update(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_3))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
+func Sbprov_mender_update_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_mender_mgmt_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_mender_mgmt_login(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_set_token(arg1 uintptr, arg2 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func _swig_getSBPROV_MENDER_PREAUTH_FORCE() (_swig_ret uint) {
+	var swig_r uint
+	swig_r = (uint)(C._wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_MENDER_PREAUTH_FORCE uint = _swig_getSBPROV_MENDER_PREAUTH_FORCE()
+
+func Sbprov_mender_mgmt_preauthorize(arg1 []byte, arg2 *int64, arg3 *int32, arg4 uintptr, arg5 uintptr, arg6 uintptr, arg7 uint) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_get_device(arg1 *uintptr, arg2 uintptr, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_find_device(arg1 *uintptr, arg2 uintptr, arg3 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_list_devices(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 uint, arg5 uint) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_mender_device_list_count(arg1 uintptr) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_mender_device_list_has_next(arg1 uintptr) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_mender_device_list_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_mender_device_auth_set_count(arg1 uintptr) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_mender_device_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_mender_mgmt_set_auth_status(arg1 uintptr, arg2 string, arg3 string, arg4 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_decommission(arg1 uintptr, arg2 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_count(arg1 *uint64, arg2 uintptr, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_mender_mgmt_cancel(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+}
+
 func Gosbprov_version(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_version_capi_20c7ab1b2750e593(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_version_capi_cd94da5486d47d49(*(*C.swig_type_93)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1272,7 +1695,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_20c7ab1b2750e593(*(*C.swig_type_75)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_cd94da5486d47d49(*(*C.swig_type_95)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1282,7 +1705,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 func Gosbprov_last_error(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_20c7ab1b2750e593(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_cd94da5486d47d49(*(*C.swig_type_97)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1293,7 +1716,7 @@ func Gosbprov_cs_field_name(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(*(*C.swig_type_79)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(*(*C.swig_type_99)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1305,7 +1728,7 @@ func Gosbprov_connstr_get(arg1 []byte, arg2 uintptr, arg3 int32) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(*(*C.swig_type_81)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(*(*C.swig_type_101)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1317,7 +1740,7 @@ func Gosbprov_identity_name(arg1 []byte, arg2 uintptr, arg3 int64) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(*(*C.swig_type_83)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_84(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_cd94da5486d47d49(*(*C.swig_type_103)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_104(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1330,7 +1753,7 @@ func Gosbprov_identity_value(arg1 []byte, arg2 uintptr, arg3 int64, arg4 int64) 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(*(*C.swig_type_86)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_87(_swig_i_2), C.swig_type_88(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_cd94da5486d47d49(*(*C.swig_type_106)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_107(_swig_i_2), C.swig_type_108(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1347,7 +1770,7 @@ func Gosbprov_identity_probe(arg1 *uintptr, arg2 uint, arg3 int, arg4 string, ar
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_7))))
+	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_112)(unsafe.Pointer(&_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
 	}
@@ -1369,7 +1792,7 @@ func Gosbprov_identity_from_script(arg1 *uintptr, arg2 string, arg3 uint, arg4 u
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_113)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1381,7 +1804,7 @@ func Gosbprov_key_generate(arg1 *uintptr, arg2 int, arg3 uint) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -1394,7 +1817,7 @@ func Gosbprov_key_load(arg1 *uintptr, arg2 string, arg3 []byte, arg4 int, arg5 s
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_6))))
+	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_114)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_115)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_116)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_117)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_118)(unsafe.Pointer(&_swig_i_6))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1420,7 +1843,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_100)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_120)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1433,7 +1856,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 func Gosbprov_key_type(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_gosbprov_key_type_capi_20c7ab1b2750e593(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_gosbprov_key_type_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1448,7 +1871,7 @@ func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, a
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
-	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_20c7ab1b2750e593(C.swig_voidp(_swig_i_0), *(*C.swig_type_101)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
+	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_121)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_122)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_123)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1467,12 +1890,212 @@ func Gosbprov_store_get(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_20c7ab1b2750e593(*(*C.swig_type_104)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_105)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_cd94da5486d47d49(*(*C.swig_type_124)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_125)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
+func Gosbprov_mender_new(arg1 *uintptr, arg2 string, arg3 uintptr, arg4 uintptr, arg5 string, arg6 string, arg7 int, arg8 uintptr, arg9 string, arg10 uint, arg11 string, arg12 string, arg13 string, arg14 uintptr, arg15 string, arg16 int, arg17 string, arg18 uint, arg19 uint, arg20 uint64, arg21 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	_swig_i_8 := arg9
+	_swig_i_9 := arg10
+	_swig_i_10 := arg11
+	_swig_i_11 := arg12
+	_swig_i_12 := arg13
+	_swig_i_13 := arg14
+	_swig_i_14 := arg15
+	_swig_i_15 := arg16
+	_swig_i_16 := arg17
+	_swig_i_17 := arg18
+	_swig_i_18 := arg19
+	_swig_i_19 := arg20
+	_swig_i_20 := arg21
+	swig_r = (int32)(C._wrap_gosbprov_mender_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_127)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_128)(unsafe.Pointer(&_swig_i_5)), C.swig_intgo(_swig_i_6), C.uintptr_t(_swig_i_7), *(*C.swig_type_129)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_10)), *(*C.swig_type_131)(unsafe.Pointer(&_swig_i_11)), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_12)), C.uintptr_t(_swig_i_13), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_14)), C.swig_intgo(_swig_i_15), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_16)), C.swig_intgo(_swig_i_17), C.swig_intgo(_swig_i_18), C.swig_type_135(_swig_i_19), C.swig_intgo(_swig_i_20)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg6
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg9
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg11
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg12
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg13
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg15
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg17
+	}
+	return swig_r
+}
+
+func Gosbprov_mender_authenticate(arg1 *int32, arg2 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func Gosbprov_mender_wait(arg1 uintptr, arg2 uint, arg3 uint, arg4 uint, arg5 uint) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	return swig_r
+}
+
+func Gosbprov_mender_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *int64, arg5 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(*(*C.swig_type_136)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_mender_mgmt_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *int64, arg5 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(*(*C.swig_type_137)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_inventory_add_strings(arg1 uintptr, arg2 string, arg3 string, arg4 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_2)), C.swig_type_140(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+const GOSBPROV_UPDATE_ID int = 0
+const GOSBPROV_UPDATE_ARTIFACT_NAME int = 1
+const GOSBPROV_UPDATE_URI int = 2
+const GOSBPROV_UPDATE_JSON int = 3
+
+func Gosbprov_mender_update_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(*(*C.swig_type_142)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_mender_mgmt_new(arg1 *uintptr, arg2 string, arg3 string, arg4 string, arg5 string, arg6 uintptr, arg7 string, arg8 int, arg9 string, arg10 uint, arg11 uint, arg12 uint64, arg13 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	_swig_i_8 := arg9
+	_swig_i_9 := arg10
+	_swig_i_10 := arg11
+	_swig_i_11 := arg12
+	_swig_i_12 := arg13
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_143)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_144)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_145)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), *(*C.swig_type_147)(unsafe.Pointer(&_swig_i_6)), C.swig_intgo(_swig_i_7), *(*C.swig_type_148)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), C.swig_intgo(_swig_i_10), C.swig_type_149(_swig_i_11), C.swig_intgo(_swig_i_12)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg7
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg9
+	}
+	return swig_r
+}
+
+func Gosbprov_mender_device_list_get(arg1 uintptr, arg2 int64) (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (uint)(C._wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_type_150(_swig_i_1)))
+	return swig_r
+}
+
+const GOSBPROV_DEVICE_ID int = 0
+const GOSBPROV_DEVICE_STATUS int = 1
+const GOSBPROV_DEVICE_IDENTITY_JSON int = 2
+const GOSBPROV_DEVICE_JSON int = 3
+const GOSBPROV_AUTH_SET_ID int = 4
+const GOSBPROV_AUTH_SET_STATUS int = 5
+const GOSBPROV_AUTH_SET_PUBKEY int = 6
+
+func Gosbprov_mender_device_field(arg1 []byte, arg2 uintptr, arg3 int, arg4 int64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int64)(C._wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(*(*C.swig_type_152)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_153(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
 	}
 	return swig_r
 }

@@ -375,11 +375,283 @@ sbprov_result gosbprov_store_get(char *buf, size_t buf_size, size_t *out_len, sb
     return sbprov_store_get(buf_size > 0 ? buf : NULL, buf_size, out_len, store, name);
 }
 
+
+
+/* Fill *h from flat arguments: "" stands for NULL in ca_file, ca_path,
+ * client_cert and user_agent (typemaps of the wrapped helpers); client_key is
+ * a key handle or 0; proxy_mode 0 leaves the proxy to the environment
+ * (NULL), 1 asks for none (""), 2 uses proxy. */
+static sbprov_result gosbprov_http_fill(sbprov_http_options *h, const char *ca_file, const char *ca_path,
+                                        const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                        int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                        uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_result rc = sbprov_http_options_init(h, sizeof *h);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (max_response_size > (uint64_t)SIZE_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    if (proxy_mode == 2 && proxy == NULL) { /* its copy failed: never fall back to the environment's */
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    h->ca_file = ca_file;
+    h->ca_path = ca_path;
+    h->client_cert = client_cert;
+    h->client_key = client_key;
+    h->proxy = proxy_mode == 0 ? NULL : proxy_mode == 1 ? "" : proxy;
+    h->user_agent = user_agent;
+    h->connect_timeout_ms = connect_timeout_ms;
+    h->timeout_ms = timeout_ms;
+    h->max_response_size = (size_t)max_response_size;
+    h->allow_http = allow_http != 0;
+    return SBPROV_OK;
+}
+
+/* The fields of a response info: request ID into buf, the rest into the
+ * outputs. */
+static void gosbprov_response_out(char *buf, size_t buf_size, int64_t *out_status, int64_t *out_retry_after,
+                                  int64_t *out_date, const sbprov_http_response_info *info)
+{
+    *out_status = info->status;
+    *out_retry_after = info->retry_after_s;
+    *out_date = info->server_date;
+    if (buf != NULL && buf_size > 0) {
+        size_t n = strnlen(info->request_id, sizeof info->request_id);
+        if (n > buf_size - 1)
+            n = buf_size - 1;
+        memcpy(buf, info->request_id, n);
+        buf[n] = '\0';
+    }
+}
+
+
+/* sbprov_mender_new() with flat options: tier_mode 0 sends the default tier
+ * (NULL, "standard"), 1 none (""), 2 `tier`; token_store is a store handle or
+ * 0; renew_margin_s 0 means the default; the transport options as for
+ * gosbprov_http_fill(). Everything is copied by the library. */
+sbprov_result gosbprov_mender_new(sbprov_mender **out, const char *server_url, const sbprov_identity *identity,
+                                  const sbprov_key *key, const char *tenant_token, const char *tier,
+                                  int32_t tier_mode, sbprov_store *token_store, const char *token_entry,
+                                  uint32_t renew_margin_s, const char *ca_file, const char *ca_path,
+                                  const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                  int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                  uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_mender_options opts;
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    if ((rc = sbprov_mender_options_init(&opts, sizeof opts)) != SBPROV_OK)
+        return rc;
+    if (tier_mode == 2 && tier == NULL) { /* its copy failed: never fall back to the default */
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    opts.tenant_token = tenant_token;
+    opts.tier = tier_mode == 0 ? NULL : tier_mode == 1 ? "" : tier;
+    opts.http = &http;
+    opts.token_store = token_store;
+    opts.token_entry = token_entry;
+    opts.renew_margin_s = renew_margin_s;
+    return sbprov_mender_new(out, server_url, identity, key, &opts);
+}
+
+/* sbprov_mender_authenticate(): *out_accepted is 1 if the server accepted
+ * the device, 0 if it answered "pending". */
+sbprov_result gosbprov_mender_authenticate(int32_t *out_accepted, sbprov_mender *m)
+{
+    sbprov_mender_auth_status st = SBPROV_MENDER_PENDING;
+    sbprov_result rc = sbprov_mender_authenticate(&st, m);
+    *out_accepted = rc == SBPROV_OK && st == SBPROV_MENDER_ACCEPTED;
+    return rc;
+}
+
+/* sbprov_mender_authenticate_until_accepted() with flat options (0 means
+ * Mender's value for the schedule; timeout_ms is required). */
+sbprov_result gosbprov_mender_wait(sbprov_mender *m, uint32_t timeout_ms, uint32_t first_interval_ms,
+                                   uint32_t max_interval_ms, uint32_t tries_per_interval)
+{
+    sbprov_mender_wait_options opts;
+    sbprov_result rc = sbprov_mender_wait_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.timeout_ms = timeout_ms;
+    if (first_interval_ms != 0)
+        opts.first_interval_ms = first_interval_ms;
+    if (max_interval_ms != 0)
+        opts.max_interval_ms = max_interval_ms;
+    if (tries_per_interval != 0)
+        opts.tries_per_interval = tries_per_interval;
+    return sbprov_mender_authenticate_until_accepted(m, &opts);
+}
+
+/* sbprov_mender_last_response(): the request ID into buf (64 bytes
+ * suffice), the status, Retry-After seconds (-1 if absent) and Date (Unix
+ * time, 0 if absent) into the outputs. */
+sbprov_result gosbprov_mender_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                            int64_t *out_retry_after, int64_t *out_date, sbprov_mender *m)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_mender_last_response(&info, m)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* sbprov_mender_mgmt_last_response(), as gosbprov_mender_last_response(). */
+sbprov_result gosbprov_mender_mgmt_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                                 int64_t *out_retry_after, int64_t *out_date, sbprov_mender_mgmt *m)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_mender_mgmt_last_response(&info, m)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* sbprov_inventory_add_strings() with the `count` values given as one
+ * string of NUL-separated values (joined_len bytes, no final NUL; the Go
+ * layer has refused values holding NUL). They are copied to C memory and
+ * split there. A count that does not match gives SBPROV_EINVAL. */
+sbprov_result gosbprov_inventory_add_strings(sbprov_inventory *inv, const char *name, const char *joined,
+                                             size_t joined_len, size_t count)
+{
+    char *copy, **values;
+    size_t i, n = 0;
+    sbprov_result rc;
+
+    if (count == 0 || count > joined_len + 1) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    copy = (char *)malloc(joined_len + 1);
+    values = (char **)calloc(count, sizeof *values);
+    if (copy == NULL || values == NULL) {
+        free(copy);
+        free(values);
+        sbprov_clear_error();
+        return SBPROV_ENOMEM;
+    }
+    memcpy(copy, joined, joined_len);
+    copy[joined_len] = '\0';
+    values[n++] = copy;
+    for (i = 0; i < joined_len; i++) {
+        if (copy[i] == '\0') {
+            if (n == count) {
+                n++;
+                break;
+            }
+            values[n++] = copy + i + 1;
+        }
+    }
+    if (n != count) {
+        free(copy);
+        free(values);
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    rc = sbprov_inventory_add_strings(inv, name, (const char *const *)values, count);
+    free(copy);
+    free(values);
+    return rc;
+}
+
+/* Fields of a deployment for gosbprov_mender_update_field(). */
+#define GOSBPROV_UPDATE_ID 0
+#define GOSBPROV_UPDATE_ARTIFACT_NAME 1
+#define GOSBPROV_UPDATE_URI 2
+#define GOSBPROV_UPDATE_JSON 3
+
+/* A field of a deployment into buf; returns its length, or -1 for an
+ * unknown field or a NULL string. */
+int64_t gosbprov_mender_update_field(char *buf, size_t buf_size, const sbprov_mender_update *u, int32_t field)
+{
+    switch (field) {
+    case GOSBPROV_UPDATE_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_id(u));
+    case GOSBPROV_UPDATE_ARTIFACT_NAME:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_artifact_name(u));
+    case GOSBPROV_UPDATE_URI:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_uri(u));
+    case GOSBPROV_UPDATE_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_update_json(u));
+    }
+    return -1;
+}
+
+/* sbprov_mender_mgmt_new() with flat transport options (see
+ * gosbprov_http_fill()). */
+sbprov_result gosbprov_mender_mgmt_new(sbprov_mender_mgmt **out, const char *server_url, const char *ca_file,
+                                       const char *ca_path, const char *client_cert, const sbprov_key *client_key,
+                                       const char *proxy, int32_t proxy_mode, const char *user_agent,
+                                       uint32_t connect_timeout_ms, uint32_t timeout_ms,
+                                       uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_mender_mgmt_new(out, server_url, &http);
+}
+
+/* A device of a page, as a handle owned by the list (0 if index is out of
+ * range). */
+uintptr_t gosbprov_mender_device_list_get(const sbprov_mender_device_list *list, size_t index)
+{
+    return (uintptr_t)sbprov_mender_device_list_get(list, index);
+}
+
+/* Fields of a device for gosbprov_mender_device_field(). */
+#define GOSBPROV_DEVICE_ID 0
+#define GOSBPROV_DEVICE_STATUS 1
+#define GOSBPROV_DEVICE_IDENTITY_JSON 2
+#define GOSBPROV_DEVICE_JSON 3
+#define GOSBPROV_AUTH_SET_ID 4
+#define GOSBPROV_AUTH_SET_STATUS 5
+#define GOSBPROV_AUTH_SET_PUBKEY 6
+
+/* A field of a device (index: the auth set, for the auth-set fields) into
+ * buf; returns its length, or -1 for an unknown field, an index out of range
+ * or a NULL string. */
+int64_t gosbprov_mender_device_field(char *buf, size_t buf_size, const sbprov_mender_device *d, int32_t field,
+                                     size_t index)
+{
+    switch (field) {
+    case GOSBPROV_DEVICE_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_id(d));
+    case GOSBPROV_DEVICE_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_status(d));
+    case GOSBPROV_DEVICE_IDENTITY_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_identity_json(d));
+    case GOSBPROV_DEVICE_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_json(d));
+    case GOSBPROV_AUTH_SET_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_id(d, index));
+    case GOSBPROV_AUTH_SET_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_status(d, index));
+    case GOSBPROV_AUTH_SET_PUBKEY:
+        return gosbprov_copy(buf, buf_size, sbprov_mender_device_auth_set_pubkey(d, index));
+    }
+    return -1;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_20c7ab1b2750e593(void *_swig_go_0) {
+void _wrap_Swig_free_capi_cd94da5486d47d49(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -389,7 +661,7 @@ void _wrap_Swig_free_capi_20c7ab1b2750e593(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_20c7ab1b2750e593(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_cd94da5486d47d49(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -402,7 +674,7 @@ void *_wrap_Swig_malloc_capi_20c7ab1b2750e593(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_OK_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -414,7 +686,7 @@ intgo _wrap_SBPROV_OK_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ERROR_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -426,7 +698,7 @@ intgo _wrap_SBPROV_ERROR_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EINVAL_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -438,7 +710,7 @@ intgo _wrap_SBPROV_EINVAL_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -450,7 +722,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EBUFS_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -462,7 +734,7 @@ intgo _wrap_SBPROV_EBUFS_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EBASE64_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -474,7 +746,7 @@ intgo _wrap_SBPROV_EBASE64_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -486,7 +758,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EID_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -498,7 +770,7 @@ intgo _wrap_SBPROV_EID_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -510,7 +782,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -522,7 +794,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -534,7 +806,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EINIT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -546,7 +818,7 @@ intgo _wrap_SBPROV_EINIT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -558,7 +830,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -570,7 +842,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EKEY_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EKEY_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -582,7 +854,7 @@ intgo _wrap_SBPROV_EKEY_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -594,7 +866,7 @@ intgo _wrap_SBPROV_ESIGNATURE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EIO_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EIO_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -606,7 +878,7 @@ intgo _wrap_SBPROV_EIO_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -618,7 +890,7 @@ intgo _wrap_SBPROV_EPROVIDER_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -630,7 +902,7 @@ intgo _wrap_SBPROV_EPASSPHRASE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -642,7 +914,7 @@ intgo _wrap_SBPROV_ESCRIPT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -654,7 +926,7 @@ intgo _wrap_SBPROV_ETIMEOUT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EPARSE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -666,7 +938,7 @@ intgo _wrap_SBPROV_EPARSE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -678,7 +950,7 @@ intgo _wrap_SBPROV_EEXISTS_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -690,7 +962,7 @@ intgo _wrap_SBPROV_ETAMPERED_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -702,7 +974,7 @@ intgo _wrap_SBPROV_EFORMAT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -714,7 +986,7 @@ intgo _wrap_SBPROV_EUNSAFE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -726,7 +998,7 @@ intgo _wrap_SBPROV_ENETWORK_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ETLS_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ETLS_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -738,7 +1010,7 @@ intgo _wrap_SBPROV_ETLS_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ECERT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ECERT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -750,7 +1022,7 @@ intgo _wrap_SBPROV_ECERT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EHTTP_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -762,7 +1034,7 @@ intgo _wrap_SBPROV_EHTTP_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ESERVER_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -774,7 +1046,7 @@ intgo _wrap_SBPROV_ESERVER_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -786,7 +1058,7 @@ intgo _wrap_SBPROV_ERESPONSE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -798,7 +1070,7 @@ intgo _wrap_SBPROV_EAUTH_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -810,7 +1082,7 @@ intgo _wrap_SBPROV_ERATELIMIT_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -822,7 +1094,7 @@ intgo _wrap_SBPROV_ECANCELED_capi_20c7ab1b2750e593() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593() {
+int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -833,13 +1105,24 @@ int _wrap_sbprov_last_error_code_capi_20c7ab1b2750e593() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_20c7ab1b2750e593() {
+void _wrap_sbprov_clear_error_capi_cd94da5486d47d49() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593() {
+intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49() {
+  int result;
+  intgo _swig_go_result;
+  
+  
+  result = (int)sbprov_global_init();
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sbprov_version_number_capi_cd94da5486d47d49() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -850,7 +1133,7 @@ intgo _wrap_sbprov_version_number_capi_20c7ab1b2750e593() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -879,7 +1162,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_20c7ab1b2750e593(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -908,7 +1191,7 @@ int _wrap_sbprov_azure_check_device_id_capi_20c7ab1b2750e593(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -951,7 +1234,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_20c7ab1b2750e593(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -970,7 +1253,7 @@ int _wrap_sbprov_azure_deriver_new_capi_20c7ab1b2750e593(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1009,7 +1292,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_20c7ab1b2750e593(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -1019,7 +1302,7 @@ void _wrap_sbprov_azure_deriver_free_capi_20c7ab1b2750e593(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1044,7 +1327,7 @@ int _wrap_sbprov_azure_url_encode_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1119,7 +1402,7 @@ int _wrap_sbprov_azure_sas_token_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1138,7 +1421,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_20c7ab1b2750e593(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1209,7 +1492,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_20c7ab1b2750e593(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -1219,7 +1502,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_20c7ab1b2750e593(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1274,7 +1557,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1347,7 +1630,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1402,7 +1685,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_20c7ab1b2750e593(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1423,7 +1706,7 @@ int _wrap_sbprov_azure_generate_key_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1450,7 +1733,7 @@ int _wrap_sbprov_azure_generate_keys_capi_20c7ab1b2750e593(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1462,7 +1745,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1474,7 +1757,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1486,7 +1769,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1498,7 +1781,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1510,7 +1793,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1522,7 +1805,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1534,7 +1817,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_20c7ab1b2750e593() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1546,7 +1829,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_20c7ab1b2750e593() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1559,7 +1842,7 @@ int _wrap_sbprov_azure_connstr_new_capi_20c7ab1b2750e593(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1578,7 +1861,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_20c7ab1b2750e593(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1621,7 +1904,7 @@ int _wrap_sbprov_azure_connstr_set_capi_20c7ab1b2750e593(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1642,7 +1925,7 @@ int _wrap_sbprov_azure_connstr_build_capi_20c7ab1b2750e593(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1652,7 +1935,7 @@ void _wrap_sbprov_azure_connstr_free_capi_20c7ab1b2750e593(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_identity_new_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0) {
+int _wrap_sbprov_identity_new_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1665,7 +1948,7 @@ int _wrap_sbprov_identity_new_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0
 }
 
 
-void _wrap_sbprov_identity_free_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0) {
+void _wrap_sbprov_identity_free_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   
   arg1 = (sbprov_identity *)_swig_go_0; 
@@ -1675,7 +1958,7 @@ void _wrap_sbprov_identity_free_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_
 }
 
 
-int _wrap_sbprov_identity_add_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_identity_add_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1724,7 +2007,7 @@ int _wrap_sbprov_identity_add_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0,
 }
 
 
-int _wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_identity_parse_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1743,7 +2026,7 @@ int _wrap_sbprov_identity_parse_capi_20c7ab1b2750e593(sbprov_identity **_swig_go
 }
 
 
-long long _wrap_sbprov_identity_count_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0) {
+long long _wrap_sbprov_identity_count_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1756,7 +2039,7 @@ long long _wrap_sbprov_identity_count_capi_20c7ab1b2750e593(sbprov_identity *_sw
 }
 
 
-long long _wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+long long _wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0, long long _swig_go_1) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -1771,7 +2054,7 @@ long long _wrap_sbprov_identity_value_count_capi_20c7ab1b2750e593(sbprov_identit
 }
 
 
-int _wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1792,7 +2075,7 @@ int _wrap_sbprov_identity_canonical_json_capi_20c7ab1b2750e593(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_digest_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1813,7 +2096,7 @@ int _wrap_sbprov_identity_digest_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1852,7 +2135,7 @@ int _wrap_sbprov_identity_format_id_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1871,7 +2154,7 @@ int _wrap_sbprov_key_from_public_pem_capi_20c7ab1b2750e593(sbprov_key **_swig_go
 }
 
 
-void _wrap_sbprov_key_free_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
+void _wrap_sbprov_key_free_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   
   arg1 = (sbprov_key *)_swig_go_0; 
@@ -1881,7 +2164,7 @@ void _wrap_sbprov_key_free_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_bits_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_bits_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -1894,7 +2177,7 @@ intgo _wrap_sbprov_key_bits_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_has_private_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1907,7 +2190,7 @@ intgo _wrap_sbprov_key_has_private_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0)
 }
 
 
-int _wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1928,7 +2211,7 @@ int _wrap_sbprov_key_public_pem_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long
 }
 
 
-int _wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1949,7 +2232,7 @@ int _wrap_sbprov_key_fingerprint_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_key_sign_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+int _wrap_sbprov_key_sign_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1976,7 +2259,7 @@ int _wrap_sbprov_key_sign_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long 
 }
 
 
-int _wrap_sbprov_key_verify_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_key_verify_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2001,7 +2284,7 @@ int _wrap_sbprov_key_verify_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _gosli
 }
 
 
-int _wrap_sbprov_key_csr_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_key_csr_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2068,7 +2351,7 @@ int _wrap_sbprov_key_csr_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *
 }
 
 
-intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593() {
+intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -2079,7 +2362,7 @@ intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_20c7ab1b2750e593() {
 }
 
 
-void _wrap_sbprov_store_free_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0) {
+void _wrap_sbprov_store_free_capi_cd94da5486d47d49(sbprov_store *_swig_go_0) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   
   arg1 = (sbprov_store *)_swig_go_0; 
@@ -2089,7 +2372,7 @@ void _wrap_sbprov_store_free_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0) {
 }
 
 
-int _wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(_gostring_ _swig_go_0) {
+int _wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -2118,7 +2401,7 @@ int _wrap_sbprov_store_create_key_file_capi_20c7ab1b2750e593(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_store_put_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_store_put_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -2155,7 +2438,7 @@ int _wrap_sbprov_store_put_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gost
 }
 
 
-int _wrap_sbprov_store_delete_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_delete_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2186,7 +2469,7 @@ int _wrap_sbprov_store_delete_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_exists_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_exists_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2217,7 +2500,7 @@ int _wrap_sbprov_store_exists_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
+int _wrap_sbprov_store_list_names_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2238,7 +2521,7 @@ int _wrap_sbprov_store_list_names_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_store_swap_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_store_swap_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2287,7 +2570,7 @@ int _wrap_sbprov_store_swap_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gos
 }
 
 
-int _wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+int _wrap_sbprov_store_export_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2348,7 +2631,7 @@ int _wrap_sbprov_store_export_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0
 }
 
 
-int _wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_store_import_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_env_format arg3 ;
@@ -2381,7 +2664,729 @@ int _wrap_sbprov_store_import_env_capi_20c7ab1b2750e593(sbprov_store *_swig_go_0
 }
 
 
-long long _wrap_gosbprov_version_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) {
+intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49() {
+  unsigned int result;
+  intgo _swig_go_result;
+  
+  
+  result = (unsigned int)((1024u*1024u));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_free_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0) {
+  sbprov_mender *arg1 = (sbprov_mender *) 0 ;
+  
+  arg1 = (sbprov_mender *)_swig_go_0; 
+  
+  sbprov_mender_free(arg1);
+  
+}
+
+
+intgo _wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49() {
+  enum sbprov_mender_auth_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_MENDER_PENDING;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49() {
+  enum sbprov_mender_auth_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_MENDER_ACCEPTED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0) {
+  sbprov_mender *arg1 = (sbprov_mender *) 0 ;
+  
+  arg1 = (sbprov_mender *)_swig_go_0; 
+  
+  sbprov_mender_cancel(arg1);
+  
+}
+
+
+int _wrap_sbprov_mender_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_mender *arg4 = (sbprov_mender *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_mender *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_mender_token(arg1,arg2,arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_mender *arg4 = (sbprov_mender *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_mender *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_mender_token_device_id(arg1,arg2,arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(long long *_swig_go_0, sbprov_mender *_swig_go_1) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  sbprov_mender *arg2 = (sbprov_mender *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (sbprov_mender *)_swig_go_1; 
+  
+  result = (sbprov_result)sbprov_mender_token_expiry(arg1,arg2);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_inventory_new_capi_cd94da5486d47d49(sbprov_inventory **_swig_go_0) {
+  sbprov_inventory **arg1 = (sbprov_inventory **) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_inventory **)_swig_go_0; 
+  
+  result = (sbprov_result)sbprov_inventory_new(arg1);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_inventory_free_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0) {
+  sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
+  
+  arg1 = (sbprov_inventory *)_swig_go_0; 
+  
+  sbprov_inventory_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+  sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
+  char *arg2 = (char *) 0 ;
+  double *arg3 = (double *) 0 ;
+  size_t arg4 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_inventory *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = (double *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  result = (sbprov_result)sbprov_inventory_add_numbers(arg1,(char const *)arg2,(double const *)arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sbprov_inventory_count_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0) {
+  sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_inventory *)_swig_go_0; 
+  
+  result = sbprov_inventory_count((struct sbprov_inventory const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49() {
+  enum sbprov_inventory_mode result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_INVENTORY_REPLACE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49() {
+  enum sbprov_inventory_mode result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_INVENTORY_MERGE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0, sbprov_inventory *_swig_go_1, intgo _swig_go_2) {
+  sbprov_mender *arg1 = (sbprov_mender *) 0 ;
+  sbprov_inventory *arg2 = (sbprov_inventory *) 0 ;
+  sbprov_inventory_mode arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender *)_swig_go_0; 
+  arg2 = (sbprov_inventory *)_swig_go_1; 
+  arg3 = (sbprov_inventory_mode)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_mender_update_inventory(arg1,(struct sbprov_inventory const *)arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(sbprov_mender_update **_swig_go_0, sbprov_mender *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+  sbprov_mender_update **arg1 = (sbprov_mender_update **) 0 ;
+  sbprov_mender *arg2 = (sbprov_mender *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  char stackbuf4[256] ;
+  char *heap4 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_update **)_swig_go_0; 
+  arg2 = (sbprov_mender *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  if ((size_t)_swig_go_3.n < sizeof stackbuf4) {
+    memcpy(stackbuf4, _swig_go_3.p, (size_t)_swig_go_3.n);
+    stackbuf4[_swig_go_3.n] = '\0';
+    arg4 = stackbuf4;
+  } else {
+    heap4 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (heap4 != NULL) {
+      memcpy(heap4, _swig_go_3.p, (size_t)_swig_go_3.n);
+      heap4[_swig_go_3.n] = '\0';
+    }
+    arg4 = heap4;
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_check_update(arg1,arg2,(char const *)arg3,(char const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  free(heap4); 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(sbprov_mender_update *_swig_go_0) {
+  sbprov_mender_update *arg1 = (sbprov_mender_update *) 0 ;
+  
+  arg1 = (sbprov_mender_update *)_swig_go_0; 
+  
+  sbprov_mender_update_free(arg1);
+  
+}
+
+
+void _wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  sbprov_mender_mgmt_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  size_t arg4 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = _swig_go_2.n > 0 ? (char *)_swig_go_2.p : (char *)"";
+  arg4 = (size_t)_swig_go_2.n;
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_login(arg1,(char const *)arg2,(char const *)arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_set_token(arg1,(char const *)arg2);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49() {
+  unsigned int result;
+  intgo _swig_go_result;
+  
+  
+  result = (unsigned int)((1u << 0));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, int *_swig_go_2, sbprov_mender_mgmt *_swig_go_3, sbprov_identity *_swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  int *arg4 = (int *) 0 ;
+  sbprov_mender_mgmt *arg5 = (sbprov_mender_mgmt *) 0 ;
+  sbprov_identity *arg6 = (sbprov_identity *) 0 ;
+  sbprov_key *arg7 = (sbprov_key *) 0 ;
+  unsigned int arg8 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (int *)_swig_go_2; 
+  arg5 = (sbprov_mender_mgmt *)_swig_go_3; 
+  arg6 = (sbprov_identity *)_swig_go_4; 
+  arg7 = (sbprov_key *)_swig_go_5; 
+  arg8 = (unsigned int)_swig_go_6; 
+  
+  result = (sbprov_result)sbprov_mender_mgmt_preauthorize(arg1,arg2,arg3,arg4,arg5,(struct sbprov_identity const *)arg6,(struct sbprov_key const *)arg7,arg8);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
+  sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_device **)_swig_go_0; 
+  arg2 = (sbprov_mender_mgmt *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_get_device(arg1,arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, sbprov_identity *_swig_go_2) {
+  sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
+  sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
+  sbprov_identity *arg3 = (sbprov_identity *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_device **)_swig_go_0; 
+  arg2 = (sbprov_mender_mgmt *)_swig_go_1; 
+  arg3 = (sbprov_identity *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_mender_mgmt_find_device(arg1,arg2,(struct sbprov_identity const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(sbprov_mender_device_list **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  sbprov_mender_device_list **arg1 = (sbprov_mender_device_list **) 0 ;
+  sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
+  char *arg3 = (char *) 0 ;
+  uint32_t arg4 ;
+  uint32_t arg5 ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_device_list **)_swig_go_0; 
+  arg2 = (sbprov_mender_mgmt *)_swig_go_1; 
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  
+  result = (sbprov_result)sbprov_mender_mgmt_list_devices(arg1,arg2,(char const *)arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+  sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_mender_device_list *)_swig_go_0; 
+  
+  result = sbprov_mender_device_list_count((struct sbprov_mender_device_list const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+  sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_mender_device_list *)_swig_go_0; 
+  
+  result = (int)sbprov_mender_device_list_has_next((struct sbprov_mender_device_list const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+  sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
+  
+  arg1 = (sbprov_mender_device_list *)_swig_go_0; 
+  
+  sbprov_mender_device_list_free(arg1);
+  
+}
+
+
+long long _wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(sbprov_mender_device *_swig_go_0) {
+  sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_mender_device *)_swig_go_0; 
+  
+  result = sbprov_mender_device_auth_set_count((struct sbprov_mender_device const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(sbprov_mender_device *_swig_go_0) {
+  sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
+  
+  arg1 = (sbprov_mender_device *)_swig_go_0; 
+  
+  sbprov_mender_device_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  if (_swig_go_3.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_3.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_3.p, (size_t)_swig_go_3.n);
+    optbuf4[_swig_go_3.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_3.p, (size_t)_swig_go_3.n);
+      optheap4[_swig_go_3.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_set_auth_status(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  free(heap3); 
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_decommission(arg1,(char const *)arg2);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(long long *_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+  uint64_t *arg1 = (uint64_t *) 0 ;
+  sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (uint64_t *)_swig_go_0; 
+  arg2 = (sbprov_mender_mgmt *)_swig_go_1; 
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)sbprov_mender_mgmt_count(arg1,arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0) {
+  sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
+  
+  arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
+  
+  sbprov_mender_mgmt_cancel(arg1);
+  
+}
+
+
+long long _wrap_gosbprov_version_capi_cd94da5486d47d49(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2398,7 +3403,7 @@ long long _wrap_gosbprov_version_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_cd94da5486d47d49(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -2417,7 +3422,7 @@ long long _wrap_gosbprov_strerror_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_cd94da5486d47d49(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2434,7 +3439,7 @@ long long _wrap_gosbprov_last_error_capi_20c7ab1b2750e593(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -2453,7 +3458,7 @@ long long _wrap_gosbprov_cs_field_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -2474,7 +3479,7 @@ long long _wrap_gosbprov_connstr_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0,
 }
 
 
-long long _wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+long long _wrap_gosbprov_identity_name_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2495,7 +3500,7 @@ long long _wrap_gosbprov_identity_name_capi_20c7ab1b2750e593(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_identity_value_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -2518,7 +3523,7 @@ long long _wrap_gosbprov_identity_value_capi_20c7ab1b2750e593(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+int _wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   uint32_t arg2 ;
   int32_t arg3 ;
@@ -2639,7 +3644,7 @@ int _wrap_gosbprov_identity_probe_capi_20c7ab1b2750e593(sbprov_identity **_swig_
 }
 
 
-int _wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+int _wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t arg3 ;
@@ -2674,7 +3679,7 @@ int _wrap_gosbprov_identity_from_script_capi_20c7ab1b2750e593(sbprov_identity **
 }
 
 
-int _wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+int _wrap_gosbprov_key_generate_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   int32_t arg2 ;
   uint32_t arg3 ;
@@ -2691,7 +3696,7 @@ int _wrap_gosbprov_key_generate_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, i
 }
 
 
-int _wrap_gosbprov_key_load_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+int _wrap_gosbprov_key_load_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2814,7 +3819,7 @@ int _wrap_gosbprov_key_load_capi_20c7ab1b2750e593(sbprov_key **_swig_go_0, _gost
 }
 
 
-int _wrap_gosbprov_key_save_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_key_save_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2855,7 +3860,7 @@ int _wrap_gosbprov_key_save_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0, _gostr
 }
 
 
-intgo _wrap_gosbprov_key_type_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
+intgo _wrap_gosbprov_key_type_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -2868,7 +3873,7 @@ intgo _wrap_gosbprov_key_type_capi_20c7ab1b2750e593(sbprov_key *_swig_go_0) {
 }
 
 
-int _wrap_gosbprov_store_open_capi_20c7ab1b2750e593(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
+int _wrap_gosbprov_store_open_capi_cd94da5486d47d49(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
   sbprov_store **arg1 = (sbprov_store **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2943,7 +3948,7 @@ int _wrap_gosbprov_store_open_capi_20c7ab1b2750e593(sbprov_store **_swig_go_0, _
 }
 
 
-int _wrap_gosbprov_store_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_gosbprov_store_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2978,6 +3983,620 @@ int _wrap_gosbprov_store_get_capi_20c7ab1b2750e593(_goslice_ _swig_go_0, long lo
   result = (sbprov_result)gosbprov_store_get(arg1,arg2,arg3,arg4,(char const *)arg5);
   _swig_go_result = (int32_t)result; 
   free(heap5); 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_new_capi_cd94da5486d47d49(sbprov_mender **_swig_go_0, _gostring_ _swig_go_1, sbprov_identity *_swig_go_2, sbprov_key *_swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, intgo _swig_go_6, sbprov_store *_swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, _gostring_ _swig_go_10, _gostring_ _swig_go_11, _gostring_ _swig_go_12, sbprov_key *_swig_go_13, _gostring_ _swig_go_14, intgo _swig_go_15, _gostring_ _swig_go_16, intgo _swig_go_17, intgo _swig_go_18, long long _swig_go_19, intgo _swig_go_20) {
+  sbprov_mender **arg1 = (sbprov_mender **) 0 ;
+  char *arg2 = (char *) 0 ;
+  sbprov_identity *arg3 = (sbprov_identity *) 0 ;
+  sbprov_key *arg4 = (sbprov_key *) 0 ;
+  char *arg5 = (char *) 0 ;
+  char *arg6 = (char *) 0 ;
+  int32_t arg7 ;
+  sbprov_store *arg8 = (sbprov_store *) 0 ;
+  char *arg9 = (char *) 0 ;
+  uint32_t arg10 ;
+  char *arg11 = (char *) 0 ;
+  char *arg12 = (char *) 0 ;
+  char *arg13 = (char *) 0 ;
+  sbprov_key *arg14 = (sbprov_key *) 0 ;
+  char *arg15 = (char *) 0 ;
+  int32_t arg16 ;
+  char *arg17 = (char *) 0 ;
+  uint32_t arg18 ;
+  uint32_t arg19 ;
+  uint64_t arg20 ;
+  int32_t arg21 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char optbuf5[256] ;
+  char *optheap5 = NULL ;
+  char stackbuf6[256] ;
+  char *heap6 = NULL ;
+  char optbuf9[256] ;
+  char *optheap9 = NULL ;
+  char optbuf11[256] ;
+  char *optheap11 = NULL ;
+  char optbuf12[256] ;
+  char *optheap12 = NULL ;
+  char optbuf13[256] ;
+  char *optheap13 = NULL ;
+  char stackbuf15[256] ;
+  char *heap15 = NULL ;
+  char optbuf17[256] ;
+  char *optheap17 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  arg3 = (sbprov_identity *)_swig_go_2; 
+  arg4 = (sbprov_key *)_swig_go_3; 
+  
+  if (_swig_go_4.n == 0) {
+    arg5 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf5) {
+    memcpy(optbuf5, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf5[_swig_go_4.n] = '\0';
+    arg5 = optbuf5;
+  } else {
+    optheap5 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap5 != NULL) {
+      memcpy(optheap5, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap5[_swig_go_4.n] = '\0';
+      arg5 = optheap5;
+    } else {
+      arg5 = (char *)"";
+    }
+  }
+  
+  
+  if ((size_t)_swig_go_5.n < sizeof stackbuf6) {
+    memcpy(stackbuf6, _swig_go_5.p, (size_t)_swig_go_5.n);
+    stackbuf6[_swig_go_5.n] = '\0';
+    arg6 = stackbuf6;
+  } else {
+    heap6 = (char *)malloc((size_t)_swig_go_5.n + 1);
+    if (heap6 != NULL) {
+      memcpy(heap6, _swig_go_5.p, (size_t)_swig_go_5.n);
+      heap6[_swig_go_5.n] = '\0';
+    }
+    arg6 = heap6;
+  }
+  
+  arg7 = (int32_t)_swig_go_6; 
+  arg8 = (sbprov_store *)_swig_go_7; 
+  
+  if (_swig_go_8.n == 0) {
+    arg9 = NULL;
+  } else if ((size_t)_swig_go_8.n < sizeof optbuf9) {
+    memcpy(optbuf9, _swig_go_8.p, (size_t)_swig_go_8.n);
+    optbuf9[_swig_go_8.n] = '\0';
+    arg9 = optbuf9;
+  } else {
+    optheap9 = (char *)malloc((size_t)_swig_go_8.n + 1);
+    if (optheap9 != NULL) {
+      memcpy(optheap9, _swig_go_8.p, (size_t)_swig_go_8.n);
+      optheap9[_swig_go_8.n] = '\0';
+      arg9 = optheap9;
+    } else {
+      arg9 = (char *)"";
+    }
+  }
+  
+  arg10 = (uint32_t)_swig_go_9; 
+  
+  if (_swig_go_10.n == 0) {
+    arg11 = NULL;
+  } else if ((size_t)_swig_go_10.n < sizeof optbuf11) {
+    memcpy(optbuf11, _swig_go_10.p, (size_t)_swig_go_10.n);
+    optbuf11[_swig_go_10.n] = '\0';
+    arg11 = optbuf11;
+  } else {
+    optheap11 = (char *)malloc((size_t)_swig_go_10.n + 1);
+    if (optheap11 != NULL) {
+      memcpy(optheap11, _swig_go_10.p, (size_t)_swig_go_10.n);
+      optheap11[_swig_go_10.n] = '\0';
+      arg11 = optheap11;
+    } else {
+      arg11 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_11.n == 0) {
+    arg12 = NULL;
+  } else if ((size_t)_swig_go_11.n < sizeof optbuf12) {
+    memcpy(optbuf12, _swig_go_11.p, (size_t)_swig_go_11.n);
+    optbuf12[_swig_go_11.n] = '\0';
+    arg12 = optbuf12;
+  } else {
+    optheap12 = (char *)malloc((size_t)_swig_go_11.n + 1);
+    if (optheap12 != NULL) {
+      memcpy(optheap12, _swig_go_11.p, (size_t)_swig_go_11.n);
+      optheap12[_swig_go_11.n] = '\0';
+      arg12 = optheap12;
+    } else {
+      arg12 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_12.n == 0) {
+    arg13 = NULL;
+  } else if ((size_t)_swig_go_12.n < sizeof optbuf13) {
+    memcpy(optbuf13, _swig_go_12.p, (size_t)_swig_go_12.n);
+    optbuf13[_swig_go_12.n] = '\0';
+    arg13 = optbuf13;
+  } else {
+    optheap13 = (char *)malloc((size_t)_swig_go_12.n + 1);
+    if (optheap13 != NULL) {
+      memcpy(optheap13, _swig_go_12.p, (size_t)_swig_go_12.n);
+      optheap13[_swig_go_12.n] = '\0';
+      arg13 = optheap13;
+    } else {
+      arg13 = (char *)"";
+    }
+  }
+  
+  arg14 = (sbprov_key *)_swig_go_13; 
+  
+  if ((size_t)_swig_go_14.n < sizeof stackbuf15) {
+    memcpy(stackbuf15, _swig_go_14.p, (size_t)_swig_go_14.n);
+    stackbuf15[_swig_go_14.n] = '\0';
+    arg15 = stackbuf15;
+  } else {
+    heap15 = (char *)malloc((size_t)_swig_go_14.n + 1);
+    if (heap15 != NULL) {
+      memcpy(heap15, _swig_go_14.p, (size_t)_swig_go_14.n);
+      heap15[_swig_go_14.n] = '\0';
+    }
+    arg15 = heap15;
+  }
+  
+  arg16 = (int32_t)_swig_go_15; 
+  
+  if (_swig_go_16.n == 0) {
+    arg17 = NULL;
+  } else if ((size_t)_swig_go_16.n < sizeof optbuf17) {
+    memcpy(optbuf17, _swig_go_16.p, (size_t)_swig_go_16.n);
+    optbuf17[_swig_go_16.n] = '\0';
+    arg17 = optbuf17;
+  } else {
+    optheap17 = (char *)malloc((size_t)_swig_go_16.n + 1);
+    if (optheap17 != NULL) {
+      memcpy(optheap17, _swig_go_16.p, (size_t)_swig_go_16.n);
+      optheap17[_swig_go_16.n] = '\0';
+      arg17 = optheap17;
+    } else {
+      arg17 = (char *)"";
+    }
+  }
+  
+  arg18 = (uint32_t)_swig_go_17; 
+  arg19 = (uint32_t)_swig_go_18; 
+  arg20 = (uint64_t)_swig_go_19; 
+  arg21 = (int32_t)_swig_go_20; 
+  
+  result = (sbprov_result)gosbprov_mender_new(arg1,(char const *)arg2,(struct sbprov_identity const *)arg3,(struct sbprov_key const *)arg4,(char const *)arg5,(char const *)arg6,arg7,arg8,(char const *)arg9,arg10,(char const *)arg11,(char const *)arg12,(char const *)arg13,(struct sbprov_key const *)arg14,(char const *)arg15,arg16,(char const *)arg17,arg18,arg19,arg20,arg21);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  
+  gosbprov_wipe(optbuf5, sizeof optbuf5);
+  if (optheap5 != NULL) {
+    gosbprov_wipe(optheap5, strlen(optheap5));
+    free(optheap5);
+  }
+  
+  free(heap6); 
+  
+  gosbprov_wipe(optbuf9, sizeof optbuf9);
+  if (optheap9 != NULL) {
+    gosbprov_wipe(optheap9, strlen(optheap9));
+    free(optheap9);
+  }
+  
+  
+  gosbprov_wipe(optbuf11, sizeof optbuf11);
+  if (optheap11 != NULL) {
+    gosbprov_wipe(optheap11, strlen(optheap11));
+    free(optheap11);
+  }
+  
+  
+  gosbprov_wipe(optbuf12, sizeof optbuf12);
+  if (optheap12 != NULL) {
+    gosbprov_wipe(optheap12, strlen(optheap12));
+    free(optheap12);
+  }
+  
+  
+  gosbprov_wipe(optbuf13, sizeof optbuf13);
+  if (optheap13 != NULL) {
+    gosbprov_wipe(optheap13, strlen(optheap13));
+    free(optheap13);
+  }
+  
+  free(heap15); 
+  
+  gosbprov_wipe(optbuf17, sizeof optbuf17);
+  if (optheap17 != NULL) {
+    gosbprov_wipe(optheap17, strlen(optheap17));
+    free(optheap17);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(int *_swig_go_0, sbprov_mender *_swig_go_1) {
+  int32_t *arg1 = (int32_t *) 0 ;
+  sbprov_mender *arg2 = (sbprov_mender *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int32_t *)_swig_go_0; 
+  arg2 = (sbprov_mender *)_swig_go_1; 
+  
+  result = (sbprov_result)gosbprov_mender_authenticate(arg1,arg2);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  sbprov_mender *arg1 = (sbprov_mender *) 0 ;
+  uint32_t arg2 ;
+  uint32_t arg3 ;
+  uint32_t arg4 ;
+  uint32_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender *)_swig_go_0; 
+  arg2 = (uint32_t)_swig_go_1; 
+  arg3 = (uint32_t)_swig_go_2; 
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_mender_wait(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  int64_t *arg4 = (int64_t *) 0 ;
+  int64_t *arg5 = (int64_t *) 0 ;
+  sbprov_mender *arg6 = (sbprov_mender *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (int64_t *)_swig_go_1; 
+  arg4 = (int64_t *)_swig_go_2; 
+  arg5 = (int64_t *)_swig_go_3; 
+  arg6 = (sbprov_mender *)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_mender_last_response(arg1,arg2,arg3,arg4,arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender_mgmt *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  int64_t *arg4 = (int64_t *) 0 ;
+  int64_t *arg5 = (int64_t *) 0 ;
+  sbprov_mender_mgmt *arg6 = (sbprov_mender_mgmt *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (int64_t *)_swig_go_1; 
+  arg4 = (int64_t *)_swig_go_2; 
+  arg5 = (int64_t *)_swig_go_3; 
+  arg6 = (sbprov_mender_mgmt *)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_mender_mgmt_last_response(arg1,arg2,arg3,arg4,arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long _swig_go_3) {
+  sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  size_t arg4 ;
+  size_t arg5 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_inventory *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  arg3 = _swig_go_2.n > 0 ? (char *)_swig_go_2.p : (char *)"";
+  arg4 = (size_t)_swig_go_2.n;
+  
+  arg5 = (size_t)_swig_go_3; 
+  
+  result = (sbprov_result)gosbprov_inventory_add_strings(arg1,(char const *)arg2,(char const *)arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_mender_update *_swig_go_1, intgo _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_mender_update *arg3 = (sbprov_mender_update *) 0 ;
+  int32_t arg4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_mender_update *)_swig_go_1; 
+  arg4 = (int32_t)_swig_go_2; 
+  
+  result = (int64_t)gosbprov_mender_update_field(arg1,arg2,(struct sbprov_mender_update const *)arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(sbprov_mender_mgmt **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, sbprov_key *_swig_go_5, _gostring_ _swig_go_6, intgo _swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, intgo _swig_go_10, long long _swig_go_11, intgo _swig_go_12) {
+  sbprov_mender_mgmt **arg1 = (sbprov_mender_mgmt **) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  char *arg5 = (char *) 0 ;
+  sbprov_key *arg6 = (sbprov_key *) 0 ;
+  char *arg7 = (char *) 0 ;
+  int32_t arg8 ;
+  char *arg9 = (char *) 0 ;
+  uint32_t arg10 ;
+  uint32_t arg11 ;
+  uint64_t arg12 ;
+  int32_t arg13 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  char optbuf5[256] ;
+  char *optheap5 = NULL ;
+  char stackbuf7[256] ;
+  char *heap7 = NULL ;
+  char optbuf9[256] ;
+  char *optheap9 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_mender_mgmt **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_3.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_3.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_3.p, (size_t)_swig_go_3.n);
+    optbuf4[_swig_go_3.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_3.p, (size_t)_swig_go_3.n);
+      optheap4[_swig_go_3.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_4.n == 0) {
+    arg5 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf5) {
+    memcpy(optbuf5, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf5[_swig_go_4.n] = '\0';
+    arg5 = optbuf5;
+  } else {
+    optheap5 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap5 != NULL) {
+      memcpy(optheap5, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap5[_swig_go_4.n] = '\0';
+      arg5 = optheap5;
+    } else {
+      arg5 = (char *)"";
+    }
+  }
+  
+  arg6 = (sbprov_key *)_swig_go_5; 
+  
+  if ((size_t)_swig_go_6.n < sizeof stackbuf7) {
+    memcpy(stackbuf7, _swig_go_6.p, (size_t)_swig_go_6.n);
+    stackbuf7[_swig_go_6.n] = '\0';
+    arg7 = stackbuf7;
+  } else {
+    heap7 = (char *)malloc((size_t)_swig_go_6.n + 1);
+    if (heap7 != NULL) {
+      memcpy(heap7, _swig_go_6.p, (size_t)_swig_go_6.n);
+      heap7[_swig_go_6.n] = '\0';
+    }
+    arg7 = heap7;
+  }
+  
+  arg8 = (int32_t)_swig_go_7; 
+  
+  if (_swig_go_8.n == 0) {
+    arg9 = NULL;
+  } else if ((size_t)_swig_go_8.n < sizeof optbuf9) {
+    memcpy(optbuf9, _swig_go_8.p, (size_t)_swig_go_8.n);
+    optbuf9[_swig_go_8.n] = '\0';
+    arg9 = optbuf9;
+  } else {
+    optheap9 = (char *)malloc((size_t)_swig_go_8.n + 1);
+    if (optheap9 != NULL) {
+      memcpy(optheap9, _swig_go_8.p, (size_t)_swig_go_8.n);
+      optheap9[_swig_go_8.n] = '\0';
+      arg9 = optheap9;
+    } else {
+      arg9 = (char *)"";
+    }
+  }
+  
+  arg10 = (uint32_t)_swig_go_9; 
+  arg11 = (uint32_t)_swig_go_10; 
+  arg12 = (uint64_t)_swig_go_11; 
+  arg13 = (int32_t)_swig_go_12; 
+  
+  result = (sbprov_result)gosbprov_mender_mgmt_new(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4,(char const *)arg5,(struct sbprov_key const *)arg6,(char const *)arg7,arg8,(char const *)arg9,arg10,arg11,arg12,arg13);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  
+  gosbprov_wipe(optbuf5, sizeof optbuf5);
+  if (optheap5 != NULL) {
+    gosbprov_wipe(optheap5, strlen(optheap5));
+    free(optheap5);
+  }
+  
+  free(heap7); 
+  
+  gosbprov_wipe(optbuf9, sizeof optbuf9);
+  if (optheap9 != NULL) {
+    gosbprov_wipe(optheap9, strlen(optheap9));
+    free(optheap9);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0, long long _swig_go_1) {
+  sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
+  size_t arg2 ;
+  uintptr_t result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_mender_device_list *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (uintptr_t)gosbprov_mender_device_list_get((struct sbprov_mender_device_list const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_mender_device *_swig_go_1, intgo _swig_go_2, long long _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_mender_device *arg3 = (sbprov_mender_device *) 0 ;
+  int32_t arg4 ;
+  size_t arg5 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_mender_device *)_swig_go_1; 
+  arg4 = (int32_t)_swig_go_2; 
+  arg5 = (size_t)_swig_go_3; 
+  
+  result = (int64_t)gosbprov_mender_device_field(arg1,arg2,(struct sbprov_mender_device const *)arg3,arg4,arg5);
+  _swig_go_result = result; 
   return _swig_go_result;
 }
 
