@@ -26,6 +26,7 @@ golang-go, openssl, nginx-light); it installs nothing itself.
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
 import json
 import os
@@ -306,6 +307,7 @@ class Site:
     key: Path
     client_ca: Path | None = None  # mTLS: require a client certificate
     port: int = 0
+    location_extra: str = ""  # nginx directives added to "location /" (lines ending in "\n")
 
 
 # The TLS cases every emulator gets: variant -> (server certificate, mTLS).
@@ -388,7 +390,7 @@ SERVER = """\
             return 200 "ok\\n";
         }}
         location / {{
-            proxy_pass http://{upstream};
+{extra}            proxy_pass http://{upstream};
         }}
     }}
 """
@@ -420,7 +422,7 @@ class Nginx:
             upstreams="".join(UPSTREAM.format(name=n, addr=a) for n, a in upstreams.items()),
             servers="".join(
                 SERVER.format(site=s.name, port=s.port, cert=s.cert, key=s.key, upstream=s.upstream,
-                              mtls=MTLS.format(ca=s.client_ca) if s.client_ca else "")
+                              mtls=MTLS.format(ca=s.client_ca) if s.client_ca else "", extra=s.location_extra)
                 for s in sites),
         )
         path = self.dir / "nginx.conf"
@@ -582,15 +584,129 @@ class MenderEmulator(Component):
         return out
 
 
+# The Azure sites' "location /": once a location sets a proxy_set_header,
+# the http-level ones are no longer inherited, so they are repeated here. The
+# X-Emu-Service header tells the emulator which service an endpoint is (""
+# removes a client's own: both services, routed by path); the emulator's Date
+# header is passed on instead of nginx's own, since it carries the emulated
+# clock offset.
+AZURE_LOCATION = """\
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Emu-Service "{service}";
+            proxy_pass_header Date;
+"""
+
+
+def _b64_key(n: int) -> str:
+    return base64.b64encode(secrets.token_bytes(n)).decode()
+
+
 class AzureEmulator(Component):
-    """Placeholder for the Azure IoT Hub/DPS emulator (issue 6)."""
+    """The Azure IoT Hub Device Provisioning Service + IoT Hub emulator
+    (tests/emulators/azure, issue 6): one process for both services, behind
+    nginx in every TLS variant (both services on each, routed by path) plus a
+    DPS-only and a hub-only endpoint (good TLS).
+
+    Options (Stack keyword arguments): azure_hub_host, azure_id_scope,
+    azure_group_name, azure_group_key (Base64, 16..64 bytes),
+    azure_service_key (the iothubowner key), azure_retry_after (seconds on
+    DPS 202 answers, default 1 to keep tests fast; the service sends 3),
+    azure_assign_polls (202 answers before the result, default 1)."""
     name = "azure"
     env_prefix = "SBPROV_TEST_AZURE"
     binary_name = "azure-emu"
+    dps_api_version = "2021-10-01"
+    hub_api_version = "2021-04-12"
+
+    def __init__(self, stack: "Stack"):
+        super().__init__(stack)
+        o = stack.options
+        self.hub_host = o.get("azure_hub_host") or "sbprov-test-hub.azure-devices.net"
+        self.id_scope = o.get("azure_id_scope") or "0ne00C0FFEE"
+        self.group_name = o.get("azure_group_name") or "sbprov-test-group"
+        self.group_key = o.get("azure_group_key") or _b64_key(64)  # DPS generates 64-byte keys
+        self.group_secondary_key = _b64_key(64)
+        self.service_policy = "iothubowner"
+        self.service_key = o.get("azure_service_key") or _b64_key(32)
+        self.registry_policy, self.registry_key = "registryReadWrite", _b64_key(32)
+        self.device_policy, self.device_policy_key = "device", _b64_key(32)
+        self.retry_after = o.get("azure_retry_after", 1)
+        self.assign_polls = o.get("azure_assign_polls")
+        self.control = ""
+
+    def tls_sites(self) -> list[Site]:
+        sites = super().tls_sites()
+        for site in sites:
+            site.location_extra = AZURE_LOCATION.format(service="")
+        pki = self.stack.pki
+        for service in ("dps", "hub"):
+            site = Site(name=f"{self.name}-{service}", upstream=self.name,
+                        cert=pki.path("server.crt"), key=pki.path("server.key"),
+                        location_extra=AZURE_LOCATION.format(service=service))
+            self.sites[service] = site
+            sites.append(site)
+        return sites
 
     def start(self) -> None:
-        raise StackError("the Azure emulator is not implemented yet (issue 6): "
-                         "add tests/emulators/azure/ and implement AzureEmulator in stack.py")
+        binary = self.build()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        addr_file = self.dir / "addr"
+        addr_file.unlink(missing_ok=True)
+        args = [str(binary), "-listen", "127.0.0.1:0", "-control", "127.0.0.1:0",
+                "-addr-file", str(addr_file), "-log", str(self.dir / "requests.jsonl"),
+                "-hub-host", self.hub_host, "-id-scope", self.id_scope,
+                "-group", f"{self.group_name}={self.group_key},{self.group_secondary_key}",
+                "-policy", f"{self.service_policy}={self.service_key}",
+                "-policy", f"{self.registry_policy}={self.registry_key}",
+                "-policy", f"{self.device_policy}={self.device_policy_key}",
+                "-retry-after", str(self.retry_after)]
+        if self.assign_polls is not None:
+            args += ["-assign-polls", str(self.assign_polls)]
+        proc = self.stack.spawn("azure-emu", args, marker=str(binary))
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                err = (self.stack.dir / "logs" / "azure-emu.stderr").read_text(errors="replace")
+                raise StackError(f"azure-emu exited with {proc.returncode}:\n{err[-3000:]}")
+            if addr_file.exists():
+                break
+            time.sleep(0.02)
+        else:
+            raise StackError("azure-emu did not report its addresses")
+        lines = dict(line.split(" ", 1) for line in addr_file.read_text().splitlines() if " " in line)
+        self.upstream_addr = lines["listening"].strip()
+        self.control = "http://" + lines["control"].strip()
+        if http_get(self.control + "/_emu/health")[0] != 200:
+            raise StackError("azure-emu control API is not healthy")
+
+    def env(self) -> dict[str, str]:
+        p = self.env_prefix
+        out = self.urls()  # _URL, _MTLS_URL, _WRONGHOST_URL, _EXPIRED_URL, _UNTRUSTED_URL, _DPS_URL, _HUB_URL
+        out.update({
+            f"{p}_PLAIN_URL": "http://" + self.upstream_addr,
+            f"{p}_CONTROL": self.control,
+            f"{p}_LOG": str(self.dir / "requests.jsonl"),
+            f"{p}_HUB_HOST": self.hub_host,
+            f"{p}_ID_SCOPE": self.id_scope,
+            f"{p}_GROUP_NAME": self.group_name,
+            f"{p}_GROUP_KEY": self.group_key,
+            f"{p}_GROUP_SECONDARY_KEY": self.group_secondary_key,
+            f"{p}_SERVICE_POLICY": self.service_policy,
+            f"{p}_SERVICE_KEY": self.service_key,
+            f"{p}_SERVICE_CONNSTR": (f"HostName={self.hub_host};SharedAccessKeyName={self.service_policy};"
+                                     f"SharedAccessKey={self.service_key}"),
+            f"{p}_REGISTRY_POLICY": self.registry_policy,
+            f"{p}_REGISTRY_KEY": self.registry_key,
+            f"{p}_DEVICE_POLICY": self.device_policy,
+            f"{p}_DEVICE_POLICY_KEY": self.device_policy_key,
+            f"{p}_DPS_API_VERSION": self.dps_api_version,
+            f"{p}_HUB_API_VERSION": self.hub_api_version,
+        })
+        return out
 
 
 COMPONENTS: dict[str, type[Component]] = {"mender": MenderEmulator, "azure": AzureEmulator}
@@ -603,7 +719,10 @@ class Stack:
     """Emulators + nginx in workdir. Use as a context manager, or up()/down().
 
     Options (keyword arguments): mender_user, mender_password, mender_pat,
-    jwt_ttl (e.g. "10s"), max_devices, jwt_alg ("EdDSA" or "RS256")."""
+    jwt_ttl (e.g. "10s"), max_devices, jwt_alg ("EdDSA" or "RS256"); for the
+    Azure emulator azure_hub_host, azure_id_scope, azure_group_name,
+    azure_group_key, azure_service_key, azure_retry_after, azure_assign_polls
+    (see AzureEmulator)."""
 
     def __init__(self, workdir: str | os.PathLike, mender: bool = True, azure: bool = False,
                  tenant_token: str | None = None, **options):
@@ -824,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
         sp = sub.add_parser(name)
         sp.add_argument("--dir", required=True, help="work directory (created)")
         sp.add_argument("--mender", action="store_true", help="the Mender emulator (default)")
-        sp.add_argument("--azure", action="store_true", help="the Azure emulator (not implemented yet)")
+        sp.add_argument("--azure", action="store_true", help="the Azure emulator (DPS + IoT Hub)")
         sp.add_argument("--tenant-token", help="make the Mender emulator require this tenant token")
         sp.add_argument("--jwt-ttl", help="device token lifetime, e.g. 30s")
         sp.add_argument("--max-devices", type=int, help="accepted device limit")

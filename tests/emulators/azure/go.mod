@@ -1,0 +1,3 @@
+module sbprov.test/emulators/azure
+
+go 1.19
