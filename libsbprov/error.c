@@ -53,6 +53,8 @@ const char *sbprov_strerror(sbprov_result code)
     case SBPROV_EAUTH: return "not authorized";
     case SBPROV_ERATELIMIT: return "rate limited";
     case SBPROV_ECANCELED: return "cancelled";
+    case SBPROV_ECLOCK: return "clock too far off";
+    case SBPROV_ECONFLICT: return "precondition failed (etag)";
     }
     return "unknown error";
 }

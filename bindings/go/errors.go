@@ -56,6 +56,8 @@ const (
 	ErrAuth      Code = -32 // Authentication or authorization refused (401/403, or a device not accepted) (SBPROV_EAUTH).
 	ErrRateLimit Code = -33 // The server asks to slow down (429); retry after the time it gave (SBPROV_ERATELIMIT).
 	ErrCanceled  Code = -34 // The operation was cancelled by the caller (SBPROV_ECANCELED).
+	ErrClock     Code = -35 // The local clock is too far from the server's (SAS tokens would be expired or not yet valid) (SBPROV_ECLOCK).
+	ErrConflict  Code = -36 // The target changed meanwhile: its etag no longer matches (412) (SBPROV_ECONFLICT).
 )
 
 // codeInfo holds the Go name and the description of each code; the
@@ -98,6 +100,8 @@ var codeInfo = map[Code][2]string{
 	ErrAuth:      {"ErrAuth", "not authorized"},
 	ErrRateLimit: {"ErrRateLimit", "rate limited"},
 	ErrCanceled:  {"ErrCanceled", "cancelled"},
+	ErrClock:     {"ErrClock", "clock too far off"},
+	ErrConflict:  {"ErrConflict", "precondition failed (etag)"},
 }
 
 // String returns the Go name of the code ("ErrBase64"), or "Code(-99)" for a

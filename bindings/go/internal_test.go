@@ -31,6 +31,7 @@ func TestCodesMatchHeader(t *testing.T) {
 		ErrAuth:      capi.SBPROV_EAUTH,
 		ErrRateLimit: capi.SBPROV_ERATELIMIT,
 		ErrCanceled:  capi.SBPROV_ECANCELED,
+		ErrClock:     capi.SBPROV_ECLOCK, ErrConflict: capi.SBPROV_ECONFLICT,
 	}
 	if len(pairs) != len(codeInfo) {
 		t.Fatalf("%d codes checked, %d known", len(pairs), len(codeInfo))

@@ -95,7 +95,9 @@ enum sbprov_result_code {
     SBPROV_ERESPONSE = -31,   /**< A response is malformed: too large, truncated, wrong content type, invalid JSON. */
     SBPROV_EAUTH = -32,       /**< Authentication or authorization refused (401/403, or a device not accepted). */
     SBPROV_ERATELIMIT = -33,  /**< The server asks to slow down (429); retry after the time it gave. */
-    SBPROV_ECANCELED = -34    /**< The operation was cancelled by the caller. */
+    SBPROV_ECANCELED = -34,   /**< The operation was cancelled by the caller. */
+    SBPROV_ECLOCK = -35,      /**< The local clock is too far from the server's (SAS tokens would be expired or not yet valid). */
+    SBPROV_ECONFLICT = -36    /**< The target changed meanwhile: its etag no longer matches (412). */
 };
 
 /**

@@ -8,7 +8,7 @@
 static void test_strerror_names_every_code(void **state)
 {
     (void)state;
-    for (int code = 0; code >= SBPROV_ECANCELED; code--)
+    for (int code = 0; code >= SBPROV_ECONFLICT; code--)
         assert_string_not_equal(sbprov_strerror(code), "unknown error");
     assert_string_equal(sbprov_strerror(-9999), "unknown error");
     assert_string_equal(sbprov_strerror(1), "unknown error");
@@ -53,6 +53,8 @@ static void test_codes_never_renumbered(void **state)
     assert_int_equal(SBPROV_EAUTH, -32);
     assert_int_equal(SBPROV_ERATELIMIT, -33);
     assert_int_equal(SBPROV_ECANCELED, -34);
+    assert_int_equal(SBPROV_ECLOCK, -35);
+    assert_int_equal(SBPROV_ECONFLICT, -36);
 }
 
 static void test_last_error_records_and_clears(void **state)

@@ -45,6 +45,8 @@ __all__ = [
     "AuthError",
     "RateLimitError",
     "CancelledError",
+    "ClockError",
+    "ConflictError",
 ]
 
 
@@ -87,6 +89,8 @@ class Result(enum.IntEnum):
     EAUTH = -32
     ERATELIMIT = -33
     ECANCELED = -34
+    ECLOCK = -35
+    ECONFLICT = -36
 
 
 class Error(Exception):
@@ -306,6 +310,17 @@ class CancelledError(Error):
     """The operation was cancelled by the caller (SBPROV_ECANCELED)."""
 
 
+class ClockError(Error):
+    """This machine's clock is too far from the server's (SBPROV_ECLOCK): SAS
+    tokens signed here would be expired or not yet valid. The message gives
+    the offset; fix the time (NTP) and retry."""
+
+
+class ConflictError(Error):
+    """The target changed meanwhile (SBPROV_ECONFLICT): its etag no longer
+    matches (HTTP 412)."""
+
+
 _CLASSES: dict[int, type[Error]] = {
     Result.EINVAL: InvalidInputError,
     Result.ENOMEM: OutOfMemoryError,
@@ -340,6 +355,8 @@ _CLASSES: dict[int, type[Error]] = {
     Result.EAUTH: AuthError,
     Result.ERATELIMIT: RateLimitError,
     Result.ECANCELED: CancelledError,
+    Result.ECLOCK: ClockError,
+    Result.ECONFLICT: ConflictError,
 }
 
 

@@ -220,6 +220,8 @@ extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49(void);
 extern swig_intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49(void);
 extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49(void);
 extern swig_intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49(void);
+extern swig_intgo _wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49(void);
 extern int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49(void);
 extern void _wrap_sbprov_clear_error_capi_cd94da5486d47d49(void);
 extern swig_intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49(void);
@@ -658,6 +660,22 @@ func _swig_getSBPROV_ECANCELED() (_swig_ret Enum_SS_sbprov_result_code) {
 }
 
 var SBPROV_ECANCELED Enum_SS_sbprov_result_code = _swig_getSBPROV_ECANCELED()
+
+func _swig_getSBPROV_ECLOCK() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_ECLOCK Enum_SS_sbprov_result_code = _swig_getSBPROV_ECLOCK()
+
+func _swig_getSBPROV_ECONFLICT() (_swig_ret Enum_SS_sbprov_result_code) {
+	var swig_r Enum_SS_sbprov_result_code
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49())
+	return swig_r
+}
+
+var SBPROV_ECONFLICT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONFLICT()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32

@@ -1094,6 +1094,30 @@ intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49() {
 }
 
 
+intgo _wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ECLOCK;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49() {
+  enum sbprov_result_code result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_ECONFLICT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
 int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49() {
   sbprov_result result;
   int _swig_go_result;
