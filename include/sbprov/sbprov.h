@@ -13,6 +13,7 @@
 #include <sbprov/common.h>
 #include <sbprov/version.h>
 #include <sbprov/azure.h>
+#include <sbprov/azure_http.h>
 #include <sbprov/identity.h>
 #include <sbprov/keys.h>
 #include <sbprov/store.h>
