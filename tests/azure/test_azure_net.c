@@ -478,6 +478,40 @@ static void test_registry(void **state)
     free(dev_policy);
 }
 
+/* Tokens are renewed before they expire: with a 2 s lifetime and a server
+ * that allows no clock skew, a second send 2.5 s later works only with a
+ * fresh token. */
+static void test_token_renewal(void **state)
+{
+    char key[SBPROV_AZURE_DERIVED_KEY_SIZE], body[256], *cs;
+    sbprov_http_options h = http_opts();
+    sbprov_azure_hub_options o;
+    sbprov_azure_hub *hub = NULL;
+    sbprov_azure_message m;
+    (void)state;
+
+    derived_key(key, "gw-renew");
+    snprintf(body, sizeof body, "{\"device_id\":\"gw-renew\",\"primary_key\":\"%s\"}", key);
+    ctl_do("POST", "/_emu/devices", body);
+    ctl_do("POST", "/_emu/config", "{\"skew\":\"0s\"}");
+    assert_true(asprintf(&cs, "HostName=%s;DeviceId=gw-renew;SharedAccessKey=%s",
+                         env("SBPROV_TEST_AZURE_HUB_HOST"), key) > 0);
+    assert_ok(sbprov_azure_hub_options_init(&o, sizeof o));
+    o.endpoint = env("SBPROV_TEST_AZURE_HUB_URL");
+    o.http = &h;
+    o.token_ttl_s = 2;
+    assert_ok(sbprov_azure_hub_new(&hub, cs, strlen(cs), &o));
+    assert_ok(sbprov_azure_message_init(&m, sizeof m));
+    m.body = "{\"n\":1}";
+    m.body_len = strlen(m.body);
+    assert_ok(sbprov_azure_hub_send(hub, &m, 1, NULL));
+    usleep(2500000);
+    assert_ok(sbprov_azure_hub_send(hub, &m, 1, NULL));
+    sbprov_azure_hub_free(hub);
+    free(cs);
+    ctl_do("POST", "/_emu/config", "{\"skew\":\"5m\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
         cmocka_unit_test_setup_teardown(test_telemetry_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_renewal, setup, teardown),
     };
     int rc;
 
