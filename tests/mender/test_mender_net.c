@@ -538,6 +538,10 @@ static void test_faults(void **state)
     faults("[{\"route\":\"/api/management/v2/devauth/devices/count\",\"status\":200,\"garbage\":true,"
            "\"count\":1}]");
     assert_fails_with(sbprov_mender_mgmt_count(&n, f->mgmt, NULL), SBPROV_ERESPONSE, "not valid JSON");
+    /* Redirects are never followed (the Location names another server). */
+    faults("[{\"route\":\"/api/management/v2/devauth/devices/count\",\"status\":302,\"count\":1,"
+           "\"headers\":{\"Location\":\"https://127.0.0.1:1/elsewhere\"}}]");
+    assert_fails_with(sbprov_mender_mgmt_count(&n, f->mgmt, NULL), SBPROV_ERESPONSE, "unexpected HTTP 302");
     faults("[{\"route\":\"/api/management/v2/devauth/devices/count\",\"status\":200,\"count\":1,"
            "\"content_type\":\"text/html\",\"body\":\"<html/>\"}]");
     assert_fails_with(sbprov_mender_mgmt_count(&n, f->mgmt, NULL), SBPROV_ERESPONSE, "application/json");
