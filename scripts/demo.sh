@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 : "${SBPROV_BUILD:?run through make demo}" "${SBPROV_STAGE:?run through make demo}"
 sbprov=$SBPROV_STAGE/bin/sbprov
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+stack=$work/stack
+cleanup() {
+    python3 tests/emulators/stack.py down --dir "$stack" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Library"
@@ -60,6 +65,44 @@ printf '%s' "$cs" | "$sbprov" azure connstr parse -
 step "Bad input gets a specific error, never a silent fix"
 "$sbprov" azure derive-key --group-key-file "$work/group.key" --registration-id GW-Berlin-1 || true
 "$sbprov" azure connstr parse "HostName=h.net;DeviceId=d;x509=true;SharedAccessKey=$key1" || true
+
+step "Mender over HTTPS: a Mender server emulator behind nginx with a test CA, on loopback"
+python3 tests/emulators/stack.py up --dir "$stack" --mender >/dev/null
+set -a
+. "$stack/stack.env"
+set +a
+echo "server $SBPROV_TEST_MENDER_URL (TLS by nginx, CA $(basename "$SBPROV_TEST_CA"))"
+printf '%s' "$SBPROV_TEST_MENDER_PASSWORD" > "$work/mender.pass"
+conn=(--server "$SBPROV_TEST_MENDER_URL" --ca "$SBPROV_TEST_CA")
+login=(--user "$SBPROV_TEST_MENDER_USER" --password-file "$work/mender.pass")
+ident=(--identity mac=02:00:00:00:be:01)
+
+step "Provisioning preauthorizes the gateway's identity and public key (idempotent)"
+id1=$("$sbprov" mender preauth "${conn[@]}" "${login[@]}" "${ident[@]}" --public-key "$work/public.pem")
+echo "device ID $id1; preauthorizing again answers:"
+"$sbprov" mender preauth "${conn[@]}" "${login[@]}" "${ident[@]}" --public-key "$work/public.pem" --json 2>/dev/null
+
+step "The gateway authenticates (signed request) and is accepted at first contact"
+"$sbprov" mender auth "${conn[@]}" --key "$work/mender-agent.pem" "${ident[@]}" --json
+"$sbprov" mender inventory "${conn[@]}" --key "$work/mender-agent.pem" "${ident[@]}" \
+    device_type=sbprov-gateway artifact_name=gw-1.0 --number rooms=12 >/dev/null
+"$sbprov" mender status "${conn[@]}" "${login[@]}" "$id1"
+
+step "An unknown gateway is pending until someone accepts it"
+"$sbprov" key generate --type ecdsa-p256 --out "$work/other.pem" >/dev/null
+set +e
+"$sbprov" mender auth "${conn[@]}" --key "$work/other.pem" --identity mac=02:00:00:00:be:02
+echo "exit $? (4 = not accepted yet)"
+set -e
+"$sbprov" mender accept "${conn[@]}" "${login[@]}" --identity mac=02:00:00:00:be:02 >/dev/null
+"$sbprov" mender auth "${conn[@]}" --key "$work/other.pem" --identity mac=02:00:00:00:be:02 >/dev/null &&
+    echo "accepted after 'sbprov mender accept'"
+"$sbprov" mender count "${conn[@]}" "${login[@]}" --status accepted | sed 's/^/accepted devices: /'
+
+step "An untrusted server certificate is refused, with the reason"
+"$sbprov" mender auth --server "$SBPROV_TEST_MENDER_UNTRUSTED_URL" --ca "$SBPROV_TEST_CA" \
+    --key "$work/mender-agent.pem" "${ident[@]}" || true
+python3 tests/emulators/stack.py down --dir "$stack" >/dev/null
 
 step "Python binding derives the same 1,000 keys"
 py=$(scripts/python-venv.sh)
