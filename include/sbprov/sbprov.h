@@ -19,5 +19,6 @@
 #include <sbprov/store.h>
 #include <sbprov/http.h>
 #include <sbprov/mender.h>
+#include <sbprov/air.h>
 
 #endif /* SBPROV_SBPROV_H */
