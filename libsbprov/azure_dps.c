@@ -161,23 +161,32 @@ sbprov_result sbprov__azure_dps_result_parse(sbprov_azure_dps_result **out, cons
     return SBPROV_OK;
 }
 
-/* The register request body: {"registrationId": ..., "payload": <payload>}. */
+/* The register request body: {"registrationId": ..., "payload": <payload>}.
+ * The payload is checked to be exactly one JSON value and then sent as the
+ * caller wrote it (re-printing would turn big integers into doubles). The
+ * registration ID needs no escaping (sbprov_azure_check_registration_id()). */
 static sbprov_result register_body(char **out, const char *registration_id, const char *payload_json)
 {
-    cJSON *o = cJSON_CreateObject(), *payload = NULL;
+    const char *end = NULL;
+    cJSON *payload = NULL;
+    size_t n;
 
     *out = NULL;
-    if (payload_json != NULL && (payload = cJSON_Parse(payload_json)) == NULL) {
-        cJSON_Delete(o);
-        return sbprov__fail(SBPROV_EPARSE, "dps register: the payload is not JSON");
-    }
-    if (o != NULL && cJSON_AddStringToObject(o, "registrationId", registration_id) != NULL &&
-        (payload == NULL || cJSON_AddItemToObject(o, "payload", payload)))
-        *out = cJSON_PrintUnformatted(o);
-    else
+    if (payload_json != NULL) {
+        payload = cJSON_ParseWithOpts(payload_json, &end, 1);
+        if (payload == NULL)
+            return sbprov__fail(SBPROV_EPARSE, "dps register: the payload is not one JSON value (at byte %zu)",
+                                end != NULL ? (size_t)(end - payload_json) : (size_t)0);
         cJSON_Delete(payload);
-    cJSON_Delete(o);
-    return *out != NULL ? SBPROV_OK : sbprov__fail(SBPROV_ENOMEM, "dps register: out of memory");
+    }
+    n = strlen(registration_id) + (payload_json != NULL ? strlen(payload_json) : 0) + 40;
+    if ((*out = malloc(n)) == NULL)
+        return sbprov__fail(SBPROV_ENOMEM, "dps register: out of memory");
+    if (payload_json != NULL)
+        snprintf(*out, n, "{\"registrationId\":\"%s\",\"payload\":%s}", registration_id, payload_json);
+    else
+        snprintf(*out, n, "{\"registrationId\":\"%s\"}", registration_id);
+    return SBPROV_OK;
 }
 
 /* The operation ID of a 202 answer, checked before it goes into a URL. */
@@ -220,7 +229,7 @@ static sbprov_result do_register(sbprov_azure_dps_result **out, sbprov_azure_dps
         return rc;
     n = strlen(dps->id_scope) + 32;
     if ((before = malloc(n)) == NULL) {
-        cJSON_free(body);
+        free(body);
         return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
     }
     snprintf(before, n, "/%s/registrations/", dps->id_scope);
@@ -283,7 +292,7 @@ static sbprov_result do_register(sbprov_azure_dps_result **out, sbprov_azure_dps
     }
     sbprov__http_response_free(&resp);
 out:
-    cJSON_free(body);
+    free(body);
     free(before);
     free(url);
     free(poll_url);

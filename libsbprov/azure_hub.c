@@ -130,11 +130,12 @@ static int is_token(const char *s)
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~") == strlen(s);
 }
 
-/* Printable ASCII without leading/trailing space: what a header value may hold here. */
+/* Printable ASCII without leading/trailing space, not empty (libcurl drops an
+ * empty header): what a header value may hold here. */
 static int is_header_value(const char *s)
 {
     size_t n = s != NULL ? strlen(s) : 0;
-    if (s == NULL || n > 256 || (n > 0 && (s[0] == ' ' || s[n - 1] == ' ')))
+    if (s == NULL || n == 0 || n > 256 || s[0] == ' ' || s[n - 1] == ' ')
         return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
@@ -157,15 +158,19 @@ static sbprov_result check_message(const sbprov_azure_message *m, size_t index, 
         (copy->correlation_id != NULL && !is_header_value(copy->correlation_id)) ||
         (copy->content_type != NULL && !is_header_value(copy->content_type)) ||
         (copy->content_encoding != NULL && !is_header_value(copy->content_encoding)))
-        return sbprov__fail(SBPROV_EINVAL, "message %zu: an ID or content type/encoding is not printable ASCII "
-                            "(at most 256 characters)", index);
+        return sbprov__fail(SBPROV_EINVAL, "message %zu: an ID or content type/encoding is empty or not "
+                            "printable ASCII (at most 256 characters)", index);
+    /* 0 means now; otherwise 1970-01-01T00:00:01Z .. 9999-12-31T23:59:59Z. */
+    if (copy->creation_time < 0 || copy->creation_time > 253402300799LL)
+        return sbprov__fail(SBPROV_EINVAL, "message %zu: creation time %lld is outside year 1970..9999", index,
+                            (long long)copy->creation_time);
     if (copy->property_count > PROPERTY_MAX || (copy->property_count > 0 && copy->properties == NULL))
         return sbprov__fail(SBPROV_EINVAL, "message %zu: at most %d properties (and not NULL)", index,
                             PROPERTY_MAX);
     for (size_t i = 0; i < copy->property_count; i++)
         if (!is_token(copy->properties[i].name) || !is_header_value(copy->properties[i].value))
             return sbprov__fail(SBPROV_EINVAL, "message %zu: property %zu ('%.64s') needs a token name and a "
-                                "printable ASCII value", index, i,
+                                "non-empty printable ASCII value", index, i,
                                 copy->properties[i].name != NULL ? copy->properties[i].name : "(null)");
     return SBPROV_OK;
 }

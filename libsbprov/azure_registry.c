@@ -72,6 +72,19 @@ sbprov_result sbprov_azure_registry_new(sbprov_azure_registry **out, const char 
     return SBPROV_OK;
 }
 
+sbprov_result sbprov_azure_registry_last_response(sbprov_http_response_info *out, sbprov_azure_registry *reg)
+{
+    size_t size;
+
+    if (out == NULL || reg == NULL || (size = out->struct_size) < sizeof *out)
+        return sbprov__fail(SBPROV_EINVAL, "registry last response: NULL argument or struct_size too small");
+    pthread_mutex_lock(&reg->conn.mu);
+    sbprov__http_last(out, reg->conn.http);
+    pthread_mutex_unlock(&reg->conn.mu);
+    out->struct_size = size;
+    return SBPROV_OK;
+}
+
 void sbprov_azure_registry_cancel(sbprov_azure_registry *reg)
 {
     if (reg != NULL)
@@ -243,6 +256,7 @@ sbprov_result sbprov_azure_registry_put_device(sbprov_azure_device **out, sbprov
 {
     static const char what[] = "registry put device";
     sbprov__http_response resp;
+    sbprov_azure_device *current = NULL;
     char *body = NULL;
     sbprov_result rc;
 
@@ -250,8 +264,20 @@ sbprov_result sbprov_azure_registry_put_device(sbprov_azure_device **out, sbprov
         *out = NULL;
     if (reg == NULL || device_id == NULL)
         return sbprov__fail(SBPROV_EINVAL, "%s: NULL argument", what);
-    if ((rc = sbprov_azure_check_device_id(device_id)) != SBPROV_OK || (rc = check_etag(etag, what)) != SBPROV_OK ||
-        (rc = device_body(&body, device_id, primary_key, secondary_key, etag)) != SBPROV_OK)
+    if ((rc = sbprov_azure_check_device_id(device_id)) != SBPROV_OK || (rc = check_etag(etag, what)) != SBPROV_OK)
+        return rc;
+    /* An update keeps the keys it is not given: read them first. */
+    if (etag != NULL && (primary_key == NULL || secondary_key == NULL)) {
+        if ((rc = sbprov_azure_registry_get_device(&current, reg, device_id)) != SBPROV_OK)
+            return rc;
+        if (primary_key == NULL)
+            primary_key = current->primary;
+        if (secondary_key == NULL)
+            secondary_key = current->secondary;
+    }
+    rc = device_body(&body, device_id, primary_key, secondary_key, etag);
+    sbprov_azure_device_free(current);
+    if (rc != SBPROV_OK)
         return rc;
     rc = registry_call(&resp, reg, "PUT", device_id, etag, body, what);
     OPENSSL_cleanse(body, strlen(body));

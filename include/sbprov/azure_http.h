@@ -105,9 +105,10 @@ typedef struct sbprov_azure_dps_result sbprov_azure_dps_result;
  * @retval SBPROV_OK        `*out` is set; see sbprov_azure_dps_result_status().
  * @retval SBPROV_EAUTH     DPS refused the token (401): a wrong key, an unknown registration, a disabled group.
  * @retval SBPROV_ECLOCK    the local clock is off from DPS's by more than `max_clock_skew_s`.
- * @retval SBPROV_ETIMEOUT  not finished within `timeout_ms`.
+ * @retval SBPROV_ETIMEOUT  not finished within `timeout_ms`, or one request hit the transport's `timeout_ms`
+ *                          (not retried; sbprov_azure_dps_last_response() then has status 0).
  * @retval SBPROV_EHTTP     DPS refused the request as malformed (4xx); its errorCode and message are in the detail.
- * @retval SBPROV_EPARSE    `payload_json` is not JSON.
+ * @retval SBPROV_EPARSE    `payload_json` is not exactly one JSON value (it is sent as written, not re-printed).
  * @retval SBPROV_ENETWORK, SBPROV_ECERT, SBPROV_ETLS, SBPROV_ESERVER, SBPROV_ERATELIMIT, SBPROV_ERESPONSE,
  *         SBPROV_ECANCELED as for the transport (docs/mender.md "Transport"); 5xx and 429 only after retries.
  * @retval SBPROV_EINVAL    a pointer is NULL or `timeout_ms` is 0.
@@ -249,7 +250,8 @@ typedef struct sbprov_azure_message {
     const char *correlation_id;             /**< `iothub-correlationid`, or NULL. */
     const char *content_type;               /**< NULL means "application/json". */
     const char *content_encoding;           /**< NULL means "utf-8". */
-    int64_t creation_time;                  /**< Unix time for `iothub-creation-time-utc`; 0 means now. */
+    int64_t creation_time;                  /**< Unix time for `iothub-creation-time-utc` (up to year 9999);
+                                                 0 means now. */
     const sbprov_azure_property *properties; /**< Application properties (`iothub-app-<name>`), or NULL. */
     size_t property_count;                  /**< Number of properties. */
 } sbprov_azure_message;
@@ -342,15 +344,16 @@ typedef struct sbprov_azure_device sbprov_azure_device;
 
 /**
  * Create or update a device identity with symmetric keys
- * (`PUT /devices/{id}`). Without `etag` the device is created (409 if it
+ * (`PUT /devices/{id}`, status "enabled"). Without `etag` the device is created (409 if it
  * exists: ::SBPROV_EEXISTS); with an etag (or "*") it is updated if the
  * etag matches (412: ::SBPROV_ECONFLICT).
  *
  * @param[out] out           the device as stored (keys, etag); release with sbprov_azure_device_free(); may be NULL.
  * @param[in]  reg           the client.
  * @param[in]  device_id     the device ID (see sbprov_azure_check_device_id()).
- * @param[in]  primary_key   Base64 key, or NULL to have a 32-byte key generated here.
- * @param[in]  secondary_key Base64 key, or NULL to have one generated.
+ * @param[in]  primary_key   Base64 key, or NULL: on create a 32-byte key is generated here, on update the
+ *                           device's current key is kept (read first).
+ * @param[in]  secondary_key Base64 key, or NULL (as for `primary_key`).
  * @param[in]  etag          NULL to create, the device's etag or "*" to update.
  * @retval SBPROV_OK        done.
  * @retval SBPROV_EEXISTS   creating, and the device exists.
@@ -392,6 +395,16 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_registry_get_device(sbpro
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_registry_delete_device(sbprov_azure_registry *reg,
                                                                               const char *device_id,
                                                                               const char *etag);
+
+/**
+ * The last HTTP response's status, `Retry-After`, `Date` and request ID.
+ * @param[out] out receives the information; set its `struct_size` first.
+ * @param[in]  reg the client.
+ * @retval SBPROV_OK     filled.
+ * @retval SBPROV_EINVAL a pointer is NULL or `out->struct_size` is too small.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_registry_last_response(sbprov_http_response_info *out,
+                                                                              sbprov_azure_registry *reg);
 
 /**
  * Cancel the call in progress on `reg` (or the next one). Safe from any thread.

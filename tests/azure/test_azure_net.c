@@ -117,13 +117,16 @@ static void test_register_and_send(void **state)
 
     derived_key(key, "gw-berlin-0001");
     sbprov_azure_dps *d = dps_client(&h, env("SBPROV_TEST_AZURE_DPS_URL"), "gw-berlin-0001", key);
-    assert_ok(sbprov_azure_dps_register(&r, d, "{\"site\":\"berlin\",\"floor\":4}", 20000));
+    /* The payload is sent as written: a big integer stays exact (regression). */
+    assert_ok(sbprov_azure_dps_register(&r, d, "{\"site\":\"berlin\",\"floor\":4,\"asset\":12345678901234567890}",
+                                        20000));
     assert_string_equal(sbprov_azure_dps_result_status(r), "assigned");
     assert_string_equal(sbprov_azure_dps_result_hub(r), env("SBPROV_TEST_AZURE_HUB_HOST"));
     assert_string_equal(sbprov_azure_dps_result_device_id(r), "gw-berlin-0001");
     assert_string_equal(sbprov_azure_dps_result_substatus(r), "initialAssignment");
     char *regs = ctl("GET", "/_emu/registrations", NULL);
     assert_non_null(strstr(regs, "\"floor\":4"));
+    assert_non_null(strstr(regs, "12345678901234567890"));
     free(regs);
 
     char *cs = device_connstr(r, key);
@@ -377,9 +380,20 @@ static void test_registry(void **state)
     sbprov_azure_device_free(d2);
     sbprov_azure_device_free(d);
 
+    /* An update without keys keeps them (regression: new ones were generated). */
+    assert_ok(sbprov_azure_registry_put_device(&d, reg, "gw-reg-1", NULL, NULL, etag));
+    assert_string_equal(sbprov_azure_device_primary_key(d), key);
+    snprintf(etag, sizeof etag, "%s", sbprov_azure_device_etag(d));
+    sbprov_azure_device_free(d);
+    sbprov_http_response_info info = {sizeof info};
+    assert_ok(sbprov_azure_registry_last_response(&info, reg));
+    assert_int_equal(info.status, 200);
+
     /* Rotate: new keys with the etag; the old etag is then stale. */
-    assert_ok(sbprov_azure_registry_put_device(&d, reg, "gw-reg-1", NULL, key, etag));
-    assert_string_not_equal(sbprov_azure_device_primary_key(d), key);
+    char fresh[SBPROV_AZURE_KEY_B64_SIZE(32)];
+    assert_ok(sbprov_azure_generate_key(fresh, sizeof fresh, NULL, 32));
+    assert_ok(sbprov_azure_registry_put_device(&d, reg, "gw-reg-1", fresh, key, etag));
+    assert_string_equal(sbprov_azure_device_primary_key(d), fresh);
     assert_string_equal(sbprov_azure_device_secondary_key(d), key);
     sbprov_azure_device_free(d);
     assert_fails_with(sbprov_azure_registry_put_device(NULL, reg, "gw-reg-1", NULL, NULL, etag), SBPROV_ECONFLICT,

@@ -45,6 +45,8 @@ static void test_dps_new_checks(void **state)
     assert_fails_with(sbprov_azure_dps_register(&r, d, NULL, 0), SBPROV_EINVAL, "timeout_ms");
     assert_null(r);
     assert_fails_with(sbprov_azure_dps_register(&r, d, "{not json", 1000), SBPROV_EPARSE, "payload");
+    /* Regression: trailing text after the JSON value was ignored. */
+    assert_fails_with(sbprov_azure_dps_register(&r, d, "{\"a\":1} garbage", 1000), SBPROV_EPARSE, "one JSON value");
     sbprov_azure_dps_cancel(d);
     assert_fails_with(sbprov_azure_dps_register(&r, d, NULL, 1000), SBPROV_ECANCELED, "cancelled");
     sbprov_http_response_info info = {sizeof info};
@@ -157,7 +159,16 @@ static void test_hub_and_messages(void **state)
     m[0].properties = props;
     m[0].message_id = "id\nwith newline";
     assert_fails_with(sbprov_azure_hub_send(hub, m, 1, &accepted), SBPROV_EINVAL, "printable ASCII");
+    /* Regressions: an empty value (libcurl drops the header) and a creation
+     * time out of range were found only when the message's turn came. */
+    m[0].message_id = "";
+    assert_fails_with(sbprov_azure_hub_send(hub, m, 1, &accepted), SBPROV_EINVAL, "empty");
     m[0].message_id = NULL;
+    m[1].body = "{}";
+    m[1].creation_time = (int64_t)1 << 62;
+    assert_fails_with(sbprov_azure_hub_send(hub, m, 2, &accepted), SBPROV_EINVAL, "creation time");
+    assert_int_equal(accepted, 0);
+    m[1].creation_time = 0;
     m[0].body_len = 256 * 1024;
     assert_fails_with(sbprov_azure_hub_send(hub, m, 1, &accepted), SBPROV_EINVAL, "at most");
     m[0].body_len = 2;
