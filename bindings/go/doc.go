@@ -16,12 +16,17 @@
 //     storage, inventory, update check) and the management client
 //     (MenderManagement: login, preauthorize, devices, accept/reject,
 //     decommission), with HTTPOptions for CAs, mutual TLS, proxy and
-//     timeouts.
+//     timeouts;
+//   - Azure over HTTPS: DPS registration with a symmetric key
+//     (Provisioning), IoT Hub device-to-cloud messages (Hub) and the IoT Hub
+//     identity registry (Registry), with SAS tokens signed and renewed by
+//     the library and a check of the local clock against the servers'.
 //
 // The package wraps the libsbprov C library (stable ABI, found with
 // pkg-config as "sbprov") through cgo; building it needs a C compiler and
-// the library's development files, not SWIG. The Azure functions are pure
-// computation: no network and, except SASToken, no clock. Identity probing
+// the library's development files, not SWIG. The Azure key, token and
+// connection-string functions are pure computation: no network and, except
+// SASToken, no clock. Identity probing
 // reads sysfs and /etc, identity scripts run a process, and keys read and
 // write files; those calls block only the calling goroutine.
 //
@@ -45,9 +50,9 @@
 // Every function may be called from any number of goroutines at once. The
 // library keeps the detail message of a failure per OS thread; this package
 // reads it on the same thread as the failing call, so each error carries its
-// own message. A Deriver, SASSigner, Identity, Key, MenderDevice or
-// MenderManagement serialises its own calls; use one per goroutine for
-// parallel work. Network calls block only their goroutine; Cancel and
+// own message. A Deriver, SASSigner, Identity, Key, MenderDevice,
+// MenderManagement, Provisioning, Hub or Registry serialises its own calls;
+// use one per goroutine for parallel work. Network calls block only their goroutine; Cancel and
 // context cancellation stop them from another goroutine.
 //
 // # Secrets

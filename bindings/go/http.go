@@ -35,11 +35,12 @@ const (
 )
 
 // HTTPOptions are the transport options of the network clients
-// (MenderDevice, MenderManagement). The zero value is the safe default:
-// HTTPS only, TLS 1.2 or newer, the server's certificate and host name
-// checked against the system's CA store, the environment's proxy, no
-// redirects, responses capped at 1 MiB, a 10 s connect timeout and a 30 s
-// limit per request. The client copies everything when it is created.
+// (MenderDevice, MenderManagement, Provisioning, Hub, Registry). The zero
+// value is the safe default: HTTPS only, TLS 1.2 or newer, the server's
+// certificate and host name checked against the system's CA store, the
+// environment's proxy, no redirects, responses capped at 1 MiB, a 10 s
+// connect timeout and a 30 s limit per request. The client copies
+// everything when it is created.
 type HTTPOptions struct {
 	// CAFile is a PEM file of trusted CA certificates; "" for the system's.
 	CAFile string
@@ -132,7 +133,8 @@ func durationMs(what string, d time.Duration) (uint, error) {
 }
 
 // ResponseInfo describes the last HTTP response a client received
-// (MenderDevice.LastResponse, MenderManagement.LastResponse).
+// (MenderDevice.LastResponse, MenderManagement.LastResponse,
+// Provisioning.LastResponse, Hub.LastResponse).
 type ResponseInfo struct {
 	// Status is the HTTP status, or 0 if the last request got no response
 	// (network failure, timeout, cancellation, TLS failure).

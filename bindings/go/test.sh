@@ -15,12 +15,14 @@
 # any failure.
 #
 # The two go test runs happen under the test stack of the repository,
-# tests/emulators/stack.py (the Mender emulator behind nginx with a test CA
-# on loopback; needs python3, nginx and openssl), which exports the
-# SBPROV_TEST_* variables the Mender tests read, in a temporary work
-# directory (kept, with its logs, if the tests fail). If SBPROV_TEST_MENDER_URL
-# is already set (a stack is up), the tests use that one. SBPROV_GO_NO_STACK=1
-# runs them without a stack: the network tests are then skipped.
+# tests/emulators/stack.py --mender --azure (the Mender and the Azure
+# emulators behind nginx with a test CA on loopback; needs go, python3,
+# nginx and openssl), which exports the SBPROV_TEST_* variables the Mender
+# and Azure tests read, in a temporary work directory (kept, with its logs,
+# if the tests fail). If SBPROV_TEST_MENDER_URL or SBPROV_TEST_AZURE_URL is
+# already set (a stack is up), the tests use that one (the tests of an
+# emulator it lacks are skipped). SBPROV_GO_NO_STACK=1 runs them without a
+# stack: the network tests are then skipped.
 #
 # Internal: `test.sh --go-tests` runs only the go test steps (what stack.py
 # runs).
@@ -77,7 +79,12 @@ go_tests() {
     if [ -n "${SBPROV_TEST_MENDER_URL:-}" ]; then
         step "Mender tests against $SBPROV_TEST_MENDER_URL"
     else
-        echo "go/test.sh: NOTE: no test stack (SBPROV_GO_NO_STACK=1): the Mender network tests are skipped" >&2
+        echo "go/test.sh: NOTE: no Mender emulator in the test stack: the Mender network tests are skipped" >&2
+    fi
+    if [ -n "${SBPROV_TEST_AZURE_URL:-}" ]; then
+        step "Azure tests against $SBPROV_TEST_AZURE_URL"
+    else
+        echo "go/test.sh: NOTE: no Azure emulator in the test stack: the Azure network tests are skipped" >&2
     fi
     step "go test -count=1 ./... with ${cgocheck_env[*]}"
     env "${cgocheck_env[@]}" go test -count=1 ./... || die "go test (${cgocheck_env[*]})"
@@ -126,16 +133,16 @@ step "go vet ./..."
 go vet ./... || die "go vet"
 
 # 4.-5. go test, under the test stack (see the top of this file).
-if [ -n "${SBPROV_TEST_MENDER_URL:-}" ] || [ "${SBPROV_GO_NO_STACK:-0}" = 1 ]; then
+if [ -n "${SBPROV_TEST_MENDER_URL:-}" ] || [ -n "${SBPROV_TEST_AZURE_URL:-}" ] || [ "${SBPROV_GO_NO_STACK:-0}" = 1 ]; then
     go_tests
 else
     [ -f "$stack_py" ] || die "$stack_py not found"
     command -v python3 >/dev/null 2>&1 ||
-        die "python3 not found: the Mender tests run under tests/emulators/stack.py (SBPROV_GO_NO_STACK=1 skips them)"
+        die "python3 not found: the network tests run under tests/emulators/stack.py (SBPROV_GO_NO_STACK=1 skips them)"
     stackdir=$(mktemp -d "${TMPDIR:-/tmp}/sbprov-go-stack.XXXXXX")
-    step "test stack: python3 tests/emulators/stack.py run --dir $stackdir -- test.sh --go-tests"
+    step "test stack: python3 tests/emulators/stack.py run --dir $stackdir --mender --azure -- test.sh --go-tests"
     rc=0
-    python3 "$stack_py" run --dir "$stackdir" -- bash "$here/test.sh" --go-tests || rc=$?
+    python3 "$stack_py" run --dir "$stackdir" --mender --azure -- bash "$here/test.sh" --go-tests || rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "go/test.sh: stack work directory (logs, request log) kept in $stackdir" >&2
         die "go test under the test stack (exit $rc)"

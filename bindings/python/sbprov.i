@@ -48,16 +48,23 @@
  *     small C helpers below (sbprov_py_*, %inline) take flat arguments
  *     instead, fill the struct on their own stack and call the library.
  *
- *  6. Network calls (Mender) release the GIL like the other blocking calls.
- *     Cancelling (sbprov_mender_cancel, sbprov_mender_mgmt_cancel) is
- *     lock-free in the library and keeps the GIL: sbprov/mender.py calls it
- *     without the per-client lock that the running call holds.
+ *  6. Network calls (Mender, Azure) release the GIL like the other blocking
+ *     calls. Cancelling (sbprov_mender_cancel, sbprov_azure_dps_cancel, ...)
+ *     is lock-free in the library and keeps the GIL: sbprov/mender.py and
+ *     sbprov/azure.py call it without the per-client lock that the running
+ *     call holds.
+ *
+ *  7. Arrays of structs (Azure telemetry messages) are built in C by an `in`
+ *     typemap from a Python list of plain tuples (sbprov_py_messages: every
+ *     pointer borrowed from those tuples, which the wrapper holds), passed to
+ *     a flat helper that runs without the GIL, and freed by the `freearg`
+ *     typemap: build, call and free all happen within one wrapper call.
  */
 %module(package="sbprov", threads="1") _sbprov_swig
 
 %nothread;
 /* Calls that may block: the GIL is released around the C call (see 4 above).
- * Future network calls join them, e.g.  %thread sbprov_azure_dps_register; */
+ * A new blocking function joins them here. */
 %thread sbprov_py_identity_probe;
 %thread sbprov_py_identity_from_script;
 %thread sbprov_py_key_generate;
@@ -92,6 +99,16 @@
 %thread sbprov_mender_mgmt_set_auth_status;
 %thread sbprov_mender_mgmt_decommission;
 %thread sbprov_mender_mgmt_count;
+/* Azure over HTTPS: the clients' constructors (like Mender's) and every call
+ * that may touch the network. */
+%thread sbprov_py_azure_dps_new;
+%thread sbprov_azure_dps_register;
+%thread sbprov_py_azure_hub_new;
+%thread sbprov_py_azure_hub_send;
+%thread sbprov_py_azure_registry_new;
+%thread sbprov_azure_registry_put_device;
+%thread sbprov_azure_registry_get_device;
+%thread sbprov_azure_registry_delete_device;
 
 %include <stdint.i>
 
@@ -451,6 +468,209 @@ static sbprov_result sbprov_py_http_fill(sbprov_http_options *h, const char *ca_
     h->allow_http = allow_http != 0;
     return SBPROV_OK;
 }
+
+/* ---- Azure ------------------------------------------------------------------ */
+
+/* Hub options (hub and registry clients) from flat arguments. */
+static sbprov_result sbprov_py_azure_hub_fill(sbprov_azure_hub_options *opts, const sbprov_http_options *http,
+                                              const char *endpoint, uint32_t token_ttl_s,
+                                              uint32_t max_clock_skew_s, uint32_t retry_timeout_ms)
+{
+    sbprov_result rc = sbprov_azure_hub_options_init(opts, sizeof *opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts->endpoint = endpoint;
+    opts->http = http;
+    opts->token_ttl_s = token_ttl_s;
+    opts->max_clock_skew_s = max_clock_skew_s;
+    opts->retry_timeout_ms = retry_timeout_ms;
+    return SBPROV_OK;
+}
+
+/* ---- Azure telemetry messages (see 7 above) ------------------------------- */
+
+/* The messages of one sbprov_py_azure_hub_send() call, built from a Python
+ * sequence of 7-tuples (body, message_id, correlation_id, content_type,
+ * content_encoding, creation_time, properties), properties being a sequence
+ * of (name, value) tuples. Every pointer is borrowed from those objects;
+ * `keep` holds immutable copies of the sequences (tuples) until the wrapper
+ * releases the batch, so nothing can change while the GIL is released. */
+typedef struct {
+    sbprov_azure_message *msgs;
+    sbprov_azure_property *props; /* every message's properties, one after another */
+    sbprov_py_input *ins;         /* every borrowed input: bodies, strings */
+    Py_ssize_t nins;              /* inputs filled so far */
+    PyObject *keep;               /* list of the tuples the pointers come from */
+    size_t count;
+    size_t accepted;              /* set by the helper */
+    int sent;                     /* the helper ran: its failure carries `accepted` */
+} sbprov_py_messages;
+
+#define SBPROV_PY_MESSAGES_INIT { NULL, NULL, NULL, 0, NULL, 0, 0, 0 }
+#define SBPROV_PY_MESSAGE_FIELDS 7
+#define SBPROV_PY_MESSAGE_STRINGS 5 /* body and four strings per message */
+
+static void sbprov_py_messages_release(sbprov_py_messages *m)
+{
+    for (Py_ssize_t i = 0; i < m->nins; i++)
+        sbprov_py_input_release(&m->ins[i]);
+    PyMem_Free(m->ins);
+    PyMem_Free(m->props);
+    PyMem_Free(m->msgs);
+    Py_CLEAR(m->keep);
+    m->ins = NULL;
+    m->props = NULL;
+    m->msgs = NULL;
+    m->nins = 0;
+    m->count = 0;
+}
+
+/* The next borrowed input (room for it was counted beforehand). */
+static int sbprov_py_messages_input(sbprov_py_messages *m, PyObject *obj, const char *argname, int flags,
+                                    const char **ptr, size_t *len)
+{
+    sbprov_py_input *in = &m->ins[m->nins];
+    if (sbprov_py_input_get(obj, argname, flags, in) != 0)
+        return -1;
+    m->nins++;
+    *ptr = in->ptr;
+    if (len != NULL)
+        *len = (size_t)in->len;
+    return 0;
+}
+
+/* An immutable copy (tuple) of a sequence, kept alive by m->keep; NULL with
+ * an exception set. The reference returned is borrowed from m->keep. */
+static PyObject *sbprov_py_messages_tuple(sbprov_py_messages *m, PyObject *obj, const char *argname)
+{
+    PyObject *t;
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj) || PyByteArray_Check(obj) || !PySequence_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a sequence, not %.100s", argname, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    if ((t = PySequence_Tuple(obj)) == NULL)
+        return NULL;
+    if (PyList_Append(m->keep, t) != 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    Py_DECREF(t);
+    return t;
+}
+
+static int sbprov_py_messages_get(PyObject *obj, const char *argname, sbprov_py_messages *m)
+{
+    static const char *const fields[SBPROV_PY_MESSAGE_STRINGS - 1] = {"message_id", "correlation_id",
+                                                                      "content_type", "content_encoding"};
+    PyObject *seq, **props;
+    Py_ssize_t count, nprops = 0, next = 0;
+    char name[160];
+
+    if ((m->keep = PyList_New(0)) == NULL || (seq = sbprov_py_messages_tuple(m, obj, argname)) == NULL)
+        return -1;
+    count = PyTuple_GET_SIZE(seq);
+    if ((props = (PyObject **)PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof *props)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* First pass: the shape of every message, and how many properties in all. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != SBPROV_PY_MESSAGE_FIELDS) {
+            PyErr_Format(PyExc_TypeError, "%s[%zd]: expected a tuple (body, message_id, correlation_id, "
+                         "content_type, content_encoding, creation_time, properties), not %.100s",
+                         argname, i, Py_TYPE(item)->tp_name);
+            goto fail;
+        }
+        snprintf(name, sizeof name, "%s[%zd].properties", argname, i);
+        if ((props[i] = sbprov_py_messages_tuple(m, PyTuple_GET_ITEM(item, 6), name)) == NULL)
+            goto fail;
+        nprops += PyTuple_GET_SIZE(props[i]);
+    }
+    m->msgs = (sbprov_azure_message *)PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof *m->msgs);
+    m->props = (sbprov_azure_property *)PyMem_Calloc((size_t)(nprops > 0 ? nprops : 1), sizeof *m->props);
+    m->ins = (sbprov_py_input *)PyMem_Calloc((size_t)(count * SBPROV_PY_MESSAGE_STRINGS + 2 * nprops + 1),
+                                             sizeof *m->ins);
+    if (m->msgs == NULL || m->props == NULL || m->ins == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
+        sbprov_azure_message *msg = &m->msgs[i];
+        const char **strings[SBPROV_PY_MESSAGE_STRINGS - 1];
+        const char *body = NULL;
+        size_t body_len = 0;
+        sbprov_result rc = sbprov_azure_message_init(msg, sizeof *msg);
+
+        if (rc != SBPROV_OK) {
+            sbprov_py_raise((int)rc);
+            goto fail;
+        }
+        snprintf(name, sizeof name, "%s[%zd].body", argname, i);
+        if (sbprov_py_messages_input(m, PyTuple_GET_ITEM(item, 0), name, SBPROV_PY_BUFFER_OK, &body, &body_len) != 0)
+            goto fail;
+        msg->body = body;
+        msg->body_len = body_len;
+        strings[0] = &msg->message_id;
+        strings[1] = &msg->correlation_id;
+        strings[2] = &msg->content_type;
+        strings[3] = &msg->content_encoding;
+        for (int f = 0; f < SBPROV_PY_MESSAGE_STRINGS - 1; f++) {
+            snprintf(name, sizeof name, "%s[%zd].%s", argname, i, fields[f]);
+            if (sbprov_py_messages_input(m, PyTuple_GET_ITEM(item, 1 + f), name,
+                                         SBPROV_PY_NONE_OK | SBPROV_PY_NUL_TERMINATED, strings[f], NULL) != 0)
+                goto fail;
+        }
+        snprintf(name, sizeof name, "%s[%zd].creation_time", argname, i);
+        if (sbprov_py_int64_get(PyTuple_GET_ITEM(item, 5), name, &msg->creation_time) != 0)
+            goto fail;
+        msg->properties = &m->props[next];
+        msg->property_count = (size_t)PyTuple_GET_SIZE(props[i]);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(props[i]); j++) {
+            PyObject *pair = PyTuple_GET_ITEM(props[i], j);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_Format(PyExc_TypeError, "%s[%zd].properties[%zd]: expected a (name, value) tuple, not %.100s",
+                             argname, i, j, Py_TYPE(pair)->tp_name);
+                goto fail;
+            }
+            snprintf(name, sizeof name, "%s[%zd].properties[%zd].name", argname, i, j);
+            if (sbprov_py_messages_input(m, PyTuple_GET_ITEM(pair, 0), name, SBPROV_PY_NUL_TERMINATED,
+                                         &m->props[next].name, NULL) != 0)
+                goto fail;
+            snprintf(name, sizeof name, "%s[%zd].properties[%zd].value", argname, i, j);
+            if (sbprov_py_messages_input(m, PyTuple_GET_ITEM(pair, 1), name, SBPROV_PY_NUL_TERMINATED,
+                                         &m->props[next].value, NULL) != 0)
+                goto fail;
+            next++;
+        }
+    }
+    m->count = (size_t)count;
+    PyMem_Free(props);
+    return 0;
+fail:
+    PyMem_Free(props);
+    sbprov_py_messages_release(m);
+    return -1;
+}
+
+/* Give the exception being raised an `accepted` attribute: how many of the
+ * messages IoT Hub accepted before the failure. */
+static void sbprov_py_error_set_accepted(size_t accepted)
+{
+    PyObject *type, *value, *tb, *n;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && (n = PyLong_FromSize_t(accepted)) != NULL) {
+        if (PyObject_SetAttrString(value, "accepted", n) != 0)
+            PyErr_Clear();
+        Py_DECREF(n);
+    } else {
+        PyErr_Clear();
+    }
+    PyErr_Restore(type, value, tb);
+}
 %}
 
 /* ---- declarations SWIG must see ------------------------------------------ */
@@ -547,6 +767,12 @@ sbprov_py_retry:;
   const char *tenant_token, const char *tier, const char *token_entry, const char *ca_file, const char *ca_path,
   const char *client_cert, const char *proxy, const char *user_agent, const char *status
 };
+/* Azure: the endpoint (NULL: Azure's own), no DPS payload, registry keys
+ * to generate, no etag (create; delete: any). */
+%apply const char *OPTIONAL {
+  const char *endpoint, const char *payload_json, const char *primary_key, const char *secondary_key,
+  const char *etag
+};
 
 /* (pointer, length) inputs: secrets and raw bytes. */
 %typemap(in, noblock=1) (const char *BYTES, size_t LENGTH)
@@ -569,7 +795,8 @@ sbprov_py_retry:;
   (const char *text, size_t len),
   (const char *pem, size_t len),
   (const char *signature, size_t signature_len),
-  (const char *password, size_t password_len)
+  (const char *password, size_t password_len),
+  (const char *connstr, size_t len)
 };
 
 /* (pointer, length) inputs where None stands for NULL: a passphrase (None:
@@ -666,6 +893,21 @@ sbprov_py_retry:;
   if ($result == NULL) SWIG_fail;
 }
 
+/* sbprov_py_azure_hub_send(): the messages (see 7 above); returns how many
+ * were accepted, and a failure carries that count as `.accepted`. */
+%typemap(in, noblock=1) sbprov_py_messages *messages (sbprov_py_messages batch = SBPROV_PY_MESSAGES_INIT) {
+  if (sbprov_py_messages_get($input, "messages", &batch) != 0) SWIG_fail;
+  $1 = &batch;
+}
+%typemap(argout, noblock=1) sbprov_py_messages *messages {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromSize_t(batch$argnum.accepted));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) sbprov_py_messages *messages {
+  if (batch$argnum.sent && PyErr_Occurred()) sbprov_py_error_set_accepted(batch$argnum.accepted);
+  sbprov_py_messages_release(&batch$argnum);
+}
+
 /* Safety net: a parameter that none of the typemaps above claimed (a new
  * output buffer or (pointer, length) pair under another name) makes swig warn,
  * and setup.py fails the build on these warnings, so it cannot be wrapped as a
@@ -712,6 +954,11 @@ SBPROV_HANDLE(sbprov_mender_update, sbprov_mender_update_free)
 SBPROV_HANDLE(sbprov_mender_device, sbprov_mender_device_free)
 SBPROV_HANDLE(sbprov_mender_device_list, sbprov_mender_device_list_free)
 SBPROV_HANDLE(sbprov_inventory, sbprov_inventory_free)
+SBPROV_HANDLE(sbprov_azure_dps, sbprov_azure_dps_free)
+SBPROV_HANDLE(sbprov_azure_dps_result, sbprov_azure_dps_result_free)
+SBPROV_HANDLE(sbprov_azure_hub, sbprov_azure_hub_free)
+SBPROV_HANDLE(sbprov_azure_registry, sbprov_azure_registry_free)
+SBPROV_HANDLE(sbprov_azure_device, sbprov_azure_device_free)
 
 /* A value the library allocated (sbprov_py_store_get): returned as bytes;
  * the C copy is cleansed and freed (it may be a secret). */
@@ -791,6 +1038,21 @@ SBPROV_HANDLE(sbprov_inventory, sbprov_inventory_free)
 %ignore sbprov_mender_authenticate_until_accepted;
 %ignore sbprov_mender_mgmt_new;
 %ignore sbprov_mender_mgmt_preauthorize;
+/* Azure over HTTPS: the option structs (see 5 above) and the functions
+ * taking them are replaced by sbprov_py_azure_dps_new, sbprov_py_azure_hub_new
+ * and sbprov_py_azure_registry_new; the message and property structs (pointer
+ * members) and sbprov_azure_hub_send by sbprov_py_azure_hub_send (see 7). */
+%ignore sbprov_azure_dps_options;
+%ignore sbprov_azure_dps_options_init;
+%ignore sbprov_azure_dps_new;
+%ignore sbprov_azure_hub_options;
+%ignore sbprov_azure_hub_options_init;
+%ignore sbprov_azure_hub_new;
+%ignore sbprov_azure_registry_new;
+%ignore sbprov_azure_property;
+%ignore sbprov_azure_message;
+%ignore sbprov_azure_message_init;
+%ignore sbprov_azure_hub_send;
 /* Env formats: renamed so that the SBPROV_E* names stay the result codes. */
 %rename(SBPROV_STORE_FORMAT_DOCKER) SBPROV_ENV_DOCKER;
 %rename(SBPROV_STORE_FORMAT_SYSTEMD) SBPROV_ENV_SYSTEMD;
@@ -803,6 +1065,7 @@ SBPROV_HANDLE(sbprov_inventory, sbprov_inventory_free)
 %include <sbprov/store.h>
 %include <sbprov/http.h>
 %include <sbprov/mender.h>
+%include <sbprov/azure_http.h>
 
 /* ---- flat helpers for the functions taking option structs ----------------
  * They run with the GIL released (%thread above): no Python API in here. The
@@ -961,5 +1224,77 @@ sbprov_result sbprov_py_mender_mgmt_preauthorize(sbprov_py_preauth *out, sbprov_
                                                  unsigned flags)
 {
     return sbprov_mender_mgmt_preauthorize(out->id, sizeof out->id, NULL, &out->existed, m, identity, key, flags);
+}
+
+/* sbprov_azure_dps_new() with its options and the transport options flat;
+ * NULL strings and 0 numbers mean the library's defaults. */
+sbprov_result sbprov_py_azure_dps_new(sbprov_azure_dps **out, const char *id_scope, const char *registration_id,
+                                      const char *key, size_t key_len, const char *endpoint, uint32_t token_ttl_s,
+                                      uint32_t max_clock_skew_s, const char *ca_file, const char *ca_path,
+                                      const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                      const char *user_agent, uint32_t connect_timeout_ms, uint32_t timeout_ms,
+                                      size_t max_response_size, int allow_http)
+{
+    sbprov_http_options http;
+    sbprov_azure_dps_options opts;
+    sbprov_result rc = sbprov_py_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, user_agent,
+                                           connect_timeout_ms, timeout_ms, max_response_size, allow_http);
+    if (rc != SBPROV_OK || (rc = sbprov_azure_dps_options_init(&opts, sizeof opts)) != SBPROV_OK)
+        return rc;
+    opts.endpoint = endpoint;
+    opts.http = &http;
+    opts.token_ttl_s = token_ttl_s;
+    opts.max_clock_skew_s = max_clock_skew_s;
+    return sbprov_azure_dps_new(out, id_scope, registration_id, key, key_len, &opts);
+}
+
+/* sbprov_azure_hub_new() with its options and the transport options flat.
+ * The connection string (a secret) is borrowed; the library copies it and
+ * wipes its copy. */
+sbprov_result sbprov_py_azure_hub_new(sbprov_azure_hub **out, const char *connstr, size_t len, const char *endpoint,
+                                      uint32_t token_ttl_s, uint32_t max_clock_skew_s, uint32_t retry_timeout_ms,
+                                      const char *ca_file, const char *ca_path, const char *client_cert,
+                                      const sbprov_key *client_key, const char *proxy, const char *user_agent,
+                                      uint32_t connect_timeout_ms, uint32_t timeout_ms, size_t max_response_size,
+                                      int allow_http)
+{
+    sbprov_http_options http;
+    sbprov_azure_hub_options opts;
+    sbprov_result rc = sbprov_py_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, user_agent,
+                                           connect_timeout_ms, timeout_ms, max_response_size, allow_http);
+    if (rc != SBPROV_OK ||
+        (rc = sbprov_py_azure_hub_fill(&opts, &http, endpoint, token_ttl_s, max_clock_skew_s, retry_timeout_ms)) !=
+            SBPROV_OK)
+        return rc;
+    return sbprov_azure_hub_new(out, connstr, len, &opts);
+}
+
+/* sbprov_azure_registry_new(), as sbprov_py_azure_hub_new(). */
+sbprov_result sbprov_py_azure_registry_new(sbprov_azure_registry **out, const char *connstr, size_t len,
+                                           const char *endpoint, uint32_t token_ttl_s, uint32_t max_clock_skew_s,
+                                           uint32_t retry_timeout_ms, const char *ca_file, const char *ca_path,
+                                           const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                           const char *user_agent, uint32_t connect_timeout_ms, uint32_t timeout_ms,
+                                           size_t max_response_size, int allow_http)
+{
+    sbprov_http_options http;
+    sbprov_azure_hub_options opts;
+    sbprov_result rc = sbprov_py_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, user_agent,
+                                           connect_timeout_ms, timeout_ms, max_response_size, allow_http);
+    if (rc != SBPROV_OK ||
+        (rc = sbprov_py_azure_hub_fill(&opts, &http, endpoint, token_ttl_s, max_clock_skew_s, retry_timeout_ms)) !=
+            SBPROV_OK)
+        return rc;
+    return sbprov_azure_registry_new(out, connstr, len, &opts);
+}
+
+/* sbprov_azure_hub_send() on a batch the `in` typemap built (see 7 above).
+ * Runs without the GIL; the typemaps return `accepted` or attach it to the
+ * exception. */
+sbprov_result sbprov_py_azure_hub_send(sbprov_azure_hub *hub, sbprov_py_messages *messages)
+{
+    sbprov_result rc = sbprov_azure_hub_send(hub, messages->msgs, messages->count, &messages->accepted);
+    messages->sent = 1;
+    return rc;
 }
 %}

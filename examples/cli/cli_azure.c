@@ -1,4 +1,5 @@
-/* `sbprov azure ...`: key derivation, SAS tokens, key generation, connection strings. */
+/* `sbprov azure ...`: key derivation, SAS tokens, key generation, connection
+ * strings; the network verbs (register, send, registry) are in cli_azure_http.c. */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
@@ -8,6 +9,9 @@
 #include <time.h>
 
 int cli_azure(int argc, char **argv);
+int cli_azure_register(int argc, char **argv);
+int cli_azure_send(int argc, char **argv);
+int cli_azure_registry(int argc, char **argv);
 
 /* A secret given inline (--key K) or from a file (--key-file F, "-" = stdin). */
 typedef struct secret_arg {
@@ -394,6 +398,9 @@ int cli_azure(int argc, char **argv)
         { "sas", "build a SAS token", cmd_sas },
         { "keygen", "generate a primary and secondary symmetric key", cmd_keygen },
         { "connstr", "parse or build IoT Hub connection strings", cmd_connstr },
+        { "register", "register with DPS (symmetric key); write the connection string", cli_azure_register },
+        { "send", "send telemetry to IoT Hub: stdin as one message, or one per line", cli_azure_send },
+        { "registry", "IoT Hub identity registry: create, get, update, delete devices", cli_azure_registry },
         { NULL, NULL, NULL },
     };
     return cli_dispatch(commands, "sbprov azure", argc - 1, argv + 1);

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         { "version", "print the library version", cmd_version },
         { "identity", "device identity: probe, script, canonical JSON, IDs", cli_identity },
         { "key", "device keys: generate, public key, sign, verify, CSR", cli_keys },
-        { "azure", "Azure IoT keys, SAS tokens and connection strings", cli_azure },
+        { "azure", "Azure IoT: keys, SAS tokens, connection strings, DPS, telemetry, registry", cli_azure },
         { "store", "encrypted credential store; env files for docker/systemd", cli_store },
         { "mender", "Mender: authenticate, inventory, preauthorize, accept, list devices", cli_mender },
         { NULL, NULL, NULL },

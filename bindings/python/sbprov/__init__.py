@@ -2,7 +2,9 @@
 
 Modules:
     sbprov.azure: Azure IoT symmetric keys (DPS group-enrollment derivation),
-        SAS tokens, key generation, connection strings.
+        SAS tokens, key generation, connection strings; and Azure over HTTPS:
+        DPS registration, IoT Hub telemetry, the identity registry (network
+        calls release the GIL and can be cancelled).
     sbprov.identity: device identity as Mender understands it (attributes
         from the system, an identity script, ``key=value`` text or code), its
         canonical JSON, digest and registration IDs made from it.

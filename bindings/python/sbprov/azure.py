@@ -1,24 +1,55 @@
-"""Azure IoT symmetric keys: DPS group-enrollment key derivation, SAS tokens,
-key generation and IoT Hub connection strings (libsbprov ``sbprov/azure.h``).
+"""Azure IoT: symmetric keys (DPS group-enrollment key derivation, SAS
+tokens, key generation, IoT Hub connection strings; libsbprov
+``sbprov/azure.h``) and Azure over HTTPS (DPS registration, IoT Hub
+telemetry, the identity registry; ``sbprov/azure_http.h``).
 
-Everything here is pure computation (no network, no clock) and may be called
-from several threads at once. Keys are strict standard padded Base64 of 16 to
-64 bytes, given as ``str`` or bytes-like objects. Strings are never truncated:
-a ``str`` containing a NUL character raises :class:`sbprov.InvalidInputError`.
+The key, token and connection-string functions are pure computation (no
+network, no clock) and may be called from several threads at once. Keys are
+strict standard padded Base64 of 16 to 64 bytes, given as ``str`` or
+bytes-like objects. Strings are never truncated: a ``str`` containing a NUL
+character raises :class:`sbprov.InvalidInputError`.
+
+The network clients :class:`Provisioning` (DPS), :class:`Hub` (device to
+cloud telemetry) and :class:`Registry` (device identities, service side)
+follow :mod:`sbprov.mender`: HTTPS only (``allow_http=True`` for tests), the
+same transport keywords, every network call releases the GIL, a client
+serialises its calls, ``cancel()`` from any thread, ``close()`` or a context
+manager. Each takes an ``endpoint`` (where to connect) separate from the host
+name its SAS tokens name: in Azure they agree, so it defaults to Azure's.
+
+>>> from sbprov import azure                                        # doctest: +SKIP
+>>> key = azure.derive_device_key(group_key, "gw-0001")            # doctest: +SKIP
+>>> with azure.Provisioning("0ne00111111", "gw-0001", key) as dps:  # doctest: +SKIP
+...     reg = dps.register({"site": "berlin"})
+>>> with azure.Hub(reg.connection_string(key)) as hub:             # doctest: +SKIP
+...     hub.send([{"co2_ppm": 812}, azure.Message('{"t": 21.5}', properties={"room": "4.12"})])
 
 Failures raise :class:`sbprov.Error` subclasses (``Base64Error``,
 ``KeySizeError``, ``IdentifierError``, ``ExpiryError``,
-``ConnectionStringError``, ...), all of which carry ``.code`` and ``.message``.
+``ConnectionStringError``, ``AuthError``, ``ClockError``, ...), all of which
+carry ``.code`` and ``.message``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import operator
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+import threading
+from collections.abc import Iterable as _IterableABC
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import _sbprov_swig as _swig
 from ._errors import ConnectionStringError, InvalidInputError, KeySizeError, Result
 from ._handle import _KeyedHandle
+# The network clients share the Mender clients' transport keywords, argument
+# checks, library initialisation and ResponseInfo.
+from .keys import Key
+from .mender import (PathType, ResponseInfo, _global_init, _invalid, _ms, _str, _Transport, _uint,
+                     _with_keys)
 
 __all__ = [
     "KEY_MIN_BYTES",
@@ -43,6 +74,17 @@ __all__ = [
     "generate_keys",
     "parse_connection_string",
     "build_connection_string",
+    "DPS_ENDPOINT",
+    "DPS_API_VERSION",
+    "HUB_API_VERSION",
+    "MESSAGE_MAX_BYTES",
+    "ResponseInfo",
+    "Registration",
+    "Provisioning",
+    "Message",
+    "Hub",
+    "DeviceIdentity",
+    "Registry",
 ]
 
 BytesLike = Union[str, bytes, bytearray, memoryview]
@@ -485,3 +527,716 @@ def build_connection_string(**fields: Union[str, bool, None]) -> str:
         return _swig.sbprov_azure_connstr_build(cs)
     finally:
         _swig.sbprov_azure_connstr_free(cs)
+
+
+# --------------------------------------------------------------------------
+# Azure over HTTPS (sbprov/azure_http.h)
+# --------------------------------------------------------------------------
+
+#: The global DPS device endpoint (:class:`Provisioning`'s default).
+DPS_ENDPOINT: str = _swig.SBPROV_AZURE_DPS_ENDPOINT
+#: DPS data-plane API version the library sends.
+DPS_API_VERSION: str = _swig.SBPROV_AZURE_DPS_API_VERSION
+#: IoT Hub API version the library sends.
+HUB_API_VERSION: str = _swig.SBPROV_AZURE_HUB_API_VERSION
+#: Largest telemetry body, in bytes (256 KiB - 1, as ``azure_http.h`` and the
+#: Azure device SDKs cap it).
+MESSAGE_MAX_BYTES: int = 256 * 1024 - 1
+
+_CREATION_TIME_MAX = 253402300799  # 9999-12-31T23:59:59Z: what the header's ISO 8601 form can hold
+
+
+@dataclasses.dataclass(frozen=True)
+class Registration:
+    """The outcome of :meth:`Provisioning.register`: DPS's final answer.
+
+    Attributes:
+        status: ``"assigned"``, ``"failed"``, ``"disabled"`` or ``"unassigned"``.
+        assigned_hub: the IoT Hub host name (``"hub.azure-devices.net"``), or
+            None if not assigned.
+        device_id: the device ID in that hub, or None if not assigned.
+        substatus: ``"initialAssignment"``, ``"deviceDataMigrated"``,
+            ``"deviceDataReset"``, ``"reprovisionedToInitialAssignment"``, or None.
+        error_code: Azure's error code of a failed registration (e.g.
+            400207), or None.
+        error_message: Azure's error message of a failed registration, or None.
+        json: DPS's whole answer, parsed.
+    """
+
+    status: str
+    assigned_hub: Optional[str]
+    device_id: Optional[str]
+    substatus: Optional[str]
+    error_code: Optional[int]
+    error_message: Optional[str]
+    json: Dict[str, Any] = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def assigned(self) -> bool:
+        """True if DPS assigned the device to a hub (``status == "assigned"``)."""
+        return self.status == "assigned"
+
+    def connection_string(self, key: BytesLike) -> str:
+        """The device connection string for the assigned hub:
+        ``HostName=<assigned_hub>;DeviceId=<device_id>;SharedAccessKey=<key>``,
+        ``key`` being the device key the registration used (for :class:`Hub`).
+
+        Raises:
+            sbprov.InvalidInputError: the device was not assigned.
+            sbprov.Base64Error, sbprov.KeySizeError: ``key`` is not a valid key.
+            TypeError: ``key`` is not ``str`` or bytes-like.
+        """
+        if not self.assigned:
+            raise _invalid(f"registration {self.status}: no hub was assigned, so there is no connection string")
+        if isinstance(key, (bytes, bytearray, memoryview)):
+            key = bytes(key).decode("ascii", "surrogateescape")
+        elif not isinstance(key, str):
+            raise TypeError(f"key: expected str or a bytes-like object, not {type(key).__name__}")
+        return build_connection_string(host_name=self.assigned_hub, device_id=self.device_id,
+                                       shared_access_key=key)
+
+    @classmethod
+    def _from_handle(cls, r: object) -> "Registration":
+        return cls(status=_swig.sbprov_azure_dps_result_status(r) or "",
+                   assigned_hub=_swig.sbprov_azure_dps_result_hub(r),
+                   device_id=_swig.sbprov_azure_dps_result_device_id(r),
+                   substatus=_swig.sbprov_azure_dps_result_substatus(r),
+                   error_code=_swig.sbprov_azure_dps_result_error_code(r) or None,
+                   error_message=_swig.sbprov_azure_dps_result_error_message(r),
+                   json=json.loads(_swig.sbprov_azure_dps_result_json(r) or "{}"))
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceIdentity:
+    """A device identity in the IoT Hub identity registry (:class:`Registry`).
+
+    Attributes:
+        device_id: the device ID.
+        etag: the identity's etag (pass it to :meth:`Registry.update_device`
+            or :meth:`Registry.delete_device` to act only if nobody changed
+            it meanwhile).
+        status: ``"enabled"`` or ``"disabled"``.
+        primary_key, secondary_key: the symmetric keys (Base64), or None for
+            a device that does not use SAS. Secrets: never shown by ``repr``.
+    """
+
+    device_id: str
+    etag: str
+    status: str
+    primary_key: Optional[str] = dataclasses.field(repr=False)
+    secondary_key: Optional[str] = dataclasses.field(repr=False)
+
+    @classmethod
+    def _from_handle(cls, d: object) -> "DeviceIdentity":
+        return cls(device_id=_swig.sbprov_azure_device_id(d), etag=_swig.sbprov_azure_device_etag(d) or "",
+                   status=_swig.sbprov_azure_device_status(d) or "",
+                   primary_key=_swig.sbprov_azure_device_primary_key(d),
+                   secondary_key=_swig.sbprov_azure_device_secondary_key(d))
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A device-to-cloud message for :meth:`Hub.send`.
+
+    Attributes:
+        body: the body: bytes-like (sent as is), ``str`` (sent as UTF-8), or
+            any other JSON value (a dict, a list, a number...: sent as compact
+            JSON text). At most :data:`MESSAGE_MAX_BYTES` bytes.
+        message_id: ``iothub-messageid``; None: a random UUID.
+        correlation_id: ``iothub-correlationid``, or None.
+        content_type: ``iothub-contenttype`` and ``Content-Type``; None:
+            ``"application/json"`` (set it for other bodies).
+        content_encoding: ``iothub-contentencoding``; None: ``"utf-8"``.
+        creation_time: ``iothub-creation-time-utc``: an aware
+            :class:`datetime.datetime` or Unix time in seconds (after 1970,
+            fractions dropped); None: the time of sending.
+        properties: application properties (``iothub-app-<name>``): names
+            are HTTP tokens (letters, digits and ``!#$%&'*+-.^_`|~``), values
+            printable ASCII (1 to 256 characters); at most 64.
+
+    IDs and content types are printable ASCII of 1 to 256 characters (an
+    empty one would be dropped on the way, so it is refused).
+    """
+
+    body: Any
+    message_id: Optional[str] = None
+    correlation_id: Optional[str] = None
+    content_type: Optional[str] = None
+    content_encoding: Optional[str] = None
+    creation_time: Union[datetime, int, float, None] = None
+    properties: Mapping = dataclasses.field(default_factory=dict)
+
+
+def _json_bytes(value: object, what: str) -> bytes:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except TypeError as e:
+        raise TypeError(f"{what}: not JSON-serialisable: {e}") from None
+    except ValueError as e:  # NaN or infinity, a circular reference
+        raise _invalid(f"{what}: cannot be sent as JSON: {e}") from None
+
+
+def _body(body: object, what: str) -> object:
+    """A message body as bytes or a bytes-like object the C side borrows."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError (a ValueError)
+    if body is None:
+        raise TypeError(f"{what}: None is not a body (b'' sends an empty one)")
+    if isinstance(body, Mapping) and not isinstance(body, dict):
+        body = dict(body)
+    return _json_bytes(body, what)
+
+
+def _creation_time(value: object, what: str) -> int:
+    """Unix seconds for the C message (0 means "now" there)."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _invalid(f"{what}: a naive datetime is ambiguous; give one with a time zone "
+                           "(e.g. datetime.now(timezone.utc))")
+        seconds = value.timestamp()
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what}: expected a datetime or Unix seconds (int or float), not {type(value).__name__}")
+    else:
+        seconds = value
+    if not math.isfinite(seconds) or not 1 <= seconds <= _CREATION_TIME_MAX:
+        raise _invalid(f"{what}: {value!r}: must be after 1970-01-01 and before the year 10000")
+    return int(math.floor(seconds))
+
+
+def _message_tuple(item: object, index: int) -> tuple:
+    """One message as the C typemap takes it: (body, message_id,
+    correlation_id, content_type, content_encoding, creation_time,
+    ((name, value), ...))."""
+    what = f"messages[{index}]"
+    if not isinstance(item, Message):
+        if not isinstance(item, (bytes, bytearray, memoryview, str, Mapping)):
+            raise TypeError(f"{what}: expected bytes, str, a dict (sent as JSON) or sbprov.azure.Message, not "
+                            f"{type(item).__name__} (wrap other JSON values in Message(...))")
+        item = Message(item)
+    # libcurl drops a header whose value is empty, so an empty ID, content
+    # type or property value would silently not be sent (the library lets
+    # them through): refused here.
+    for field in ("message_id", "correlation_id", "content_type", "content_encoding"):
+        value = getattr(item, field)
+        if isinstance(value, (str, bytes)) and not value:
+            raise _invalid(f"{what}.{field}: empty (it would not be sent); use None for the default")
+    props = item.properties
+    if not isinstance(props, Mapping):
+        raise TypeError(f"{what}.properties: expected a mapping of names to values, not {type(props).__name__}")
+    pairs = []
+    for name, value in props.items():
+        for part, v in (("name", name), ("value", value)):
+            if not isinstance(v, (str, bytes)):
+                raise TypeError(f"{what}.properties: a property {part} must be str, not {type(v).__name__}")
+        if not value:
+            raise _invalid(f"{what}.properties[{name!r}]: an empty value would not be sent")
+        pairs.append((name, value))
+    return (_body(item.body, f"{what}.body"), item.message_id, item.correlation_id, item.content_type,
+            item.content_encoding, _creation_time(item.creation_time, f"{what}.creation_time"), tuple(pairs))
+
+
+def _message_batch(messages: object) -> List[tuple]:
+    if isinstance(messages, (Message, bytes, bytearray, memoryview, str, Mapping)):
+        items = [messages]
+    elif isinstance(messages, _IterableABC):
+        items = list(messages)
+    else:
+        raise TypeError(f"messages: expected a message or an iterable of messages, not {type(messages).__name__}")
+    return [_message_tuple(item, i) for i, item in enumerate(items)]
+
+
+def _connstr_fields(connection_string: object, *names: str) -> Tuple[Optional[str], ...]:
+    """Some (non-secret) fields of a connection string the library accepted.
+    The parsed handle, which holds the key, wipes it when freed."""
+    cs = _swig.sbprov_azure_connstr_parse(connection_string)
+    try:
+        return tuple(_swig.sbprov_azure_connstr_get(cs, _FIELD_INDEX[name]) for name in names)
+    finally:
+        _swig.sbprov_azure_connstr_free(cs)
+
+
+def _seconds(value: object, what: str) -> int:
+    """Whole seconds (int >= 1) for a uint32_t option (0 would mean the library's default)."""
+    return _uint(value, what, 1)
+
+
+class _Client(_KeyedHandle):
+    """Lifecycle and locking shared by the Azure clients, as in
+    :mod:`sbprov.mender`: calls take ``_lock`` (waiting for it releases the
+    GIL), ``cancel()`` takes no lock (the call it cancels holds it)."""
+
+    __slots__ = ("_lock", "_endpoint")
+    _cancel_fn = None  # the C cancel function
+
+    def _call(self, fn, *args: object) -> object:
+        with self._lock:
+            return fn(self._live_handle(), *args)
+
+    def cancel(self) -> None:
+        """Cancel the call running on this client in another thread: it
+        raises :class:`sbprov.CancelledError` (a transfer stops within about
+        a second, a wait between polls or retries within 20 ms). Takes no
+        lock and never blocks; safe from any thread. If no call is running,
+        the next call is cancelled instead (the flag is consumed by the first
+        call that sees it). A no-op on a closed client."""
+        handle = self._handle
+        if handle is not None:
+            type(self)._cancel_fn(handle)
+
+    def close(self) -> None:
+        """Release the client and wipe its key and SAS token from memory. A
+        call running in another thread is cancelled (it raises
+        :class:`sbprov.CancelledError`); the C client is freed when it has
+        returned. Idempotent."""
+        handle = self._handle
+        self._handle = None
+        if handle is not None and self._lock.locked():
+            type(self)._cancel_fn(handle)
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL the client connects to."""
+        return self._endpoint
+
+    def _describe(self) -> str:
+        return self._endpoint
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else "open"
+        return f"<{type(self).__module__}.{type(self).__name__} {self._describe()} {state}>"
+
+
+class _WithLastResponse(_Client):
+    __slots__ = ()
+    _last_response_fn = None
+
+    @property
+    def last_response(self) -> ResponseInfo:
+        """Status, ``Retry-After``, ``Date`` and request ID
+        (``x-ms-request-id``) of the last HTTP response this client received
+        (status 0 if the last request got none). Waits for a call in progress."""
+        return ResponseInfo._from_tuple(self._call(type(self)._last_response_fn))
+
+
+def _new_client(transport: _Transport, fn, *args: object) -> object:
+    """Create the C client (the mTLS key locked while the library takes its reference)."""
+    _global_init()
+    return _with_keys((transport.client_key,), lambda ck: fn(*args, *transport.args(ck)))
+
+
+_TRANSPORT_DOC = """
+        ca: trusted CAs instead of the system's: a PEM file, or a directory
+            of hashed certificates (``openssl rehash``).
+        client_cert, client_key: mutual TLS: a PEM certificate (chain) and
+            a private :class:`sbprov.keys.Key`.
+        proxy: a proxy URL, ``""`` for none whatever the environment says,
+            or None for the environment's rules (``https_proxy``, ``no_proxy``).
+        user_agent: the User-Agent header (default ``libsbprov/<version>``).
+        timeout: limit of one HTTP request in seconds, connection included.
+        connect_timeout: connect timeout in seconds.
+        max_response_size: largest response body accepted, in bytes (None: 1 MiB).
+        allow_http: allow a plain ``http://`` endpoint (tests, local proxies).
+        token_ttl: lifetime of each SAS token in seconds; tokens are renewed
+            5 minutes (or a tenth of the lifetime, if less) before they expire.
+        max_clock_skew: largest tolerated offset, in seconds, between this
+            machine's clock and the server's ``Date``; beyond it a refused
+            token raises :class:`sbprov.ClockError` naming the offset, and a
+            token the server would see as expired is not sent at all."""
+
+
+def _with_transport_doc(cls: type) -> None:
+    """Put the transport keywords' description into a client's docstring
+    (absent under ``python -OO``)."""
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("        {transport}", _TRANSPORT_DOC.strip("\n"))
+
+
+class Provisioning(_WithLastResponse):
+    """A DPS registration client for one registration ID, authenticated with
+    a symmetric key (``sbprov_azure_dps``).
+
+    Args:
+        id_scope: the DPS ID scope (``"0ne00111111"``).
+        registration_id: the registration ID (see :func:`check_registration_id`).
+        key: the device's symmetric key, Base64 (``str`` or bytes-like): for
+            a group enrollment the derived key (:func:`derive_device_key`).
+            Copied by the library, wiped when the client is closed.
+        endpoint: the DPS base URL; None: :data:`DPS_ENDPOINT`.
+        {transport}
+
+    Nothing is sent by the constructor. Use the client as a context manager
+    or call :meth:`close`; it cannot be copied or pickled.
+
+    Raises:
+        sbprov.IdentifierError: the ID scope or registration ID is malformed.
+        sbprov.Base64Error, sbprov.KeySizeError: the key is not Base64 of 16
+            to 64 bytes.
+        sbprov.InvalidInputError: the endpoint is not an https base URL
+            (plain http without ``allow_http``), a bad option.
+        sbprov.FileSystemError: ``ca`` does not exist.
+        TypeError: an argument has the wrong type.
+    """
+
+    __slots__ = ("_id_scope", "_registration_id")
+    _cancel_fn = staticmethod(_swig.sbprov_azure_dps_cancel)
+    _last_response_fn = staticmethod(_swig.sbprov_azure_dps_last_response)
+
+    def __init__(self, id_scope: str, registration_id: str, key: BytesLike, *, endpoint: Optional[str] = None,
+                 ca: Optional[PathType] = None, client_cert: Optional[PathType] = None,
+                 client_key: Optional[Key] = None, proxy: Optional[str] = None, user_agent: Optional[str] = None,
+                 timeout: float = 30.0, connect_timeout: float = 10.0, max_response_size: Optional[int] = None,
+                 token_ttl: int = 3600, max_clock_skew: int = 300, allow_http: bool = False) -> None:
+        self._handle = None
+        self._lock = threading.Lock()
+        self._id_scope = _str(id_scope, "id_scope")
+        self._registration_id = _str(registration_id, "registration_id")
+        endpoint = _str(endpoint, "endpoint", optional=True)
+        self._endpoint = DPS_ENDPOINT if endpoint is None else endpoint
+        transport = _Transport(ca, client_cert, client_key, proxy, user_agent, timeout, connect_timeout,
+                               max_response_size, allow_http)
+        ttl = _seconds(token_ttl, "token_ttl")
+        skew = _seconds(max_clock_skew, "max_clock_skew")
+        self._handle = _new_client(transport, _swig.sbprov_py_azure_dps_new, self._id_scope,
+                                   self._registration_id, key, endpoint, ttl, skew)
+
+    @property
+    def id_scope(self) -> str:
+        """The DPS ID scope."""
+        return self._id_scope
+
+    @property
+    def registration_id(self) -> str:
+        """The registration ID."""
+        return self._registration_id
+
+    def _describe(self) -> str:
+        return f"{self._id_scope}/registrations/{self._registration_id} at {self._endpoint}"
+
+    def register(self, payload: Any = None, timeout: float = 60.0) -> Registration:
+        """Register with DPS: send the registration (with ``payload``, if
+        any), then poll the operation, waiting the service's
+        ``Retry-After``, until it is no longer "assigning". 429 and 5xx
+        answers are retried (after ``Retry-After`` or with backoff) within
+        ``timeout``. Registering again is allowed: the result says whether
+        the device moved (``substatus``). Releases the GIL for the whole
+        call; :meth:`cancel` stops it from another thread.
+
+        Args:
+            payload: custom data for custom allocation: any JSON-serialisable
+                value (a ``str`` is sent as a JSON string), or None for none.
+            timeout: overall limit in seconds, polling included.
+
+        Returns the :class:`Registration`, also when DPS answered "failed"
+        or "disabled" (see its ``status``, ``error_code`` and
+        ``error_message``).
+
+        Raises:
+            sbprov.AuthError: DPS refused the token (401): a wrong key, an
+                unknown registration or ID scope, a disabled group.
+            sbprov.ClockError: this machine's clock is off from DPS's by
+                more than ``max_clock_skew`` (the message gives the offset).
+            sbprov.OperationTimeoutError: not finished within ``timeout``.
+            sbprov.RateLimitError: still throttled (429) when the time was
+                up; see ``last_response.retry_after``.
+            sbprov.ServerError: still failing (5xx) when the time was up.
+            sbprov.RequestRefusedError: DPS refused the request as malformed
+                (4xx; its errorCode and message are in the detail).
+            sbprov.NetworkError, sbprov.CertificateError, sbprov.TLSError:
+                the transport failed.
+            sbprov.ResponseError: a malformed, truncated or oversized answer.
+            sbprov.CancelledError: :meth:`cancel` or :meth:`close` was called.
+            sbprov.InvalidInputError: a bad timeout, a payload with NaN or
+                infinity, a closed client.
+            TypeError: the payload is not JSON-serialisable, a bad timeout type.
+        """
+        payload_json = None if payload is None else _json_bytes(payload, "payload").decode("utf-8")
+        r = self._call(_swig.sbprov_azure_dps_register, payload_json, _ms(timeout, "timeout"))
+        return Registration._from_handle(r)
+
+
+_with_transport_doc(Provisioning)
+
+
+class Hub(_WithLastResponse):
+    """A device's connection to IoT Hub over HTTPS, to send device-to-cloud
+    messages (``sbprov_azure_hub``).
+
+    Args:
+        connection_string: the device connection string
+            (``HostName=...;DeviceId=...;SharedAccessKey=...``, ``str`` or
+            bytes-like; e.g. :meth:`Registration.connection_string`). A
+            secret: the library copies it and wipes its copy on close; the
+            client keeps no Python copy.
+        endpoint: the base URL to connect to; None: ``https://<HostName>``.
+            SAS tokens always name the connection string's HostName.
+        {transport}
+        retry_timeout: how long, in seconds, 429 and 5xx answers are retried
+            per message.
+
+    Nothing is sent by the constructor. Use the client as a context manager
+    or call :meth:`close`; it cannot be copied or pickled.
+
+    Raises:
+        sbprov.ConnectionStringError: the connection string is malformed, has
+            no device key (``SharedAccessSignature``, ``x509``), or names a
+            module or a policy.
+        sbprov.Base64Error, sbprov.KeySizeError: its key is invalid.
+        sbprov.IdentifierError: its host name or device ID is malformed.
+        sbprov.InvalidInputError: a bad endpoint or option.
+        sbprov.FileSystemError: ``ca`` does not exist.
+        TypeError: an argument has the wrong type.
+    """
+
+    __slots__ = ("_host_name", "_device_id")
+    _cancel_fn = staticmethod(_swig.sbprov_azure_hub_cancel)
+    _last_response_fn = staticmethod(_swig.sbprov_azure_hub_last_response)
+
+    def __init__(self, connection_string: BytesLike, *, endpoint: Optional[str] = None,
+                 ca: Optional[PathType] = None, client_cert: Optional[PathType] = None,
+                 client_key: Optional[Key] = None, proxy: Optional[str] = None, user_agent: Optional[str] = None,
+                 timeout: float = 30.0, connect_timeout: float = 10.0, max_response_size: Optional[int] = None,
+                 token_ttl: int = 3600, max_clock_skew: int = 300, retry_timeout: float = 60.0,
+                 allow_http: bool = False) -> None:
+        self._handle = None
+        self._lock = threading.Lock()
+        endpoint = _str(endpoint, "endpoint", optional=True)
+        transport = _Transport(ca, client_cert, client_key, proxy, user_agent, timeout, connect_timeout,
+                               max_response_size, allow_http)
+        ttl = _seconds(token_ttl, "token_ttl")
+        skew = _seconds(max_clock_skew, "max_clock_skew")
+        retry_ms = _ms(retry_timeout, "retry_timeout")
+        self._handle = _new_client(transport, _swig.sbprov_py_azure_hub_new, connection_string, endpoint,
+                                   ttl, skew, retry_ms)
+        self._host_name, self._device_id = _connstr_fields(connection_string, "HostName", "DeviceId")
+        self._endpoint = f"https://{self._host_name}" if endpoint is None else endpoint
+
+    @property
+    def host_name(self) -> str:
+        """The hub's host name (the connection string's HostName)."""
+        return self._host_name
+
+    @property
+    def device_id(self) -> str:
+        """The device ID (the connection string's DeviceId)."""
+        return self._device_id
+
+    def _describe(self) -> str:
+        return f"{self._host_name}/devices/{self._device_id} at {self._endpoint}"
+
+    def send(self, messages: Any) -> int:
+        """Send device-to-cloud messages, in order, one request each. 429 and
+        5xx answers are retried (honouring ``Retry-After``) for up to
+        ``retry_timeout`` per message, and the SAS token is renewed before it
+        expires. Sending stops at the first message that fails for good.
+        Releases the GIL; :meth:`cancel` stops it from another thread.
+
+        Args:
+            messages: one message or an iterable of them. A message is a
+                :class:`Message`, or just its body: bytes-like (sent as is),
+                ``str`` (UTF-8) or a dict (sent as JSON), with the defaults
+                (a random message ID, ``application/json``, ``utf-8``, now).
+                A list is always a list of messages: to send a JSON array,
+                use ``Message([...])``.
+
+        Returns how many messages were sent (all of them).
+
+        Every exception raised has an ``accepted`` attribute: how many
+        messages, from the first, IoT Hub accepted before the failure (they
+        were delivered; resend from ``messages[e.accepted]``). It is 0 for
+        argument errors: every message is checked before the first is sent.
+        After a timeout, a cancel or a broken connection the message in
+        flight may have reached the hub all the same, so resending is
+        at-least-once delivery: give messages a ``message_id`` to let
+        consumers drop duplicates.
+
+        Raises:
+            sbprov.AuthError: the hub refused the token (401/403): a wrong
+                key, an unknown or disabled device.
+            sbprov.ClockError: this machine's clock is off from the hub's by
+                more than ``max_clock_skew``.
+            sbprov.RateLimitError: still throttled (429) after
+                ``retry_timeout``; see ``last_response.retry_after``.
+            sbprov.ServerError: still failing (5xx) after ``retry_timeout``.
+            sbprov.RequestRefusedError: the hub refused a message (4xx, e.g.
+                413 too large).
+            sbprov.NetworkError, sbprov.OperationTimeoutError,
+            sbprov.CertificateError, sbprov.TLSError: the transport failed.
+            sbprov.ResponseError: a malformed answer.
+            sbprov.CancelledError: :meth:`cancel` or :meth:`close` was called.
+            sbprov.InvalidInputError: a body over :data:`MESSAGE_MAX_BYTES`,
+                an ID, content type or property that is not printable ASCII
+                (or too long), a property name that is not a token, more than
+                64 properties, a bad creation time, a NUL in a string, a
+                closed client.
+            TypeError: a message, body or property of an unsupported type.
+            ValueError: a ``str`` body that cannot be encoded as UTF-8.
+        """
+        try:
+            batch = _message_batch(messages)
+            return int(self._call(_swig.sbprov_py_azure_hub_send, batch))
+        except Exception as e:
+            if getattr(e, "accepted", None) is None:
+                e.accepted = 0  # nothing was sent: refused before the first request
+            raise
+
+
+_with_transport_doc(Hub)
+
+
+class Registry(_Client):
+    """A client of the IoT Hub identity registry (service side,
+    ``sbprov_azure_registry``): create, update, read and delete device
+    identities with symmetric keys, etags honoured.
+
+    Args:
+        service_connection_string: a service connection string
+            (``HostName=...;SharedAccessKeyName=<policy>;SharedAccessKey=...``,
+            ``str`` or bytes-like); the policy needs RegistryRead and
+            RegistryWrite (``registryReadWrite``, ``iothubowner``). A secret,
+            handled as by :class:`Hub`.
+        endpoint: the base URL to connect to; None: ``https://<HostName>``.
+        {transport}
+        retry_timeout: how long, in seconds, 429 and 5xx answers are retried
+            per call.
+
+    Raises:
+        sbprov.ConnectionStringError: not a service connection string (a
+            device one, a missing policy or key).
+        sbprov.Base64Error, sbprov.KeySizeError: its key is invalid.
+        sbprov.InvalidInputError: a bad endpoint or option.
+        sbprov.FileSystemError: ``ca`` does not exist.
+        TypeError: an argument has the wrong type.
+    """
+
+    __slots__ = ("_host_name", "_policy")
+    _cancel_fn = staticmethod(_swig.sbprov_azure_registry_cancel)
+
+    def __init__(self, service_connection_string: BytesLike, *, endpoint: Optional[str] = None,
+                 ca: Optional[PathType] = None, client_cert: Optional[PathType] = None,
+                 client_key: Optional[Key] = None, proxy: Optional[str] = None, user_agent: Optional[str] = None,
+                 timeout: float = 30.0, connect_timeout: float = 10.0, max_response_size: Optional[int] = None,
+                 token_ttl: int = 3600, max_clock_skew: int = 300, retry_timeout: float = 60.0,
+                 allow_http: bool = False) -> None:
+        self._handle = None
+        self._lock = threading.Lock()
+        endpoint = _str(endpoint, "endpoint", optional=True)
+        transport = _Transport(ca, client_cert, client_key, proxy, user_agent, timeout, connect_timeout,
+                               max_response_size, allow_http)
+        ttl = _seconds(token_ttl, "token_ttl")
+        skew = _seconds(max_clock_skew, "max_clock_skew")
+        retry_ms = _ms(retry_timeout, "retry_timeout")
+        self._handle = _new_client(transport, _swig.sbprov_py_azure_registry_new,
+                                   service_connection_string, endpoint, ttl, skew, retry_ms)
+        self._host_name, self._policy = _connstr_fields(service_connection_string, "HostName",
+                                                        "SharedAccessKeyName")
+        self._endpoint = f"https://{self._host_name}" if endpoint is None else endpoint
+
+    @property
+    def host_name(self) -> str:
+        """The hub's host name (the connection string's HostName)."""
+        return self._host_name
+
+    @property
+    def policy(self) -> str:
+        """The shared access policy name (SharedAccessKeyName)."""
+        return self._policy
+
+    def _describe(self) -> str:
+        return f"{self._host_name} ({self._policy}) at {self._endpoint}"
+
+    def _put(self, device_id: str, primary_key: Optional[str], secondary_key: Optional[str],
+             etag: Optional[str]) -> DeviceIdentity:
+        d = self._call(_swig.sbprov_azure_registry_put_device, _str(device_id, "device_id"), primary_key,
+                       secondary_key, etag)
+        return DeviceIdentity._from_handle(d)
+
+    def create_device(self, device_id: str, primary_key: Optional[str] = None,
+                      secondary_key: Optional[str] = None) -> DeviceIdentity:
+        """Create an enabled device identity with symmetric keys
+        (``PUT /devices/{id}`` without ``If-Match``). Releases the GIL.
+
+        Args:
+            device_id: the device ID (see :func:`check_device_id`).
+            primary_key, secondary_key: Base64 keys (``str``), or None to
+                have a random 32-byte key generated here.
+
+        Returns the device as stored (keys, etag).
+
+        Raises:
+            sbprov.AlreadyExistsError: the device exists (409).
+            sbprov.AuthError: the policy is refused or lacks RegistryWrite.
+            sbprov.IdentifierError: the device ID is malformed.
+            sbprov.Base64Error, sbprov.KeySizeError: a key is not Base64 of
+                16 to 64 bytes.
+            sbprov.ClockError, sbprov.RateLimitError, sbprov.ServerError,
+            sbprov.RequestRefusedError, sbprov.NetworkError,
+            sbprov.OperationTimeoutError, sbprov.CertificateError,
+            sbprov.TLSError, sbprov.ResponseError, sbprov.CancelledError: as
+                for :meth:`Hub.send`.
+            sbprov.InvalidInputError: a NUL in a string, a closed client.
+            TypeError: an argument is not ``str``/``bytes``.
+        """
+        return self._put(device_id, primary_key, secondary_key, None)
+
+    def update_device(self, device_id: str, primary_key: Optional[str] = None,
+                      secondary_key: Optional[str] = None, etag: str = "*") -> DeviceIdentity:
+        """Update a device identity's keys (``PUT /devices/{id}`` with
+        ``If-Match``), e.g. to rotate them. A key given as None keeps the
+        device's current one (the library reads it first); to rotate, pass
+        a new key (:func:`generate_key`). The library sends
+        ``status=enabled``: a disabled device is enabled again. Releases the
+        GIL.
+
+        Args:
+            device_id: the device ID.
+            primary_key, secondary_key: Base64 keys, or None to keep the current ones.
+            etag: the etag the device must still have (from
+                :meth:`get_device` or an earlier call), or ``"*"`` for any.
+
+        Returns the device as stored (new keys and etag).
+
+        Raises:
+            sbprov.ConflictError: the etag no longer matches (412): the
+                device changed meanwhile; read it again.
+            sbprov.NotFoundError: no such device.
+            sbprov.InvalidInputError: ``etag`` is None (that would create the
+                device: use :meth:`create_device`), empty or not printable ASCII.
+            Others as for :meth:`create_device`.
+        """
+        if etag is None:
+            raise _invalid("etag: None would create the device; give its etag, or '*' for any")
+        return self._put(device_id, primary_key, secondary_key, _str(etag, "etag"))
+
+    def get_device(self, device_id: str) -> DeviceIdentity:
+        """Read a device identity (``GET /devices/{id}``), with its etag and
+        keys. Releases the GIL.
+
+        Raises:
+            sbprov.NotFoundError: no such device (also a ``LookupError``).
+            sbprov.AuthError: the policy is refused or lacks RegistryRead.
+            Others as for :meth:`create_device`.
+        """
+        return DeviceIdentity._from_handle(
+            self._call(_swig.sbprov_azure_registry_get_device, _str(device_id, "device_id")))
+
+    def delete_device(self, device_id: str, etag: Optional[str] = None) -> None:
+        """Delete a device identity (``DELETE /devices/{id}``). Releases the GIL.
+
+        Args:
+            device_id: the device ID.
+            etag: the etag the device must still have, or None for any.
+
+        Raises:
+            sbprov.NotFoundError: no such device.
+            sbprov.ConflictError: the etag no longer matches (412).
+            Others as for :meth:`create_device`.
+        """
+        self._call(_swig.sbprov_azure_registry_delete_device, _str(device_id, "device_id"),
+                   _str(etag, "etag", optional=True))
+
+
+_with_transport_doc(Registry)

@@ -1,7 +1,7 @@
 """Shared fixtures: published vectors, the C oracle, an independent
 reference implementation written with Python's hmac/hashlib/base64, and the
-Mender test stack (tests/emulators/stack.py: the Go emulator behind nginx with
-TLS on loopback), started once per session."""
+network test stack (tests/emulators/stack.py: the Go Mender and Azure
+emulators behind nginx with TLS on loopback), started once per session."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def ref_tuple(fn, *args) -> Tuple[str, object]:
 
 
 # --------------------------------------------------------------------------
-# The Mender test stack
+# The network test stack (Mender and Azure emulators)
 # --------------------------------------------------------------------------
 
 def _source_dir() -> Optional[Path]:
@@ -161,18 +161,15 @@ def _load_stack_module(source: Path):
     return module
 
 
-class MenderStack:
-    """The running stack: its SBPROV_TEST_* values and the emulator's control
-    API (plain HTTP on loopback, never through nginx or a proxy)."""
+class EmulatorControl:
+    """An emulator of the running stack: the stack's SBPROV_TEST_* values and
+    the emulator's control API (plain HTTP on loopback, never through nginx
+    or a proxy). Both emulators share the control API's shape."""
 
-    def __init__(self, env: Dict[str, str]) -> None:
+    def __init__(self, env: Dict[str, str], control: str) -> None:
         self.env = env
-        self.url = env["SBPROV_TEST_MENDER_URL"]
         self.ca = env["SBPROV_TEST_CA"]
-        self.user = env["SBPROV_TEST_MENDER_USER"]
-        self.password = env["SBPROV_TEST_MENDER_PASSWORD"]
-        self.pat = env["SBPROV_TEST_MENDER_PAT"]
-        self._control = env["SBPROV_TEST_MENDER_CONTROL"]
+        self._control = control
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def ctl(self, method: str, path: str, body: Any = None) -> Any:
@@ -191,15 +188,26 @@ class MenderStack:
     def faults(self, *rules: dict) -> None:
         self.ctl("POST", "/_emu/faults", list(rules))
 
+    def violations(self) -> list:
+        return self.ctl("GET", "/_emu/violations") or []
+
+
+class MenderStack(EmulatorControl):
+    """The Mender emulator of the running stack."""
+
+    def __init__(self, env: Dict[str, str]) -> None:
+        super().__init__(env, env["SBPROV_TEST_MENDER_CONTROL"])
+        self.url = env["SBPROV_TEST_MENDER_URL"]
+        self.user = env["SBPROV_TEST_MENDER_USER"]
+        self.password = env["SBPROV_TEST_MENDER_PASSWORD"]
+        self.pat = env["SBPROV_TEST_MENDER_PAT"]
+
     def emulated_device(self, device_id: str) -> dict:
         """The emulator's own record of a device (inventory, tokens...)."""
         state = self.ctl("GET", f"/_emu/devices?id={device_id}")
         devices = [d for d in state["devices"] if d["id"] == device_id]
         assert len(devices) == 1, state
         return devices[0]
-
-    def violations(self) -> list:
-        return self.ctl("GET", "/_emu/violations") or []
 
     def management(self, **kwargs: Any):
         """A management client logged in as the stack's user."""
@@ -213,10 +221,83 @@ class MenderStack:
         return mender.Management(self.url, **kwargs)
 
 
+class AzureStack(EmulatorControl):
+    """The Azure emulator (DPS + IoT Hub) of the running stack, and clients
+    of it with the stack's CA and short timeouts. A test declares the kinds
+    of violation it provokes on purpose with :meth:`expect_violations`."""
+
+    def __init__(self, env: Dict[str, str]) -> None:
+        super().__init__(env, env["SBPROV_TEST_AZURE_CONTROL"])
+        self.url = env["SBPROV_TEST_AZURE_URL"]
+        self.dps_url = env["SBPROV_TEST_AZURE_DPS_URL"]
+        self.hub_url = env["SBPROV_TEST_AZURE_HUB_URL"]
+        self.hub_host = env["SBPROV_TEST_AZURE_HUB_HOST"]
+        self.id_scope = env["SBPROV_TEST_AZURE_ID_SCOPE"]
+        self.group_key = env["SBPROV_TEST_AZURE_GROUP_KEY"]
+        self.service_connstr = env["SBPROV_TEST_AZURE_SERVICE_CONNSTR"]
+        self.expected_violations: set = set()
+
+    def expect_violations(self, *kinds: str) -> None:
+        """Violations of these kinds ("signature", "etag", ...) are provoked
+        on purpose by the running test: azure_emu does not fail on them."""
+        self.expected_violations.update(kinds)
+
+    def config(self, **settings: Any) -> dict:
+        """POST /_emu/config (clock_offset="3h", assign_polls=5, ...)."""
+        return self.ctl("POST", "/_emu/config", settings)
+
+    def telemetry(self, device_id: Optional[str] = None) -> List[dict]:
+        """The messages the hub recorded (of one device, or all)."""
+        query = "" if device_id is None else f"?device_id={quote(device_id, safe='')}"
+        return self.ctl("GET", "/_emu/telemetry" + query) or []
+
+    def requests(self) -> List[dict]:
+        return self.ctl("GET", "/_emu/requests") or []
+
+    def derived_key(self, registration_id: str) -> str:
+        """The device key derived from the stack's enrollment group key."""
+        from sbprov import azure
+        return azure.derive_device_key(self.group_key, registration_id)
+
+    def add_device(self, device_id: str, key: str) -> str:
+        """A hub device made through the control API (as DPS would have made
+        it); returns its connection string."""
+        self.ctl("POST", "/_emu/devices", {"device_id": device_id, "primary_key": key})
+        return f"HostName={self.hub_host};DeviceId={device_id};SharedAccessKey={key}"
+
+    @staticmethod
+    def _transport(kwargs: Dict[str, Any], ca: str) -> Dict[str, Any]:
+        kwargs.setdefault("ca", ca)
+        kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("connect_timeout", 3.0)
+        return kwargs
+
+    def provisioning(self, registration_id: str, key: Optional[str] = None, **kwargs: Any):
+        """A DPS client for the stack's scope (the derived key by default)."""
+        from sbprov import azure
+        kwargs.setdefault("endpoint", self.dps_url)
+        return azure.Provisioning(kwargs.pop("id_scope", self.id_scope), registration_id,
+                                  self.derived_key(registration_id) if key is None else key,
+                                  **self._transport(kwargs, self.ca))
+
+    def hub(self, connection_string: str, **kwargs: Any):
+        from sbprov import azure
+        kwargs.setdefault("endpoint", self.hub_url)
+        kwargs.setdefault("retry_timeout", 8.0)
+        return azure.Hub(connection_string, **self._transport(kwargs, self.ca))
+
+    def registry(self, connection_string: Optional[str] = None, **kwargs: Any):
+        from sbprov import azure
+        kwargs.setdefault("endpoint", self.hub_url)
+        return azure.Registry(self.service_connstr if connection_string is None else connection_string,
+                              **self._transport(kwargs, self.ca))
+
+
 @pytest.fixture(scope="session")
-def mender_stack(tmp_path_factory) -> MenderStack:
-    """Start the stack once for the session. Skips (with the reason) only
-    when nginx or go is missing; any other failure to start fails."""
+def network_stack(tmp_path_factory) -> Dict[str, str]:
+    """Start the stack (the Mender and Azure emulators behind nginx) once for
+    the session; its SBPROV_TEST_* values. Skips (with the reason) only when
+    nginx or go is missing; any other failure to start fails."""
     source = _source_dir()
     if source is None:
         pytest.fail("the repository is unknown: set SBPROV_SOURCE_DIR (bindings/python/test.sh does)")
@@ -229,21 +310,21 @@ def mender_stack(tmp_path_factory) -> MenderStack:
         except stack_mod.StackError:
             missing.append(f"{tool} (Debian: {package})")
     if missing:
-        pytest.skip("the Mender network tests need " + " and ".join(missing) +
+        pytest.skip("the network tests (Mender, Azure) need " + " and ".join(missing) +
                     " to run the emulator stack (scripts/install-deps.sh installs them)")
-    stack = stack_mod.Stack(tmp_path_factory.mktemp("mender-stack"), mender=True)
+    stack = stack_mod.Stack(tmp_path_factory.mktemp("stack"), mender=True, azure=True)
     try:
         stack.up()
     except stack_mod.StackError as e:
         stack.down()
-        pytest.fail(f"the Mender test stack did not start: {e}")
+        pytest.fail(f"the test stack (Mender and Azure emulators) did not start: {e}")
     # Loopback never goes through a proxy the environment may name.
     saved = {var: os.environ.get(var) for var in ("no_proxy", "NO_PROXY")}
     for var, value in stack_mod.child_env(stack.env).items():
         if var in saved:
             os.environ[var] = value
     try:
-        yield MenderStack(stack.env)
+        yield stack.env
     finally:
         for var, value in saved.items():
             if value is None:
@@ -251,6 +332,18 @@ def mender_stack(tmp_path_factory) -> MenderStack:
             else:
                 os.environ[var] = value
         stack.down()
+
+
+@pytest.fixture(scope="session")
+def mender_stack(network_stack: Dict[str, str]) -> MenderStack:
+    """The Mender emulator of the session's stack."""
+    return MenderStack(network_stack)
+
+
+@pytest.fixture(scope="session")
+def azure_stack(network_stack: Dict[str, str]) -> AzureStack:
+    """The Azure emulator of the session's stack."""
+    return AzureStack(network_stack)
 
 
 @pytest.fixture
@@ -264,6 +357,21 @@ def emu(mender_stack: MenderStack, request) -> MenderStack:
     mender_stack.ctl("DELETE", "/_emu/faults")
     if request.node.get_closest_marker("allow_violations") is None:
         assert violations == [], f"requests that break the Mender API's rules: {violations}"
+
+
+@pytest.fixture
+def azure_emu(azure_stack: AzureStack) -> AzureStack:
+    """The stack with the Azure emulator reset (registrations, devices,
+    telemetry, faults, logs, settings such as the clock offset); afterwards,
+    no request may have broken the API's rules, except in the kinds the test
+    declared with ``azure_emu.expect_violations("signature", ...)``."""
+    azure_stack.reset()
+    azure_stack.expected_violations = set()
+    yield azure_stack
+    violations = azure_stack.violations()
+    azure_stack.ctl("DELETE", "/_emu/faults")
+    unexpected = [v for v in violations if v.get("kind") not in azure_stack.expected_violations]
+    assert unexpected == [], f"requests that break the Azure APIs' rules: {unexpected}"
 
 
 def pytest_configure(config) -> None:

@@ -121,7 +121,11 @@ def test_option_structs_are_not_exposed():
                  "sbprov_key_load", "sbprov_http_options", "sbprov_http_options_init",
                  "sbprov_mender_options", "sbprov_mender_options_init", "sbprov_mender_new",
                  "sbprov_mender_wait_options", "sbprov_mender_authenticate_until_accepted",
-                 "sbprov_mender_mgmt_new", "sbprov_http_response_info"):
+                 "sbprov_mender_mgmt_new", "sbprov_http_response_info",
+                 "sbprov_azure_dps_options", "sbprov_azure_dps_options_init", "sbprov_azure_dps_new",
+                 "sbprov_azure_hub_options", "sbprov_azure_hub_options_init", "sbprov_azure_hub_new",
+                 "sbprov_azure_registry_new", "sbprov_azure_message", "sbprov_azure_message_init",
+                 "sbprov_azure_property", "sbprov_azure_hub_send"):
         assert not hasattr(raw, name), name
 
 

@@ -121,227 +121,293 @@ typedef _gostring_ swig_type_88;
 typedef _gostring_ swig_type_89;
 typedef _gostring_ swig_type_90;
 typedef _gostring_ swig_type_91;
-typedef long long swig_type_92;
-typedef _goslice_ swig_type_93;
-typedef long long swig_type_94;
-typedef _goslice_ swig_type_95;
-typedef long long swig_type_96;
-typedef _goslice_ swig_type_97;
-typedef long long swig_type_98;
-typedef _goslice_ swig_type_99;
+typedef _gostring_ swig_type_92;
+typedef _gostring_ swig_type_93;
+typedef _gostring_ swig_type_94;
+typedef _gostring_ swig_type_95;
+typedef _gostring_ swig_type_96;
+typedef _gostring_ swig_type_97;
+typedef _gostring_ swig_type_98;
+typedef _gostring_ swig_type_99;
 typedef long long swig_type_100;
 typedef _goslice_ swig_type_101;
 typedef long long swig_type_102;
 typedef _goslice_ swig_type_103;
 typedef long long swig_type_104;
-typedef long long swig_type_105;
-typedef _goslice_ swig_type_106;
-typedef long long swig_type_107;
+typedef _goslice_ swig_type_105;
+typedef long long swig_type_106;
+typedef _goslice_ swig_type_107;
 typedef long long swig_type_108;
-typedef _gostring_ swig_type_109;
-typedef _gostring_ swig_type_110;
-typedef _gostring_ swig_type_111;
-typedef _gostring_ swig_type_112;
-typedef _gostring_ swig_type_113;
-typedef _gostring_ swig_type_114;
-typedef _goslice_ swig_type_115;
-typedef _gostring_ swig_type_116;
+typedef _goslice_ swig_type_109;
+typedef long long swig_type_110;
+typedef _goslice_ swig_type_111;
+typedef long long swig_type_112;
+typedef long long swig_type_113;
+typedef _goslice_ swig_type_114;
+typedef long long swig_type_115;
+typedef long long swig_type_116;
 typedef _gostring_ swig_type_117;
 typedef _gostring_ swig_type_118;
 typedef _gostring_ swig_type_119;
-typedef _goslice_ swig_type_120;
+typedef _gostring_ swig_type_120;
 typedef _gostring_ swig_type_121;
 typedef _gostring_ swig_type_122;
 typedef _goslice_ swig_type_123;
-typedef _goslice_ swig_type_124;
+typedef _gostring_ swig_type_124;
 typedef _gostring_ swig_type_125;
 typedef _gostring_ swig_type_126;
 typedef _gostring_ swig_type_127;
-typedef _gostring_ swig_type_128;
+typedef _goslice_ swig_type_128;
 typedef _gostring_ swig_type_129;
 typedef _gostring_ swig_type_130;
-typedef _gostring_ swig_type_131;
-typedef _gostring_ swig_type_132;
+typedef _goslice_ swig_type_131;
+typedef _goslice_ swig_type_132;
 typedef _gostring_ swig_type_133;
 typedef _gostring_ swig_type_134;
-typedef long long swig_type_135;
-typedef _goslice_ swig_type_136;
-typedef _goslice_ swig_type_137;
+typedef _gostring_ swig_type_135;
+typedef _gostring_ swig_type_136;
+typedef _gostring_ swig_type_137;
 typedef _gostring_ swig_type_138;
 typedef _gostring_ swig_type_139;
-typedef long long swig_type_140;
-typedef long long swig_type_141;
-typedef _goslice_ swig_type_142;
-typedef _gostring_ swig_type_143;
-typedef _gostring_ swig_type_144;
-typedef _gostring_ swig_type_145;
+typedef _gostring_ swig_type_140;
+typedef _gostring_ swig_type_141;
+typedef _gostring_ swig_type_142;
+typedef long long swig_type_143;
+typedef _goslice_ swig_type_144;
+typedef _goslice_ swig_type_145;
 typedef _gostring_ swig_type_146;
 typedef _gostring_ swig_type_147;
-typedef _gostring_ swig_type_148;
+typedef long long swig_type_148;
 typedef long long swig_type_149;
-typedef long long swig_type_150;
-typedef long long swig_type_151;
-typedef _goslice_ swig_type_152;
-typedef long long swig_type_153;
-extern void _wrap_Swig_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_capi_cd94da5486d47d49(swig_intgo arg1);
-extern swig_intgo _wrap_SBPROV_OK_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ERROR_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EINVAL_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EBUFS_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EBASE64_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EID_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EINIT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EKEY_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EIO_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EPARSE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ETLS_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECERT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EHTTP_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ESERVER_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49(void);
-extern int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49(void);
-extern void _wrap_sbprov_clear_error_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_sbprov_version_number_capi_cd94da5486d47d49(void);
-extern int _wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(swig_type_1 arg1);
-extern int _wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(swig_type_2 arg1);
-extern int _wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
-extern int _wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_6 arg2);
-extern int _wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
-extern void _wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
-extern int _wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
-extern int _wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_17 arg2);
-extern int _wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
-extern void _wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
-extern int _wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
-extern int _wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
-extern int _wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
-extern int _wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49(void);
-extern int _wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(swig_voidp arg1);
-extern int _wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_38 arg2);
-extern int _wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
-extern int _wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
-extern void _wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_identity_new_capi_cd94da5486d47d49(swig_voidp arg1);
-extern void _wrap_sbprov_identity_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_identity_add_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
-extern int _wrap_sbprov_identity_parse_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_43 arg2);
-extern swig_type_44 _wrap_sbprov_identity_count_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_type_45 _wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_46 arg2);
-extern int _wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_digest_capi_cd94da5486d47d49(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
-extern int _wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_51 arg2);
-extern void _wrap_sbprov_key_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_bits_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_has_private_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_sign_capi_cd94da5486d47d49(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
-extern int _wrap_sbprov_key_verify_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
-extern int _wrap_sbprov_key_csr_capi_cd94da5486d47d49(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
-extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49(void);
-extern void _wrap_sbprov_store_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(swig_type_61 arg1);
-extern int _wrap_sbprov_store_put_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern int _wrap_sbprov_store_delete_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_64 arg2);
-extern int _wrap_sbprov_store_exists_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_65 arg2);
-extern int _wrap_sbprov_store_list_names_capi_cd94da5486d47d49(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_store_swap_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern int _wrap_sbprov_store_export_env_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
-extern int _wrap_sbprov_store_import_env_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
-extern swig_intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49(void);
-extern void _wrap_sbprov_mender_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_intgo _wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49(void);
-extern void _wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_mender_token_capi_cd94da5486d47d49(swig_type_72 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(swig_type_73 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2);
-extern int _wrap_sbprov_inventory_new_capi_cd94da5486d47d49(swig_voidp arg1);
-extern void _wrap_sbprov_inventory_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_74 arg2, swig_type_75 arg3);
-extern swig_type_76 _wrap_sbprov_inventory_count_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49(void);
-extern swig_intgo _wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49(void);
-extern int _wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3);
-extern int _wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_77 arg3, swig_type_78 arg4);
-extern void _wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern void _wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
-extern int _wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_81 arg2);
-extern swig_intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49(void);
-extern int _wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(swig_type_82 arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4, uintptr_t arg5, uintptr_t arg6, swig_intgo arg7);
-extern int _wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_83 arg3);
-extern int _wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_84 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_type_85 _wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(uintptr_t arg1);
-extern void _wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_type_86 _wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(uintptr_t arg1);
-extern void _wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3, swig_type_89 arg4);
-extern int _wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_90 arg2);
-extern int _wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2, swig_type_91 arg3);
-extern void _wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(uintptr_t arg1);
-extern swig_type_92 _wrap_gosbprov_version_capi_cd94da5486d47d49(swig_type_93 arg1);
-extern swig_type_94 _wrap_gosbprov_strerror_capi_cd94da5486d47d49(swig_type_95 arg1, int arg2);
-extern swig_type_96 _wrap_gosbprov_last_error_capi_cd94da5486d47d49(swig_type_97 arg1);
-extern swig_type_98 _wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(swig_type_99 arg1, swig_intgo arg2);
-extern swig_type_100 _wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(swig_type_101 arg1, uintptr_t arg2, swig_intgo arg3);
-extern swig_type_102 _wrap_gosbprov_identity_name_capi_cd94da5486d47d49(swig_type_103 arg1, uintptr_t arg2, swig_type_104 arg3);
-extern swig_type_105 _wrap_gosbprov_identity_value_capi_cd94da5486d47d49(swig_type_106 arg1, uintptr_t arg2, swig_type_107 arg3, swig_type_108 arg4);
-extern int _wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_109 arg4, swig_type_110 arg5, swig_intgo arg6, swig_type_111 arg7, swig_type_112 arg8);
-extern int _wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_113 arg2, swig_intgo arg3, swig_intgo arg4);
-extern int _wrap_gosbprov_key_generate_capi_cd94da5486d47d49(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_key_load_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_114 arg2, swig_type_115 arg3, swig_intgo arg4, swig_type_116 arg5, swig_type_117 arg6, swig_type_118 arg7);
-extern int _wrap_gosbprov_key_save_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_119 arg2, swig_type_120 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_intgo _wrap_gosbprov_key_type_capi_cd94da5486d47d49(uintptr_t arg1);
-extern int _wrap_gosbprov_store_open_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_121 arg2, swig_type_122 arg3, swig_type_123 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
-extern int _wrap_gosbprov_store_get_capi_cd94da5486d47d49(swig_type_124 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_125 arg4);
-extern int _wrap_gosbprov_mender_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_126 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_127 arg5, swig_type_128 arg6, swig_intgo arg7, uintptr_t arg8, swig_type_129 arg9, swig_intgo arg10, swig_type_130 arg11, swig_type_131 arg12, swig_type_132 arg13, uintptr_t arg14, swig_type_133 arg15, swig_intgo arg16, swig_type_134 arg17, swig_intgo arg18, swig_intgo arg19, swig_type_135 arg20, swig_intgo arg21);
-extern int _wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(swig_voidp arg1, uintptr_t arg2);
-extern int _wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern int _wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(swig_type_136 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern int _wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(swig_type_137 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern int _wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_138 arg2, swig_type_139 arg3, swig_type_140 arg4);
-extern swig_type_141 _wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(swig_type_142 arg1, uintptr_t arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(swig_voidp arg1, swig_type_143 arg2, swig_type_144 arg3, swig_type_145 arg4, swig_type_146 arg5, uintptr_t arg6, swig_type_147 arg7, swig_intgo arg8, swig_type_148 arg9, swig_intgo arg10, swig_intgo arg11, swig_type_149 arg12, swig_intgo arg13);
-extern swig_intgo _wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(uintptr_t arg1, swig_type_150 arg2);
-extern swig_type_151 _wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(swig_type_152 arg1, uintptr_t arg2, swig_intgo arg3, swig_type_153 arg4);
+typedef _goslice_ swig_type_150;
+typedef _gostring_ swig_type_151;
+typedef _gostring_ swig_type_152;
+typedef _gostring_ swig_type_153;
+typedef _gostring_ swig_type_154;
+typedef _gostring_ swig_type_155;
+typedef _gostring_ swig_type_156;
+typedef long long swig_type_157;
+typedef long long swig_type_158;
+typedef long long swig_type_159;
+typedef _goslice_ swig_type_160;
+typedef long long swig_type_161;
+typedef _gostring_ swig_type_162;
+typedef _gostring_ swig_type_163;
+typedef _gostring_ swig_type_164;
+typedef _gostring_ swig_type_165;
+typedef _gostring_ swig_type_166;
+typedef _gostring_ swig_type_167;
+typedef _gostring_ swig_type_168;
+typedef _gostring_ swig_type_169;
+typedef _gostring_ swig_type_170;
+typedef long long swig_type_171;
+typedef _goslice_ swig_type_172;
+typedef long long swig_type_173;
+typedef _goslice_ swig_type_174;
+typedef _gostring_ swig_type_175;
+typedef _gostring_ swig_type_176;
+typedef _gostring_ swig_type_177;
+typedef _gostring_ swig_type_178;
+typedef _gostring_ swig_type_179;
+typedef _gostring_ swig_type_180;
+typedef _gostring_ swig_type_181;
+typedef long long swig_type_182;
+typedef _gostring_ swig_type_183;
+typedef _gostring_ swig_type_184;
+typedef _gostring_ swig_type_185;
+typedef _gostring_ swig_type_186;
+typedef _gostring_ swig_type_187;
+typedef _gostring_ swig_type_188;
+typedef _gostring_ swig_type_189;
+typedef long long swig_type_190;
+typedef _goslice_ swig_type_191;
+typedef _goslice_ swig_type_192;
+typedef _gostring_ swig_type_193;
+typedef _goslice_ swig_type_194;
+typedef long long swig_type_195;
+typedef long long swig_type_196;
+typedef _goslice_ swig_type_197;
+extern void _wrap_Swig_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_capi_f13859cb2585aff1(swig_intgo arg1);
+extern swig_intgo _wrap_SBPROV_OK_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ERROR_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EINVAL_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EBUFS_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EBASE64_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EID_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EINIT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EKEY_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EIO_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EPARSE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ETLS_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECERT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EHTTP_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ESERVER_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_EAUTH_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1(void);
+extern int _wrap_sbprov_last_error_code_capi_f13859cb2585aff1(void);
+extern void _wrap_sbprov_clear_error_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_sbprov_global_init_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_sbprov_version_number_capi_f13859cb2585aff1(void);
+extern int _wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(swig_type_1 arg1);
+extern int _wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(swig_type_2 arg1);
+extern int _wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
+extern int _wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_6 arg2);
+extern int _wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
+extern void _wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
+extern int _wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
+extern int _wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_17 arg2);
+extern int _wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
+extern void _wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
+extern int _wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
+extern int _wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
+extern int _wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
+extern int _wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1(void);
+extern int _wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(swig_voidp arg1);
+extern int _wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_38 arg2);
+extern int _wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
+extern int _wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
+extern void _wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_identity_new_capi_f13859cb2585aff1(swig_voidp arg1);
+extern void _wrap_sbprov_identity_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_identity_add_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
+extern int _wrap_sbprov_identity_parse_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_43 arg2);
+extern swig_type_44 _wrap_sbprov_identity_count_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_type_45 _wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_46 arg2);
+extern int _wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_digest_capi_f13859cb2585aff1(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
+extern int _wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_51 arg2);
+extern void _wrap_sbprov_key_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_bits_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_has_private_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_sign_capi_f13859cb2585aff1(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
+extern int _wrap_sbprov_key_verify_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
+extern int _wrap_sbprov_key_csr_capi_f13859cb2585aff1(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
+extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1(void);
+extern void _wrap_sbprov_store_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(swig_type_61 arg1);
+extern int _wrap_sbprov_store_put_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern int _wrap_sbprov_store_delete_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_64 arg2);
+extern int _wrap_sbprov_store_exists_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_65 arg2);
+extern int _wrap_sbprov_store_list_names_capi_f13859cb2585aff1(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_store_swap_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern int _wrap_sbprov_store_export_env_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
+extern int _wrap_sbprov_store_import_env_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
+extern swig_intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1(void);
+extern void _wrap_sbprov_mender_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1(void);
+extern void _wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_mender_token_capi_f13859cb2585aff1(swig_type_72 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(swig_type_73 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_sbprov_inventory_new_capi_f13859cb2585aff1(swig_voidp arg1);
+extern void _wrap_sbprov_inventory_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_74 arg2, swig_type_75 arg3);
+extern swig_type_76 _wrap_sbprov_inventory_count_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1(void);
+extern swig_intgo _wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1(void);
+extern int _wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_77 arg3, swig_type_78 arg4);
+extern void _wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
+extern int _wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_81 arg2);
+extern swig_intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1(void);
+extern int _wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(swig_type_82 arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4, uintptr_t arg5, uintptr_t arg6, swig_intgo arg7);
+extern int _wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_83 arg3);
+extern int _wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_84 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_type_85 _wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_type_86 _wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3, swig_type_89 arg4);
+extern int _wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_90 arg2);
+extern int _wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_91 arg3);
+extern void _wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_92 arg3, swig_intgo arg4);
+extern void _wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_93 arg3, swig_type_94 arg4, swig_type_95 arg5, swig_type_96 arg6);
+extern int _wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_97 arg3);
+extern int _wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_98 arg2, swig_type_99 arg3);
+extern int _wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
+extern void _wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(uintptr_t arg1);
+extern swig_type_100 _wrap_gosbprov_version_capi_f13859cb2585aff1(swig_type_101 arg1);
+extern swig_type_102 _wrap_gosbprov_strerror_capi_f13859cb2585aff1(swig_type_103 arg1, int arg2);
+extern swig_type_104 _wrap_gosbprov_last_error_capi_f13859cb2585aff1(swig_type_105 arg1);
+extern swig_type_106 _wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(swig_type_107 arg1, swig_intgo arg2);
+extern swig_type_108 _wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(swig_type_109 arg1, uintptr_t arg2, swig_intgo arg3);
+extern swig_type_110 _wrap_gosbprov_identity_name_capi_f13859cb2585aff1(swig_type_111 arg1, uintptr_t arg2, swig_type_112 arg3);
+extern swig_type_113 _wrap_gosbprov_identity_value_capi_f13859cb2585aff1(swig_type_114 arg1, uintptr_t arg2, swig_type_115 arg3, swig_type_116 arg4);
+extern int _wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_117 arg4, swig_type_118 arg5, swig_intgo arg6, swig_type_119 arg7, swig_type_120 arg8);
+extern int _wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_121 arg2, swig_intgo arg3, swig_intgo arg4);
+extern int _wrap_gosbprov_key_generate_capi_f13859cb2585aff1(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_key_load_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_122 arg2, swig_type_123 arg3, swig_intgo arg4, swig_type_124 arg5, swig_type_125 arg6, swig_type_126 arg7);
+extern int _wrap_gosbprov_key_save_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_127 arg2, swig_type_128 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_intgo _wrap_gosbprov_key_type_capi_f13859cb2585aff1(uintptr_t arg1);
+extern int _wrap_gosbprov_store_open_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_129 arg2, swig_type_130 arg3, swig_type_131 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
+extern int _wrap_gosbprov_store_get_capi_f13859cb2585aff1(swig_type_132 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_133 arg4);
+extern int _wrap_gosbprov_mender_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_134 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_135 arg5, swig_type_136 arg6, swig_intgo arg7, uintptr_t arg8, swig_type_137 arg9, swig_intgo arg10, swig_type_138 arg11, swig_type_139 arg12, swig_type_140 arg13, uintptr_t arg14, swig_type_141 arg15, swig_intgo arg16, swig_type_142 arg17, swig_intgo arg18, swig_intgo arg19, swig_type_143 arg20, swig_intgo arg21);
+extern int _wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern int _wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(swig_type_144 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(swig_type_145 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_146 arg2, swig_type_147 arg3, swig_type_148 arg4);
+extern swig_type_149 _wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(swig_type_150 arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_151 arg2, swig_type_152 arg3, swig_type_153 arg4, swig_type_154 arg5, uintptr_t arg6, swig_type_155 arg7, swig_intgo arg8, swig_type_156 arg9, swig_intgo arg10, swig_intgo arg11, swig_type_157 arg12, swig_intgo arg13);
+extern swig_intgo _wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_158 arg2);
+extern swig_type_159 _wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(swig_type_160 arg1, uintptr_t arg2, swig_intgo arg3, swig_type_161 arg4);
+extern int _wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_162 arg2, swig_type_163 arg3, swig_type_164 arg4, swig_type_165 arg5, swig_intgo arg6, swig_intgo arg7, swig_type_166 arg8, swig_type_167 arg9, swig_type_168 arg10, uintptr_t arg11, swig_type_169 arg12, swig_intgo arg13, swig_type_170 arg14, swig_intgo arg15, swig_intgo arg16, swig_type_171 arg17, swig_intgo arg18);
+extern int _wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(swig_type_172 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_type_173 _wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(swig_type_174 arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_175 arg2, swig_type_176 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_177 arg7, swig_type_178 arg8, swig_type_179 arg9, uintptr_t arg10, swig_type_180 arg11, swig_intgo arg12, swig_type_181 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_182 arg16, swig_intgo arg17);
+extern int _wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_183 arg2, swig_type_184 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_185 arg7, swig_type_186 arg8, swig_type_187 arg9, uintptr_t arg10, swig_type_188 arg11, swig_intgo arg12, swig_type_189 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_190 arg16, swig_intgo arg17);
+extern int _wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(swig_type_191 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_192 arg3, swig_type_193 arg4, swig_type_194 arg5, swig_type_195 arg6);
+extern swig_type_196 _wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(swig_type_197 arg1, uintptr_t arg2, swig_intgo arg3);
 #undef intgo
 */
 import "C"
@@ -369,13 +435,13 @@ type _ sync.Mutex
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_cd94da5486d47d49(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_f13859cb2585aff1(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -383,7 +449,7 @@ type Enum_SS_sbprov_result_code int
 
 func _swig_getSBPROV_OK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -391,7 +457,7 @@ var SBPROV_OK Enum_SS_sbprov_result_code = _swig_getSBPROV_OK()
 
 func _swig_getSBPROV_ERROR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -399,7 +465,7 @@ var SBPROV_ERROR Enum_SS_sbprov_result_code = _swig_getSBPROV_ERROR()
 
 func _swig_getSBPROV_EINVAL() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -407,7 +473,7 @@ var SBPROV_EINVAL Enum_SS_sbprov_result_code = _swig_getSBPROV_EINVAL()
 
 func _swig_getSBPROV_ENOMEM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -415,7 +481,7 @@ var SBPROV_ENOMEM Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOMEM()
 
 func _swig_getSBPROV_EBUFS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -423,7 +489,7 @@ var SBPROV_EBUFS Enum_SS_sbprov_result_code = _swig_getSBPROV_EBUFS()
 
 func _swig_getSBPROV_EBASE64() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -431,7 +497,7 @@ var SBPROV_EBASE64 Enum_SS_sbprov_result_code = _swig_getSBPROV_EBASE64()
 
 func _swig_getSBPROV_EKEYSIZE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -439,7 +505,7 @@ var SBPROV_EKEYSIZE Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEYSIZE()
 
 func _swig_getSBPROV_EID() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -447,7 +513,7 @@ var SBPROV_EID Enum_SS_sbprov_result_code = _swig_getSBPROV_EID()
 
 func _swig_getSBPROV_EEXPIRY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -455,7 +521,7 @@ var SBPROV_EEXPIRY Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXPIRY()
 
 func _swig_getSBPROV_ECONNSTR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -463,7 +529,7 @@ var SBPROV_ECONNSTR Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONNSTR()
 
 func _swig_getSBPROV_ECRYPTO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -471,7 +537,7 @@ var SBPROV_ECRYPTO Enum_SS_sbprov_result_code = _swig_getSBPROV_ECRYPTO()
 
 func _swig_getSBPROV_EINIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -479,7 +545,7 @@ var SBPROV_EINIT Enum_SS_sbprov_result_code = _swig_getSBPROV_EINIT()
 
 func _swig_getSBPROV_ENOTFOUND() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -487,7 +553,7 @@ var SBPROV_ENOTFOUND Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOTFOUND()
 
 func _swig_getSBPROV_ERANDOM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -495,7 +561,7 @@ var SBPROV_ERANDOM Enum_SS_sbprov_result_code = _swig_getSBPROV_ERANDOM()
 
 func _swig_getSBPROV_EKEY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -503,7 +569,7 @@ var SBPROV_EKEY Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEY()
 
 func _swig_getSBPROV_ESIGNATURE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -511,7 +577,7 @@ var SBPROV_ESIGNATURE Enum_SS_sbprov_result_code = _swig_getSBPROV_ESIGNATURE()
 
 func _swig_getSBPROV_EIO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -519,7 +585,7 @@ var SBPROV_EIO Enum_SS_sbprov_result_code = _swig_getSBPROV_EIO()
 
 func _swig_getSBPROV_EPROVIDER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -527,7 +593,7 @@ var SBPROV_EPROVIDER Enum_SS_sbprov_result_code = _swig_getSBPROV_EPROVIDER()
 
 func _swig_getSBPROV_EPASSPHRASE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -535,7 +601,7 @@ var SBPROV_EPASSPHRASE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPASSPHRASE(
 
 func _swig_getSBPROV_ESCRIPT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -543,7 +609,7 @@ var SBPROV_ESCRIPT Enum_SS_sbprov_result_code = _swig_getSBPROV_ESCRIPT()
 
 func _swig_getSBPROV_ETIMEOUT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -551,7 +617,7 @@ var SBPROV_ETIMEOUT Enum_SS_sbprov_result_code = _swig_getSBPROV_ETIMEOUT()
 
 func _swig_getSBPROV_EPARSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -559,7 +625,7 @@ var SBPROV_EPARSE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPARSE()
 
 func _swig_getSBPROV_EEXISTS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -567,7 +633,7 @@ var SBPROV_EEXISTS Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXISTS()
 
 func _swig_getSBPROV_ETAMPERED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -575,7 +641,7 @@ var SBPROV_ETAMPERED Enum_SS_sbprov_result_code = _swig_getSBPROV_ETAMPERED()
 
 func _swig_getSBPROV_EFORMAT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -583,7 +649,7 @@ var SBPROV_EFORMAT Enum_SS_sbprov_result_code = _swig_getSBPROV_EFORMAT()
 
 func _swig_getSBPROV_EUNSAFE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -591,7 +657,7 @@ var SBPROV_EUNSAFE Enum_SS_sbprov_result_code = _swig_getSBPROV_EUNSAFE()
 
 func _swig_getSBPROV_ENETWORK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -599,7 +665,7 @@ var SBPROV_ENETWORK Enum_SS_sbprov_result_code = _swig_getSBPROV_ENETWORK()
 
 func _swig_getSBPROV_ETLS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -607,7 +673,7 @@ var SBPROV_ETLS Enum_SS_sbprov_result_code = _swig_getSBPROV_ETLS()
 
 func _swig_getSBPROV_ECERT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -615,7 +681,7 @@ var SBPROV_ECERT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECERT()
 
 func _swig_getSBPROV_EHTTP() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -623,7 +689,7 @@ var SBPROV_EHTTP Enum_SS_sbprov_result_code = _swig_getSBPROV_EHTTP()
 
 func _swig_getSBPROV_ESERVER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -631,7 +697,7 @@ var SBPROV_ESERVER Enum_SS_sbprov_result_code = _swig_getSBPROV_ESERVER()
 
 func _swig_getSBPROV_ERESPONSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -639,7 +705,7 @@ var SBPROV_ERESPONSE Enum_SS_sbprov_result_code = _swig_getSBPROV_ERESPONSE()
 
 func _swig_getSBPROV_EAUTH() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -647,7 +713,7 @@ var SBPROV_EAUTH Enum_SS_sbprov_result_code = _swig_getSBPROV_EAUTH()
 
 func _swig_getSBPROV_ERATELIMIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -655,7 +721,7 @@ var SBPROV_ERATELIMIT Enum_SS_sbprov_result_code = _swig_getSBPROV_ERATELIMIT()
 
 func _swig_getSBPROV_ECANCELED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -663,7 +729,7 @@ var SBPROV_ECANCELED Enum_SS_sbprov_result_code = _swig_getSBPROV_ECANCELED()
 
 func _swig_getSBPROV_ECLOCK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -671,7 +737,7 @@ var SBPROV_ECLOCK Enum_SS_sbprov_result_code = _swig_getSBPROV_ECLOCK()
 
 func _swig_getSBPROV_ECONFLICT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -679,23 +745,23 @@ var SBPROV_ECONFLICT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONFLICT()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32
-	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_cd94da5486d47d49())
+	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_f13859cb2585aff1())
 	return swig_r
 }
 
 func Sbprov_clear_error() {
-	C._wrap_sbprov_clear_error_capi_cd94da5486d47d49()
+	C._wrap_sbprov_clear_error_capi_f13859cb2585aff1()
 }
 
 func Sbprov_global_init() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_sbprov_global_init_capi_cd94da5486d47d49())
+	swig_r = (int)(C._wrap_sbprov_global_init_capi_f13859cb2585aff1())
 	return swig_r
 }
 
 func Sbprov_version_number() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_sbprov_version_number_capi_cd94da5486d47d49())
+	swig_r = (uint)(C._wrap_sbprov_version_number_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -710,7 +776,7 @@ const SBPROV_AZURE_SAS_EXPIRY_MIN int = 1577836800
 func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -720,7 +786,7 @@ func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 func Sbprov_azure_check_device_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -733,7 +799,7 @@ func Sbprov_azure_derive_device_key(arg1 []byte, arg2 *int64, arg3 string, arg4 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -750,7 +816,7 @@ func Sbprov_azure_deriver_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -763,7 +829,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -775,7 +841,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 
 func Sbprov_azure_deriver_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int32) {
@@ -783,7 +849,7 @@ func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -802,7 +868,7 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -822,7 +888,7 @@ func Sbprov_azure_sas_signer_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -838,7 +904,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -853,7 +919,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 
 func Sbprov_azure_sas_signer_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 string) (_swig_ret int32) {
@@ -862,7 +928,7 @@ func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -882,7 +948,7 @@ func Sbprov_azure_hub_module_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -904,7 +970,7 @@ func Sbprov_azure_dps_registration_uri(arg1 []byte, arg2 *int64, arg3 string, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -922,7 +988,7 @@ func Sbprov_azure_generate_key(arg1 []byte, arg2 *int64, arg3 int64) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -935,7 +1001,7 @@ func Sbprov_azure_generate_keys(arg1 []byte, arg2 []byte, arg3 *int64, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -949,7 +1015,7 @@ type Enum_SS_sbprov_azure_cs_field int
 
 func _swig_getSBPROV_AZURE_CS_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -957,7 +1023,7 @@ var SBPROV_AZURE_CS_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_DEVICE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -965,7 +1031,7 @@ var SBPROV_AZURE_CS_DEVICE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_MODULE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -973,7 +1039,7 @@ var SBPROV_AZURE_CS_MODULE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -981,7 +1047,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME Enum_SS_sbprov_azure_cs_field = _swig
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -989,7 +1055,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -997,7 +1063,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE Enum_SS_sbprov_azure_cs_field = _swi
 
 func _swig_getSBPROV_AZURE_CS_GATEWAY_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1005,7 +1071,7 @@ var SBPROV_AZURE_CS_GATEWAY_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_X509() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1014,7 +1080,7 @@ var SBPROV_AZURE_CS_X509 Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZURE_C
 func Sbprov_azure_connstr_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
@@ -1022,7 +1088,7 @@ func Sbprov_azure_connstr_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1034,7 +1100,7 @@ func Sbprov_azure_connstr_set(arg1 uintptr, arg2 int32, arg3 string) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1046,7 +1112,7 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1055,19 +1121,19 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 
 func Sbprov_azure_connstr_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_identity_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_identity_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_identity_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -1075,7 +1141,7 @@ func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1089,7 +1155,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1099,7 +1165,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 func Sbprov_identity_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1107,7 +1173,7 @@ func Sbprov_identity_value_count(arg1 uintptr, arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
+	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
 	return swig_r
 }
 
@@ -1116,7 +1182,7 @@ func Sbprov_identity_canonical_json(arg1 []byte, arg2 *int64, arg3 uintptr) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1128,7 +1194,7 @@ func Sbprov_identity_digest(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_cd94da5486d47d49(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_f13859cb2585aff1(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1141,7 +1207,7 @@ func Sbprov_identity_format_id(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 stri
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1155,7 +1221,7 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1164,20 +1230,20 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 
 func Sbprov_key_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_key_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_key_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_key_bits(arg1 uintptr) (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_key_has_private(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1186,7 +1252,7 @@ func Sbprov_key_public_pem(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1198,7 +1264,7 @@ func Sbprov_key_fingerprint(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1211,7 +1277,7 @@ func Sbprov_key_sign(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 []byte) (_swig
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_cd94da5486d47d49(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_f13859cb2585aff1(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1226,7 +1292,7 @@ func Sbprov_key_verify(arg1 uintptr, arg2 []byte, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1243,7 +1309,7 @@ func Sbprov_key_csr(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string, arg5 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_cd94da5486d47d49(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_f13859cb2585aff1(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1260,7 +1326,7 @@ const SBPROV_STORE_NAME_MAX int = 128
 
 func _swig_getSBPROV_STORE_VALUE_MAX() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49())
+	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1270,13 +1336,13 @@ const SBPROV_STORE_KEY_SIZE int = 32
 
 func Sbprov_store_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_store_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_store_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_store_create_key_file(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1288,7 +1354,7 @@ func Sbprov_store_put(arg1 uintptr, arg2 string, arg3 []byte) (_swig_ret int32) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_put_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_put_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1302,7 +1368,7 @@ func Sbprov_store_delete(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1313,7 +1379,7 @@ func Sbprov_store_exists(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1325,7 +1391,7 @@ func Sbprov_store_list_names(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_cd94da5486d47d49(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_f13859cb2585aff1(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1337,7 +1403,7 @@ func Sbprov_store_swap(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1353,7 +1419,7 @@ func Sbprov_store_export_env(arg1 uintptr, arg2 string, arg3 string, arg4 int32)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1368,7 +1434,7 @@ func Sbprov_store_import_env(arg1 uintptr, arg2 string, arg3 int32) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1380,7 +1446,7 @@ const SBPROV_HTTP_TIMEOUT_MS uint = 30000
 
 func _swig_getSBPROV_HTTP_MAX_RESPONSE() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49())
+	swig_r = (uint)(C._wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1388,14 +1454,14 @@ var SBPROV_HTTP_MAX_RESPONSE uint = _swig_getSBPROV_HTTP_MAX_RESPONSE()
 
 func Sbprov_mender_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 type Enum_SS_sbprov_mender_auth_status int
 
 func _swig_getSBPROV_MENDER_PENDING() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
 	var swig_r Enum_SS_sbprov_mender_auth_status
-	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1403,7 +1469,7 @@ var SBPROV_MENDER_PENDING Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_ME
 
 func _swig_getSBPROV_MENDER_ACCEPTED() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
 	var swig_r Enum_SS_sbprov_mender_auth_status
-	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1411,7 +1477,7 @@ var SBPROV_MENDER_ACCEPTED Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_M
 
 func Sbprov_mender_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_token(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int32) {
@@ -1419,7 +1485,7 @@ func Sbprov_mender_token(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_token_capi_cd94da5486d47d49(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_capi_f13859cb2585aff1(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1431,7 +1497,7 @@ func Sbprov_mender_token_device_id(arg1 []byte, arg2 *int64, arg3 uintptr) (_swi
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1442,7 +1508,7 @@ func Sbprov_mender_token_expiry(arg1 *int64, arg2 uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -1452,13 +1518,13 @@ const SBPROV_INVENTORY_NAME_MAX int = 1024
 func Sbprov_inventory_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_inventory_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_inventory_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_inventory_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_inventory_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_inventory_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_swig_ret int32) {
@@ -1466,7 +1532,7 @@ func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_s
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1479,7 +1545,7 @@ func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_s
 func Sbprov_inventory_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_inventory_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_inventory_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1487,7 +1553,7 @@ type Enum_SS_sbprov_inventory_mode int
 
 func _swig_getSBPROV_INVENTORY_REPLACE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
 	var swig_r Enum_SS_sbprov_inventory_mode
-	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1495,7 +1561,7 @@ var SBPROV_INVENTORY_REPLACE Enum_SS_sbprov_inventory_mode = _swig_getSBPROV_INV
 
 func _swig_getSBPROV_INVENTORY_MERGE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
 	var swig_r Enum_SS_sbprov_inventory_mode
-	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49())
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1506,7 +1572,7 @@ func Sbprov_mender_update_inventory(arg1 uintptr, arg2 uintptr, arg3 int32) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -1516,7 +1582,7 @@ func Sbprov_mender_check_update(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1528,12 +1594,12 @@ func Sbprov_mender_check_update(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 s
 
 func Sbprov_mender_update_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_login(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -1541,7 +1607,7 @@ func Sbprov_mender_mgmt_login(arg1 uintptr, arg2 string, arg3 string) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1555,7 +1621,7 @@ func Sbprov_mender_mgmt_set_token(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1564,7 +1630,7 @@ func Sbprov_mender_mgmt_set_token(arg1 uintptr, arg2 string) (_swig_ret int32) {
 
 func _swig_getSBPROV_MENDER_PREAUTH_FORCE() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49())
+	swig_r = (uint)(C._wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1())
 	return swig_r
 }
 
@@ -1579,7 +1645,7 @@ func Sbprov_mender_mgmt_preauthorize(arg1 []byte, arg2 *int64, arg3 *int32, arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1591,7 +1657,7 @@ func Sbprov_mender_mgmt_get_device(arg1 *uintptr, arg2 uintptr, arg3 string) (_s
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1603,7 +1669,7 @@ func Sbprov_mender_mgmt_find_device(arg1 *uintptr, arg2 uintptr, arg3 uintptr) (
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1614,7 +1680,7 @@ func Sbprov_mender_mgmt_list_devices(arg1 *uintptr, arg2 uintptr, arg3 string, a
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1624,32 +1690,32 @@ func Sbprov_mender_mgmt_list_devices(arg1 *uintptr, arg2 uintptr, arg3 string, a
 func Sbprov_mender_device_list_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_list_has_next(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_list_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_device_auth_set_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_set_auth_status(arg1 uintptr, arg2 string, arg3 string, arg4 string) (_swig_ret int32) {
@@ -1658,7 +1724,7 @@ func Sbprov_mender_mgmt_set_auth_status(arg1 uintptr, arg2 string, arg3 string, 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1675,7 +1741,7 @@ func Sbprov_mender_mgmt_decommission(arg1 uintptr, arg2 string) (_swig_ret int32
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1687,7 +1753,7 @@ func Sbprov_mender_mgmt_count(arg1 *uint64, arg2 uintptr, arg3 string) (_swig_re
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1696,13 +1762,136 @@ func Sbprov_mender_mgmt_count(arg1 *uint64, arg2 uintptr, arg3 string) (_swig_re
 
 func Sbprov_mender_mgmt_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+const SBPROV_AZURE_DPS_ENDPOINT string = "https://global.azure-devices-provisioning.net"
+const SBPROV_AZURE_DPS_API_VERSION string = "2021-10-01"
+const SBPROV_AZURE_HUB_API_VERSION string = "2021-04-12"
+
+func Sbprov_azure_dps_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_dps_register(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 uint) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_azure_dps_cancel(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_dps_result_error_code(arg1 uintptr) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_azure_dps_result_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_hub_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_hub_cancel(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_registry_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_registry_put_device(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 string, arg5 string, arg6 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_5))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg6
+	}
+	return swig_r
+}
+
+func Sbprov_azure_registry_get_device(arg1 *uintptr, arg2 uintptr, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_azure_registry_delete_device(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_azure_registry_last_response(arg1 Struct_SS_sbprov_http_response_info, arg2 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func Sbprov_azure_registry_cancel(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_azure_device_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
 }
 
 func Gosbprov_version(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_version_capi_cd94da5486d47d49(*(*C.swig_type_93)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_version_capi_f13859cb2585aff1(*(*C.swig_type_101)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1713,7 +1902,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_cd94da5486d47d49(*(*C.swig_type_95)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_f13859cb2585aff1(*(*C.swig_type_103)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1723,7 +1912,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 func Gosbprov_last_error(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_cd94da5486d47d49(*(*C.swig_type_97)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_f13859cb2585aff1(*(*C.swig_type_105)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1734,7 +1923,7 @@ func Gosbprov_cs_field_name(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(*(*C.swig_type_99)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(*(*C.swig_type_107)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1746,7 +1935,7 @@ func Gosbprov_connstr_get(arg1 []byte, arg2 uintptr, arg3 int32) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(*(*C.swig_type_101)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(*(*C.swig_type_109)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1758,7 +1947,7 @@ func Gosbprov_identity_name(arg1 []byte, arg2 uintptr, arg3 int64) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_cd94da5486d47d49(*(*C.swig_type_103)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_104(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_f13859cb2585aff1(*(*C.swig_type_111)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_112(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1771,7 +1960,7 @@ func Gosbprov_identity_value(arg1 []byte, arg2 uintptr, arg3 int64, arg4 int64) 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_cd94da5486d47d49(*(*C.swig_type_106)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_107(_swig_i_2), C.swig_type_108(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_f13859cb2585aff1(*(*C.swig_type_114)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_115(_swig_i_2), C.swig_type_116(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1788,7 +1977,7 @@ func Gosbprov_identity_probe(arg1 *uintptr, arg2 uint, arg3 int, arg4 string, ar
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_112)(unsafe.Pointer(&_swig_i_7))))
+	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_117)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_118)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_120)(unsafe.Pointer(&_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
 	}
@@ -1810,7 +1999,7 @@ func Gosbprov_identity_from_script(arg1 *uintptr, arg2 string, arg3 uint, arg4 u
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_113)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_121)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1822,7 +2011,7 @@ func Gosbprov_key_generate(arg1 *uintptr, arg2 int, arg3 uint) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -1835,7 +2024,7 @@ func Gosbprov_key_load(arg1 *uintptr, arg2 string, arg3 []byte, arg4 int, arg5 s
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_114)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_115)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_116)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_117)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_118)(unsafe.Pointer(&_swig_i_6))))
+	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_122)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_123)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_124)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_125)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_6))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1861,7 +2050,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_120)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_127)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_128)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1874,7 +2063,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 func Gosbprov_key_type(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_gosbprov_key_type_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_gosbprov_key_type_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1889,7 +2078,7 @@ func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, a
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
-	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_121)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_122)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_123)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
+	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_129)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_131)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1908,7 +2097,7 @@ func Gosbprov_store_get(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_cd94da5486d47d49(*(*C.swig_type_124)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_125)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_f13859cb2585aff1(*(*C.swig_type_132)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1941,7 +2130,7 @@ func Gosbprov_mender_new(arg1 *uintptr, arg2 string, arg3 uintptr, arg4 uintptr,
 	_swig_i_18 := arg19
 	_swig_i_19 := arg20
 	_swig_i_20 := arg21
-	swig_r = (int32)(C._wrap_gosbprov_mender_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_127)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_128)(unsafe.Pointer(&_swig_i_5)), C.swig_intgo(_swig_i_6), C.uintptr_t(_swig_i_7), *(*C.swig_type_129)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_10)), *(*C.swig_type_131)(unsafe.Pointer(&_swig_i_11)), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_12)), C.uintptr_t(_swig_i_13), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_14)), C.swig_intgo(_swig_i_15), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_16)), C.swig_intgo(_swig_i_17), C.swig_intgo(_swig_i_18), C.swig_type_135(_swig_i_19), C.swig_intgo(_swig_i_20)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_135)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_136)(unsafe.Pointer(&_swig_i_5)), C.swig_intgo(_swig_i_6), C.uintptr_t(_swig_i_7), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_10)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_11)), *(*C.swig_type_140)(unsafe.Pointer(&_swig_i_12)), C.uintptr_t(_swig_i_13), *(*C.swig_type_141)(unsafe.Pointer(&_swig_i_14)), C.swig_intgo(_swig_i_15), *(*C.swig_type_142)(unsafe.Pointer(&_swig_i_16)), C.swig_intgo(_swig_i_17), C.swig_intgo(_swig_i_18), C.swig_type_143(_swig_i_19), C.swig_intgo(_swig_i_20)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1976,7 +2165,7 @@ func Gosbprov_mender_authenticate(arg1 *int32, arg2 uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -1987,7 +2176,7 @@ func Gosbprov_mender_wait(arg1 uintptr, arg2 uint, arg3 uint, arg4 uint, arg5 ui
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	return swig_r
 }
 
@@ -1998,7 +2187,7 @@ func Gosbprov_mender_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(*(*C.swig_type_136)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(*(*C.swig_type_144)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2012,7 +2201,7 @@ func Gosbprov_mender_mgmt_last_response(arg1 []byte, arg2 *int64, arg3 *int64, a
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(*(*C.swig_type_137)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(*(*C.swig_type_145)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2025,7 +2214,7 @@ func Gosbprov_inventory_add_strings(arg1 uintptr, arg2 string, arg3 string, arg4
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_2)), C.swig_type_140(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_147)(unsafe.Pointer(&_swig_i_2)), C.swig_type_148(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2045,7 +2234,7 @@ func Gosbprov_mender_update_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_re
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(*(*C.swig_type_142)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(*(*C.swig_type_150)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2067,7 +2256,7 @@ func Gosbprov_mender_mgmt_new(arg1 *uintptr, arg2 string, arg3 string, arg4 stri
 	_swig_i_10 := arg11
 	_swig_i_11 := arg12
 	_swig_i_12 := arg13
-	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(C.swig_voidp(_swig_i_0), *(*C.swig_type_143)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_144)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_145)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), *(*C.swig_type_147)(unsafe.Pointer(&_swig_i_6)), C.swig_intgo(_swig_i_7), *(*C.swig_type_148)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), C.swig_intgo(_swig_i_10), C.swig_type_149(_swig_i_11), C.swig_intgo(_swig_i_12)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_151)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_152)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_153)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_154)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), *(*C.swig_type_155)(unsafe.Pointer(&_swig_i_6)), C.swig_intgo(_swig_i_7), *(*C.swig_type_156)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), C.swig_intgo(_swig_i_10), C.swig_type_157(_swig_i_11), C.swig_intgo(_swig_i_12)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2093,7 +2282,7 @@ func Gosbprov_mender_device_list_get(arg1 uintptr, arg2 int64) (_swig_ret uint) 
 	var swig_r uint
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint)(C._wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(C.uintptr_t(_swig_i_0), C.swig_type_150(_swig_i_1)))
+	swig_r = (uint)(C._wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_type_158(_swig_i_1)))
 	return swig_r
 }
 
@@ -2111,9 +2300,245 @@ func Gosbprov_mender_device_field(arg1 []byte, arg2 uintptr, arg3 int, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(*(*C.swig_type_152)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_153(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(*(*C.swig_type_160)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_161(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
 	return swig_r
+}
+
+func Gosbprov_azure_dps_new(arg1 *uintptr, arg2 string, arg3 string, arg4 string, arg5 string, arg6 uint, arg7 uint, arg8 string, arg9 string, arg10 string, arg11 uintptr, arg12 string, arg13 int, arg14 string, arg15 uint, arg16 uint, arg17 uint64, arg18 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	_swig_i_8 := arg9
+	_swig_i_9 := arg10
+	_swig_i_10 := arg11
+	_swig_i_11 := arg12
+	_swig_i_12 := arg13
+	_swig_i_13 := arg14
+	_swig_i_14 := arg15
+	_swig_i_15 := arg16
+	_swig_i_16 := arg17
+	_swig_i_17 := arg18
+	swig_r = (int32)(C._wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_162)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_163)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_164)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_165)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), C.swig_intgo(_swig_i_6), *(*C.swig_type_166)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_167)(unsafe.Pointer(&_swig_i_8)), *(*C.swig_type_168)(unsafe.Pointer(&_swig_i_9)), C.uintptr_t(_swig_i_10), *(*C.swig_type_169)(unsafe.Pointer(&_swig_i_11)), C.swig_intgo(_swig_i_12), *(*C.swig_type_170)(unsafe.Pointer(&_swig_i_13)), C.swig_intgo(_swig_i_14), C.swig_intgo(_swig_i_15), C.swig_type_171(_swig_i_16), C.swig_intgo(_swig_i_17)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg8
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg9
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg10
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg12
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg14
+	}
+	return swig_r
+}
+
+func Gosbprov_azure_dps_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *int64, arg5 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(*(*C.swig_type_172)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+const GOSBPROV_DPS_STATUS int = 0
+const GOSBPROV_DPS_HUB int = 1
+const GOSBPROV_DPS_DEVICE_ID int = 2
+const GOSBPROV_DPS_SUBSTATUS int = 3
+const GOSBPROV_DPS_ERROR_MESSAGE int = 4
+const GOSBPROV_DPS_JSON int = 5
+
+func Gosbprov_azure_dps_result_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(*(*C.swig_type_174)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_azure_hub_new(arg1 *uintptr, arg2 string, arg3 string, arg4 uint, arg5 uint, arg6 uint, arg7 string, arg8 string, arg9 string, arg10 uintptr, arg11 string, arg12 int, arg13 string, arg14 uint, arg15 uint, arg16 uint64, arg17 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	_swig_i_8 := arg9
+	_swig_i_9 := arg10
+	_swig_i_10 := arg11
+	_swig_i_11 := arg12
+	_swig_i_12 := arg13
+	_swig_i_13 := arg14
+	_swig_i_14 := arg15
+	_swig_i_15 := arg16
+	_swig_i_16 := arg17
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_175)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_176)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_177)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_178)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_179)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_180)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_181)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_182(_swig_i_15), C.swig_intgo(_swig_i_16)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg7
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg8
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg9
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg11
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg13
+	}
+	return swig_r
+}
+
+func Gosbprov_azure_registry_new(arg1 *uintptr, arg2 string, arg3 string, arg4 uint, arg5 uint, arg6 uint, arg7 string, arg8 string, arg9 string, arg10 uintptr, arg11 string, arg12 int, arg13 string, arg14 uint, arg15 uint, arg16 uint64, arg17 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	_swig_i_8 := arg9
+	_swig_i_9 := arg10
+	_swig_i_10 := arg11
+	_swig_i_11 := arg12
+	_swig_i_12 := arg13
+	_swig_i_13 := arg14
+	_swig_i_14 := arg15
+	_swig_i_15 := arg16
+	_swig_i_16 := arg17
+	swig_r = (int32)(C._wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_183)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_184)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_185)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_186)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_187)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_188)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_189)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_190(_swig_i_15), C.swig_intgo(_swig_i_16)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg7
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg8
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg9
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg11
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg13
+	}
+	return swig_r
+}
+
+func Gosbprov_azure_hub_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *int64, arg5 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(*(*C.swig_type_191)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+const GOSBPROV_MSG_FIELDS int = 3
+
+func Gosbprov_azure_hub_send(arg1 *int64, arg2 uintptr, arg3 []byte, arg4 string, arg5 []int64, arg6 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_192)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_193)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_194)(unsafe.Pointer(&_swig_i_4)), C.swig_type_195(_swig_i_5)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	return swig_r
+}
+
+const GOSBPROV_AZDEV_ID int = 0
+const GOSBPROV_AZDEV_ETAG int = 1
+const GOSBPROV_AZDEV_STATUS int = 2
+const GOSBPROV_AZDEV_PRIMARY_KEY int = 3
+const GOSBPROV_AZDEV_SECONDARY_KEY int = 4
+
+func Gosbprov_azure_device_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(*(*C.swig_type_197)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+type SwigcptrStruct_SS_sbprov_http_response_info uintptr
+type Struct_SS_sbprov_http_response_info interface {
+	Swigcptr() uintptr
+}
+
+func (p SwigcptrStruct_SS_sbprov_http_response_info) Swigcptr() uintptr {
+	return uintptr(p)
 }

@@ -647,11 +647,289 @@ int64_t gosbprov_mender_device_field(char *buf, size_t buf_size, const sbprov_me
     return -1;
 }
 
+
+/* Fill *o from flat arguments: "" stands for NULL in endpoint (typemap); 0
+ * means the library's default for each number. */
+static sbprov_result gosbprov_azure_hub_fill(sbprov_azure_hub_options *o, const char *endpoint,
+                                             const sbprov_http_options *http, uint32_t token_ttl_s,
+                                             uint32_t max_clock_skew_s, uint32_t retry_timeout_ms)
+{
+    sbprov_result rc = sbprov_azure_hub_options_init(o, sizeof *o);
+    if (rc != SBPROV_OK)
+        return rc;
+    o->endpoint = endpoint;
+    o->http = http;
+    o->token_ttl_s = token_ttl_s;
+    o->max_clock_skew_s = max_clock_skew_s;
+    o->retry_timeout_ms = retry_timeout_ms;
+    return SBPROV_OK;
+}
+
+/* The next NUL-terminated string from *p (before end), or NULL if there is
+ * none; *p moves past it. */
+static char *gosbprov_next_string(char **p, char *end)
+{
+    char *s = *p, *nul = s < end ? (char *)memchr(s, '\0', (size_t)(end - s)) : NULL;
+    if (nul == NULL)
+        return NULL;
+    *p = nul + 1;
+    return s;
+}
+
+
+/* sbprov_azure_dps_new() with flat options: "" stands for NULL in endpoint;
+ * token_ttl_s and max_clock_skew_s 0 mean the defaults; the transport
+ * options as for gosbprov_http_fill(). The key is read in place and copied
+ * by the library. */
+sbprov_result gosbprov_azure_dps_new(sbprov_azure_dps **out, const char *id_scope, const char *registration_id,
+                                     const char *key, size_t key_len, const char *endpoint, uint32_t token_ttl_s,
+                                     uint32_t max_clock_skew_s, const char *ca_file, const char *ca_path,
+                                     const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                     int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                     uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_azure_dps_options opts;
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK)
+        return rc;
+    if ((rc = sbprov_azure_dps_options_init(&opts, sizeof opts)) != SBPROV_OK)
+        return rc;
+    opts.endpoint = endpoint;
+    opts.http = &http;
+    opts.token_ttl_s = token_ttl_s;
+    opts.max_clock_skew_s = max_clock_skew_s;
+    return sbprov_azure_dps_new(out, id_scope, registration_id, key, key_len, &opts);
+}
+
+/* sbprov_azure_dps_last_response(), as gosbprov_mender_last_response(). */
+sbprov_result gosbprov_azure_dps_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                               int64_t *out_retry_after, int64_t *out_date, sbprov_azure_dps *dps)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_azure_dps_last_response(&info, dps)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* Fields of a registration result for gosbprov_azure_dps_result_field(). */
+#define GOSBPROV_DPS_STATUS 0
+#define GOSBPROV_DPS_HUB 1
+#define GOSBPROV_DPS_DEVICE_ID 2
+#define GOSBPROV_DPS_SUBSTATUS 3
+#define GOSBPROV_DPS_ERROR_MESSAGE 4
+#define GOSBPROV_DPS_JSON 5
+
+/* A field of a registration result into buf; returns its length, or -1 for
+ * an unknown field or a NULL string. */
+int64_t gosbprov_azure_dps_result_field(char *buf, size_t buf_size, const sbprov_azure_dps_result *r,
+                                        int32_t field)
+{
+    switch (field) {
+    case GOSBPROV_DPS_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_status(r));
+    case GOSBPROV_DPS_HUB:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_hub(r));
+    case GOSBPROV_DPS_DEVICE_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_device_id(r));
+    case GOSBPROV_DPS_SUBSTATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_substatus(r));
+    case GOSBPROV_DPS_ERROR_MESSAGE:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_error_message(r));
+    case GOSBPROV_DPS_JSON:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_dps_result_json(r));
+    }
+    return -1;
+}
+
+/* sbprov_azure_hub_new() with flat options (see gosbprov_azure_hub_fill()
+ * and gosbprov_http_fill()). The connection string is read in place and
+ * copied by the library. */
+sbprov_result gosbprov_azure_hub_new(sbprov_azure_hub **out, const char *connstr, size_t connstr_len,
+                                     const char *endpoint, uint32_t token_ttl_s, uint32_t max_clock_skew_s,
+                                     uint32_t retry_timeout_ms, const char *ca_file, const char *ca_path,
+                                     const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                     int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                     uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_azure_hub_options opts;
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK ||
+        (rc = gosbprov_azure_hub_fill(&opts, endpoint, &http, token_ttl_s, max_clock_skew_s, retry_timeout_ms)) !=
+            SBPROV_OK)
+        return rc;
+    return sbprov_azure_hub_new(out, connstr, connstr_len, &opts);
+}
+
+/* sbprov_azure_registry_new(), as gosbprov_azure_hub_new(). */
+sbprov_result gosbprov_azure_registry_new(sbprov_azure_registry **out, const char *connstr, size_t connstr_len,
+                                          const char *endpoint, uint32_t token_ttl_s, uint32_t max_clock_skew_s,
+                                          uint32_t retry_timeout_ms, const char *ca_file, const char *ca_path,
+                                          const char *client_cert, const sbprov_key *client_key, const char *proxy,
+                                          int32_t proxy_mode, const char *user_agent, uint32_t connect_timeout_ms,
+                                          uint32_t timeout_ms, uint64_t max_response_size, int32_t allow_http)
+{
+    sbprov_azure_hub_options opts;
+    sbprov_http_options http;
+    sbprov_result rc = gosbprov_http_fill(&http, ca_file, ca_path, client_cert, client_key, proxy, proxy_mode,
+                                          user_agent, connect_timeout_ms, timeout_ms, max_response_size,
+                                          allow_http);
+    if (rc != SBPROV_OK ||
+        (rc = gosbprov_azure_hub_fill(&opts, endpoint, &http, token_ttl_s, max_clock_skew_s, retry_timeout_ms)) !=
+            SBPROV_OK)
+        return rc;
+    return sbprov_azure_registry_new(out, connstr, connstr_len, &opts);
+}
+
+/* sbprov_azure_hub_last_response(), as gosbprov_mender_last_response(). */
+sbprov_result gosbprov_azure_hub_last_response(char *buf, size_t buf_size, int64_t *out_status,
+                                               int64_t *out_retry_after, int64_t *out_date, sbprov_azure_hub *hub)
+{
+    sbprov_http_response_info info;
+    sbprov_result rc;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((rc = sbprov_azure_hub_last_response(&info, hub)) == SBPROV_OK)
+        gosbprov_response_out(buf, buf_size, out_status, out_retry_after, out_date, &info);
+    return rc;
+}
+
+/* Numbers of each message in gosbprov_azure_hub_send()'s `fields`: body
+ * length, creation time (Unix time, 0: now), property count. */
+#define GOSBPROV_MSG_FIELDS 3
+
+/* sbprov_azure_hub_send() with the `count` messages given flat:
+ *   data, len           the bodies, concatenated (read in place during the call);
+ *   joined, joined_len  for each message its message ID, correlation ID,
+ *                       content type and content encoding ("" for NULL), then
+ *                       the name and value of each property, every string
+ *                       followed by a NUL (the Go layer has refused strings
+ *                       holding one); copied to C memory and split there;
+ *   fields, field_count GOSBPROV_MSG_FIELDS int64_t per message.
+ * The message and property arrays are built in C memory and freed before
+ * returning (the bodies are pointed to in place, during the call only);
+ * *out_accepted_count is the number of messages accepted. Input that does
+ * not add up gives SBPROV_EINVAL before anything is sent. */
+sbprov_result gosbprov_azure_hub_send(int64_t *out_accepted_count, sbprov_azure_hub *hub, const void *data,
+                                      size_t len, const char *joined, size_t joined_len, const void *fields,
+                                      size_t field_count, size_t count)
+{
+    const char *body = (const char *)data;
+    const int64_t *nums = (const int64_t *)fields;
+    sbprov_azure_message *msgs = NULL;
+    sbprov_azure_property *props = NULL;
+    char *copy = NULL, *p, *end;
+    size_t i, j, nprops = 0, body_off = 0, accepted = 0;
+    sbprov_result rc = SBPROV_EINVAL;
+
+    *out_accepted_count = 0;
+    if (count == 0 || count > SIZE_MAX / GOSBPROV_MSG_FIELDS || field_count != count * GOSBPROV_MSG_FIELDS)
+        goto inval;
+    for (i = 0; i < count; i++) {
+        int64_t blen = nums[i * GOSBPROV_MSG_FIELDS], np = nums[i * GOSBPROV_MSG_FIELDS + 2];
+        if (blen < 0 || (uint64_t)blen > len - body_off || np < 0 || (uint64_t)np > joined_len)
+            goto inval;
+        body_off += (size_t)blen;
+        nprops += (size_t)np;
+    }
+    if (body_off != len || nprops > joined_len)
+        goto inval;
+    copy = (char *)malloc(joined_len + 1);
+    msgs = (sbprov_azure_message *)calloc(count, sizeof *msgs);
+    props = (sbprov_azure_property *)calloc(nprops > 0 ? nprops : 1, sizeof *props);
+    if (copy == NULL || msgs == NULL || props == NULL) {
+        rc = SBPROV_ENOMEM;
+        goto inval;
+    }
+    if (joined_len > 0)
+        memcpy(copy, joined, joined_len);
+    copy[joined_len] = '\0';
+    p = copy;
+    end = copy + joined_len;
+    body_off = 0;
+    nprops = 0;
+    for (i = 0; i < count; i++) {
+        sbprov_azure_message *m = &msgs[i];
+        const int64_t *f = &nums[i * GOSBPROV_MSG_FIELDS];
+        char *s[4];
+        if ((rc = sbprov_azure_message_init(m, sizeof *m)) != SBPROV_OK)
+            goto out;
+        for (j = 0; j < 4; j++)
+            if ((s[j] = gosbprov_next_string(&p, end)) == NULL)
+                goto inval;
+        m->body = f[0] > 0 ? body + body_off : "";
+        m->body_len = (size_t)f[0];
+        body_off += (size_t)f[0];
+        m->message_id = s[0][0] != '\0' ? s[0] : NULL;
+        m->correlation_id = s[1][0] != '\0' ? s[1] : NULL;
+        m->content_type = s[2][0] != '\0' ? s[2] : NULL;
+        m->content_encoding = s[3][0] != '\0' ? s[3] : NULL;
+        m->creation_time = f[1];
+        m->properties = f[2] > 0 ? &props[nprops] : NULL;
+        m->property_count = (size_t)f[2];
+        for (j = 0; j < (size_t)f[2]; j++, nprops++)
+            if ((props[nprops].name = gosbprov_next_string(&p, end)) == NULL ||
+                (props[nprops].value = gosbprov_next_string(&p, end)) == NULL)
+                goto inval;
+    }
+    if (p != end) {
+        rc = SBPROV_EINVAL;
+        goto inval;
+    }
+    rc = sbprov_azure_hub_send(hub, msgs, count, &accepted);
+    *out_accepted_count = (int64_t)accepted;
+out:
+    free(copy);
+    free(msgs);
+    free(props);
+    return rc;
+inval: /* SBPROV_EINVAL (input that does not add up) or SBPROV_ENOMEM in rc */
+    free(copy);
+    free(msgs);
+    free(props);
+    sbprov_clear_error();
+    return rc != SBPROV_ENOMEM ? SBPROV_EINVAL : SBPROV_ENOMEM;
+}
+
+/* Fields of a registry device for gosbprov_azure_device_field(). */
+#define GOSBPROV_AZDEV_ID 0
+#define GOSBPROV_AZDEV_ETAG 1
+#define GOSBPROV_AZDEV_STATUS 2
+#define GOSBPROV_AZDEV_PRIMARY_KEY 3
+#define GOSBPROV_AZDEV_SECONDARY_KEY 4
+
+/* A field of a registry device into buf; returns its length, or -1 for an
+ * unknown field or a NULL string. */
+int64_t gosbprov_azure_device_field(char *buf, size_t buf_size, const sbprov_azure_device *d, int32_t field)
+{
+    switch (field) {
+    case GOSBPROV_AZDEV_ID:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_device_id(d));
+    case GOSBPROV_AZDEV_ETAG:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_device_etag(d));
+    case GOSBPROV_AZDEV_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_device_status(d));
+    case GOSBPROV_AZDEV_PRIMARY_KEY:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_device_primary_key(d));
+    case GOSBPROV_AZDEV_SECONDARY_KEY:
+        return gosbprov_copy(buf, buf_size, sbprov_azure_device_secondary_key(d));
+    }
+    return -1;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_cd94da5486d47d49(void *_swig_go_0) {
+void _wrap_Swig_free_capi_f13859cb2585aff1(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -661,7 +939,7 @@ void _wrap_Swig_free_capi_cd94da5486d47d49(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_cd94da5486d47d49(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_f13859cb2585aff1(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -674,7 +952,7 @@ void *_wrap_Swig_malloc_capi_cd94da5486d47d49(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_OK_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -686,7 +964,7 @@ intgo _wrap_SBPROV_OK_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ERROR_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -698,7 +976,7 @@ intgo _wrap_SBPROV_ERROR_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EINVAL_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -710,7 +988,7 @@ intgo _wrap_SBPROV_EINVAL_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -722,7 +1000,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EBUFS_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -734,7 +1012,7 @@ intgo _wrap_SBPROV_EBUFS_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EBASE64_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -746,7 +1024,7 @@ intgo _wrap_SBPROV_EBASE64_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -758,7 +1036,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EID_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -770,7 +1048,7 @@ intgo _wrap_SBPROV_EID_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -782,7 +1060,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -794,7 +1072,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -806,7 +1084,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EINIT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -818,7 +1096,7 @@ intgo _wrap_SBPROV_EINIT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -830,7 +1108,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -842,7 +1120,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EKEY_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EKEY_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -854,7 +1132,7 @@ intgo _wrap_SBPROV_EKEY_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -866,7 +1144,7 @@ intgo _wrap_SBPROV_ESIGNATURE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EIO_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EIO_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -878,7 +1156,7 @@ intgo _wrap_SBPROV_EIO_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -890,7 +1168,7 @@ intgo _wrap_SBPROV_EPROVIDER_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -902,7 +1180,7 @@ intgo _wrap_SBPROV_EPASSPHRASE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -914,7 +1192,7 @@ intgo _wrap_SBPROV_ESCRIPT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -926,7 +1204,7 @@ intgo _wrap_SBPROV_ETIMEOUT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EPARSE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EPARSE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -938,7 +1216,7 @@ intgo _wrap_SBPROV_EPARSE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -950,7 +1228,7 @@ intgo _wrap_SBPROV_EEXISTS_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -962,7 +1240,7 @@ intgo _wrap_SBPROV_ETAMPERED_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -974,7 +1252,7 @@ intgo _wrap_SBPROV_EFORMAT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -986,7 +1264,7 @@ intgo _wrap_SBPROV_EUNSAFE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -998,7 +1276,7 @@ intgo _wrap_SBPROV_ENETWORK_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ETLS_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ETLS_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1010,7 +1288,7 @@ intgo _wrap_SBPROV_ETLS_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECERT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECERT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1022,7 +1300,7 @@ intgo _wrap_SBPROV_ECERT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EHTTP_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EHTTP_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1034,7 +1312,7 @@ intgo _wrap_SBPROV_EHTTP_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ESERVER_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ESERVER_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1046,7 +1324,7 @@ intgo _wrap_SBPROV_ESERVER_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1058,7 +1336,7 @@ intgo _wrap_SBPROV_ERESPONSE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_EAUTH_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1070,7 +1348,7 @@ intgo _wrap_SBPROV_EAUTH_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1082,7 +1360,7 @@ intgo _wrap_SBPROV_ERATELIMIT_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1094,7 +1372,7 @@ intgo _wrap_SBPROV_ECANCELED_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1106,7 +1384,7 @@ intgo _wrap_SBPROV_ECLOCK_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1118,7 +1396,7 @@ intgo _wrap_SBPROV_ECONFLICT_capi_cd94da5486d47d49() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49() {
+int _wrap_sbprov_last_error_code_capi_f13859cb2585aff1() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -1129,13 +1407,13 @@ int _wrap_sbprov_last_error_code_capi_cd94da5486d47d49() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_cd94da5486d47d49() {
+void _wrap_sbprov_clear_error_capi_f13859cb2585aff1() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49() {
+intgo _wrap_sbprov_global_init_capi_f13859cb2585aff1() {
   int result;
   intgo _swig_go_result;
   
@@ -1146,7 +1424,7 @@ intgo _wrap_sbprov_global_init_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_sbprov_version_number_capi_cd94da5486d47d49() {
+intgo _wrap_sbprov_version_number_capi_f13859cb2585aff1() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -1157,7 +1435,7 @@ intgo _wrap_sbprov_version_number_capi_cd94da5486d47d49() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -1186,7 +1464,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_cd94da5486d47d49(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -1215,7 +1493,7 @@ int _wrap_sbprov_azure_check_device_id_capi_cd94da5486d47d49(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1258,7 +1536,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_cd94da5486d47d49(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1277,7 +1555,7 @@ int _wrap_sbprov_azure_deriver_new_capi_cd94da5486d47d49(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1316,7 +1594,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_cd94da5486d47d49(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -1326,7 +1604,7 @@ void _wrap_sbprov_azure_deriver_free_capi_cd94da5486d47d49(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1351,7 +1629,7 @@ int _wrap_sbprov_azure_url_encode_capi_cd94da5486d47d49(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1426,7 +1704,7 @@ int _wrap_sbprov_azure_sas_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1445,7 +1723,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_cd94da5486d47d49(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1516,7 +1794,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_cd94da5486d47d49(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -1526,7 +1804,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_cd94da5486d47d49(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1581,7 +1859,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1654,7 +1932,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1709,7 +1987,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_cd94da5486d47d49(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1730,7 +2008,7 @@ int _wrap_sbprov_azure_generate_key_capi_cd94da5486d47d49(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1757,7 +2035,7 @@ int _wrap_sbprov_azure_generate_keys_capi_cd94da5486d47d49(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1769,7 +2047,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1781,7 +2059,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1793,7 +2071,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1805,7 +2083,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1817,7 +2095,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1829,7 +2107,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1841,7 +2119,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -1853,7 +2131,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_cd94da5486d47d49() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1866,7 +2144,7 @@ int _wrap_sbprov_azure_connstr_new_capi_cd94da5486d47d49(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1885,7 +2163,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_cd94da5486d47d49(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1928,7 +2206,7 @@ int _wrap_sbprov_azure_connstr_set_capi_cd94da5486d47d49(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1949,7 +2227,7 @@ int _wrap_sbprov_azure_connstr_build_capi_cd94da5486d47d49(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -1959,7 +2237,7 @@ void _wrap_sbprov_azure_connstr_free_capi_cd94da5486d47d49(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_identity_new_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0) {
+int _wrap_sbprov_identity_new_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -1972,7 +2250,7 @@ int _wrap_sbprov_identity_new_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0
 }
 
 
-void _wrap_sbprov_identity_free_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0) {
+void _wrap_sbprov_identity_free_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   
   arg1 = (sbprov_identity *)_swig_go_0; 
@@ -1982,7 +2260,7 @@ void _wrap_sbprov_identity_free_capi_cd94da5486d47d49(sbprov_identity *_swig_go_
 }
 
 
-int _wrap_sbprov_identity_add_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_identity_add_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2031,7 +2309,7 @@ int _wrap_sbprov_identity_add_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0,
 }
 
 
-int _wrap_sbprov_identity_parse_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_identity_parse_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -2050,7 +2328,7 @@ int _wrap_sbprov_identity_parse_capi_cd94da5486d47d49(sbprov_identity **_swig_go
 }
 
 
-long long _wrap_sbprov_identity_count_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0) {
+long long _wrap_sbprov_identity_count_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2063,7 +2341,7 @@ long long _wrap_sbprov_identity_count_capi_cd94da5486d47d49(sbprov_identity *_sw
 }
 
 
-long long _wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+long long _wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0, long long _swig_go_1) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -2078,7 +2356,7 @@ long long _wrap_sbprov_identity_value_count_capi_cd94da5486d47d49(sbprov_identit
 }
 
 
-int _wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2099,7 +2377,7 @@ int _wrap_sbprov_identity_canonical_json_capi_cd94da5486d47d49(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_identity_digest_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_digest_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2120,7 +2398,7 @@ int _wrap_sbprov_identity_digest_capi_cd94da5486d47d49(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2159,7 +2437,7 @@ int _wrap_sbprov_identity_format_id_capi_cd94da5486d47d49(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -2178,7 +2456,7 @@ int _wrap_sbprov_key_from_public_pem_capi_cd94da5486d47d49(sbprov_key **_swig_go
 }
 
 
-void _wrap_sbprov_key_free_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
+void _wrap_sbprov_key_free_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   
   arg1 = (sbprov_key *)_swig_go_0; 
@@ -2188,7 +2466,7 @@ void _wrap_sbprov_key_free_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_bits_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_bits_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -2201,7 +2479,7 @@ intgo _wrap_sbprov_key_bits_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_has_private_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_has_private_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2214,7 +2492,7 @@ intgo _wrap_sbprov_key_has_private_capi_cd94da5486d47d49(sbprov_key *_swig_go_0)
 }
 
 
-int _wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2235,7 +2513,7 @@ int _wrap_sbprov_key_public_pem_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long
 }
 
 
-int _wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2256,7 +2534,7 @@ int _wrap_sbprov_key_fingerprint_capi_cd94da5486d47d49(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_key_sign_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+int _wrap_sbprov_key_sign_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2283,7 +2561,7 @@ int _wrap_sbprov_key_sign_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long 
 }
 
 
-int _wrap_sbprov_key_verify_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_key_verify_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2308,7 +2586,7 @@ int _wrap_sbprov_key_verify_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _gosli
 }
 
 
-int _wrap_sbprov_key_csr_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_key_csr_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2375,7 +2653,7 @@ int _wrap_sbprov_key_csr_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *
 }
 
 
-intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -2386,7 +2664,7 @@ intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_cd94da5486d47d49() {
 }
 
 
-void _wrap_sbprov_store_free_capi_cd94da5486d47d49(sbprov_store *_swig_go_0) {
+void _wrap_sbprov_store_free_capi_f13859cb2585aff1(sbprov_store *_swig_go_0) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   
   arg1 = (sbprov_store *)_swig_go_0; 
@@ -2396,7 +2674,7 @@ void _wrap_sbprov_store_free_capi_cd94da5486d47d49(sbprov_store *_swig_go_0) {
 }
 
 
-int _wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(_gostring_ _swig_go_0) {
+int _wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -2425,7 +2703,7 @@ int _wrap_sbprov_store_create_key_file_capi_cd94da5486d47d49(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_store_put_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_store_put_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -2462,7 +2740,7 @@ int _wrap_sbprov_store_put_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gost
 }
 
 
-int _wrap_sbprov_store_delete_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_delete_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2493,7 +2771,7 @@ int _wrap_sbprov_store_delete_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_exists_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_exists_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2524,7 +2802,7 @@ int _wrap_sbprov_store_exists_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_list_names_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
+int _wrap_sbprov_store_list_names_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2545,7 +2823,7 @@ int _wrap_sbprov_store_list_names_capi_cd94da5486d47d49(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_store_swap_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_store_swap_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2594,7 +2872,7 @@ int _wrap_sbprov_store_swap_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gos
 }
 
 
-int _wrap_sbprov_store_export_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+int _wrap_sbprov_store_export_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2655,7 +2933,7 @@ int _wrap_sbprov_store_export_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0
 }
 
 
-int _wrap_sbprov_store_import_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_store_import_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_env_format arg3 ;
@@ -2688,7 +2966,7 @@ int _wrap_sbprov_store_import_env_capi_cd94da5486d47d49(sbprov_store *_swig_go_0
 }
 
 
-intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -2699,7 +2977,7 @@ intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_cd94da5486d47d49() {
 }
 
 
-void _wrap_sbprov_mender_free_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0) {
+void _wrap_sbprov_mender_free_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   
   arg1 = (sbprov_mender *)_swig_go_0; 
@@ -2709,7 +2987,7 @@ void _wrap_sbprov_mender_free_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1() {
   enum sbprov_mender_auth_status result;
   intgo _swig_go_result;
   
@@ -2721,7 +2999,7 @@ intgo _wrap_SBPROV_MENDER_PENDING_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1() {
   enum sbprov_mender_auth_status result;
   intgo _swig_go_result;
   
@@ -2733,7 +3011,7 @@ intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_cd94da5486d47d49() {
 }
 
 
-void _wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0) {
+void _wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   
   arg1 = (sbprov_mender *)_swig_go_0; 
@@ -2743,7 +3021,7 @@ void _wrap_sbprov_mender_cancel_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0)
 }
 
 
-int _wrap_sbprov_mender_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+int _wrap_sbprov_mender_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2764,7 +3042,7 @@ int _wrap_sbprov_mender_token_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long l
 }
 
 
-int _wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+int _wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2785,7 +3063,7 @@ int _wrap_sbprov_mender_token_device_id_capi_cd94da5486d47d49(_goslice_ _swig_go
 }
 
 
-int _wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(long long *_swig_go_0, sbprov_mender *_swig_go_1) {
+int _wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_mender *_swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   sbprov_result result;
@@ -2800,7 +3078,7 @@ int _wrap_sbprov_mender_token_expiry_capi_cd94da5486d47d49(long long *_swig_go_0
 }
 
 
-int _wrap_sbprov_inventory_new_capi_cd94da5486d47d49(sbprov_inventory **_swig_go_0) {
+int _wrap_sbprov_inventory_new_capi_f13859cb2585aff1(sbprov_inventory **_swig_go_0) {
   sbprov_inventory **arg1 = (sbprov_inventory **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -2813,7 +3091,7 @@ int _wrap_sbprov_inventory_new_capi_cd94da5486d47d49(sbprov_inventory **_swig_go
 }
 
 
-void _wrap_sbprov_inventory_free_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0) {
+void _wrap_sbprov_inventory_free_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   
   arg1 = (sbprov_inventory *)_swig_go_0; 
@@ -2823,7 +3101,7 @@ void _wrap_sbprov_inventory_free_capi_cd94da5486d47d49(sbprov_inventory *_swig_g
 }
 
 
-int _wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   char *arg2 = (char *) 0 ;
   double *arg3 = (double *) 0 ;
@@ -2860,7 +3138,7 @@ int _wrap_sbprov_inventory_add_numbers_capi_cd94da5486d47d49(sbprov_inventory *_
 }
 
 
-long long _wrap_sbprov_inventory_count_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0) {
+long long _wrap_sbprov_inventory_count_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2873,7 +3151,7 @@ long long _wrap_sbprov_inventory_count_capi_cd94da5486d47d49(sbprov_inventory *_
 }
 
 
-intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1() {
   enum sbprov_inventory_mode result;
   intgo _swig_go_result;
   
@@ -2885,7 +3163,7 @@ intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_cd94da5486d47d49() {
 }
 
 
-intgo _wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1() {
   enum sbprov_inventory_mode result;
   intgo _swig_go_result;
   
@@ -2897,7 +3175,7 @@ intgo _wrap_SBPROV_INVENTORY_MERGE_capi_cd94da5486d47d49() {
 }
 
 
-int _wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0, sbprov_inventory *_swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0, sbprov_inventory *_swig_go_1, intgo _swig_go_2) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   sbprov_inventory *arg2 = (sbprov_inventory *) 0 ;
   sbprov_inventory_mode arg3 ;
@@ -2914,7 +3192,7 @@ int _wrap_sbprov_mender_update_inventory_capi_cd94da5486d47d49(sbprov_mender *_s
 }
 
 
-int _wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(sbprov_mender_update **_swig_go_0, sbprov_mender *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(sbprov_mender_update **_swig_go_0, sbprov_mender *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   sbprov_mender_update **arg1 = (sbprov_mender_update **) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2965,7 +3243,7 @@ int _wrap_sbprov_mender_check_update_capi_cd94da5486d47d49(sbprov_mender_update 
 }
 
 
-void _wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(sbprov_mender_update *_swig_go_0) {
+void _wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(sbprov_mender_update *_swig_go_0) {
   sbprov_mender_update *arg1 = (sbprov_mender_update *) 0 ;
   
   arg1 = (sbprov_mender_update *)_swig_go_0; 
@@ -2975,7 +3253,7 @@ void _wrap_sbprov_mender_update_free_capi_cd94da5486d47d49(sbprov_mender_update 
 }
 
 
-void _wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0) {
+void _wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   
   arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
@@ -2985,7 +3263,7 @@ void _wrap_sbprov_mender_mgmt_free_capi_cd94da5486d47d49(sbprov_mender_mgmt *_sw
 }
 
 
-int _wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3022,7 +3300,7 @@ int _wrap_sbprov_mender_mgmt_login_capi_cd94da5486d47d49(sbprov_mender_mgmt *_sw
 }
 
 
-int _wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -3053,7 +3331,7 @@ int _wrap_sbprov_mender_mgmt_set_token_capi_cd94da5486d47d49(sbprov_mender_mgmt 
 }
 
 
-intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49() {
+intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -3064,7 +3342,7 @@ intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_cd94da5486d47d49() {
 }
 
 
-int _wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, int *_swig_go_2, sbprov_mender_mgmt *_swig_go_3, sbprov_identity *_swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6) {
+int _wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, int *_swig_go_2, sbprov_mender_mgmt *_swig_go_3, sbprov_identity *_swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -3093,7 +3371,7 @@ int _wrap_sbprov_mender_mgmt_preauthorize_capi_cd94da5486d47d49(_goslice_ _swig_
 }
 
 
-int _wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
   sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3126,7 +3404,7 @@ int _wrap_sbprov_mender_mgmt_get_device_capi_cd94da5486d47d49(sbprov_mender_devi
 }
 
 
-int _wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, sbprov_identity *_swig_go_2) {
   sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -3143,7 +3421,7 @@ int _wrap_sbprov_mender_mgmt_find_device_capi_cd94da5486d47d49(sbprov_mender_dev
 }
 
 
-int _wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(sbprov_mender_device_list **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(sbprov_mender_device_list **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_mender_device_list **arg1 = (sbprov_mender_device_list **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3190,7 +3468,7 @@ int _wrap_sbprov_mender_mgmt_list_devices_capi_cd94da5486d47d49(sbprov_mender_de
 }
 
 
-long long _wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+long long _wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3203,7 +3481,7 @@ long long _wrap_sbprov_mender_device_list_count_capi_cd94da5486d47d49(sbprov_men
 }
 
 
-intgo _wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+intgo _wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -3216,7 +3494,7 @@ intgo _wrap_sbprov_mender_device_list_has_next_capi_cd94da5486d47d49(sbprov_mend
 }
 
 
-void _wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0) {
+void _wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   
   arg1 = (sbprov_mender_device_list *)_swig_go_0; 
@@ -3226,7 +3504,7 @@ void _wrap_sbprov_mender_device_list_free_capi_cd94da5486d47d49(sbprov_mender_de
 }
 
 
-long long _wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(sbprov_mender_device *_swig_go_0) {
+long long _wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(sbprov_mender_device *_swig_go_0) {
   sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3239,7 +3517,7 @@ long long _wrap_sbprov_mender_device_auth_set_count_capi_cd94da5486d47d49(sbprov
 }
 
 
-void _wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(sbprov_mender_device *_swig_go_0) {
+void _wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(sbprov_mender_device *_swig_go_0) {
   sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
   
   arg1 = (sbprov_mender_device *)_swig_go_0; 
@@ -3249,7 +3527,7 @@ void _wrap_sbprov_mender_device_free_capi_cd94da5486d47d49(sbprov_mender_device 
 }
 
 
-int _wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3326,7 +3604,7 @@ int _wrap_sbprov_mender_mgmt_set_auth_status_capi_cd94da5486d47d49(sbprov_mender
 }
 
 
-int _wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -3357,7 +3635,7 @@ int _wrap_sbprov_mender_mgmt_decommission_capi_cd94da5486d47d49(sbprov_mender_mg
 }
 
 
-int _wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(long long *_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
   uint64_t *arg1 = (uint64_t *) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3400,7 +3678,7 @@ int _wrap_sbprov_mender_mgmt_count_capi_cd94da5486d47d49(long long *_swig_go_0, 
 }
 
 
-void _wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(sbprov_mender_mgmt *_swig_go_0) {
+void _wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   
   arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
@@ -3410,7 +3688,369 @@ void _wrap_sbprov_mender_mgmt_cancel_capi_cd94da5486d47d49(sbprov_mender_mgmt *_
 }
 
 
-long long _wrap_gosbprov_version_capi_cd94da5486d47d49(_goslice_ _swig_go_0) {
+void _wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(sbprov_azure_dps *_swig_go_0) {
+  sbprov_azure_dps *arg1 = (sbprov_azure_dps *) 0 ;
+  
+  arg1 = (sbprov_azure_dps *)_swig_go_0; 
+  
+  sbprov_azure_dps_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(sbprov_azure_dps_result **_swig_go_0, sbprov_azure_dps *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+  sbprov_azure_dps_result **arg1 = (sbprov_azure_dps_result **) 0 ;
+  sbprov_azure_dps *arg2 = (sbprov_azure_dps *) 0 ;
+  char *arg3 = (char *) 0 ;
+  uint32_t arg4 ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_dps_result **)_swig_go_0; 
+  arg2 = (sbprov_azure_dps *)_swig_go_1; 
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  arg4 = (uint32_t)_swig_go_3; 
+  
+  result = (sbprov_result)sbprov_azure_dps_register(arg1,arg2,(char const *)arg3,arg4);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(sbprov_azure_dps *_swig_go_0) {
+  sbprov_azure_dps *arg1 = (sbprov_azure_dps *) 0 ;
+  
+  arg1 = (sbprov_azure_dps *)_swig_go_0; 
+  
+  sbprov_azure_dps_cancel(arg1);
+  
+}
+
+
+intgo _wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(sbprov_azure_dps_result *_swig_go_0) {
+  sbprov_azure_dps_result *arg1 = (sbprov_azure_dps_result *) 0 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = (sbprov_azure_dps_result *)_swig_go_0; 
+  
+  result = (int32_t)sbprov_azure_dps_result_error_code((struct sbprov_azure_dps_result const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(sbprov_azure_dps_result *_swig_go_0) {
+  sbprov_azure_dps_result *arg1 = (sbprov_azure_dps_result *) 0 ;
+  
+  arg1 = (sbprov_azure_dps_result *)_swig_go_0; 
+  
+  sbprov_azure_dps_result_free(arg1);
+  
+}
+
+
+void _wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(sbprov_azure_hub *_swig_go_0) {
+  sbprov_azure_hub *arg1 = (sbprov_azure_hub *) 0 ;
+  
+  arg1 = (sbprov_azure_hub *)_swig_go_0; 
+  
+  sbprov_azure_hub_free(arg1);
+  
+}
+
+
+void _wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(sbprov_azure_hub *_swig_go_0) {
+  sbprov_azure_hub *arg1 = (sbprov_azure_hub *) 0 ;
+  
+  arg1 = (sbprov_azure_hub *)_swig_go_0; 
+  
+  sbprov_azure_hub_cancel(arg1);
+  
+}
+
+
+void _wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0) {
+  sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
+  
+  arg1 = (sbprov_azure_registry *)_swig_go_0; 
+  
+  sbprov_azure_registry_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5) {
+  sbprov_azure_device **arg1 = (sbprov_azure_device **) 0 ;
+  sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  char *arg5 = (char *) 0 ;
+  char *arg6 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  char optbuf5[256] ;
+  char *optheap5 = NULL ;
+  char optbuf6[256] ;
+  char *optheap6 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_device **)_swig_go_0; 
+  arg2 = (sbprov_azure_registry *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  if (_swig_go_3.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_3.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_3.p, (size_t)_swig_go_3.n);
+    optbuf4[_swig_go_3.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_3.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_3.p, (size_t)_swig_go_3.n);
+      optheap4[_swig_go_3.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_4.n == 0) {
+    arg5 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf5) {
+    memcpy(optbuf5, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf5[_swig_go_4.n] = '\0';
+    arg5 = optbuf5;
+  } else {
+    optheap5 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap5 != NULL) {
+      memcpy(optheap5, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap5[_swig_go_4.n] = '\0';
+      arg5 = optheap5;
+    } else {
+      arg5 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_5.n == 0) {
+    arg6 = NULL;
+  } else if ((size_t)_swig_go_5.n < sizeof optbuf6) {
+    memcpy(optbuf6, _swig_go_5.p, (size_t)_swig_go_5.n);
+    optbuf6[_swig_go_5.n] = '\0';
+    arg6 = optbuf6;
+  } else {
+    optheap6 = (char *)malloc((size_t)_swig_go_5.n + 1);
+    if (optheap6 != NULL) {
+      memcpy(optheap6, _swig_go_5.p, (size_t)_swig_go_5.n);
+      optheap6[_swig_go_5.n] = '\0';
+      arg6 = optheap6;
+    } else {
+      arg6 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)sbprov_azure_registry_put_device(arg1,arg2,(char const *)arg3,(char const *)arg4,(char const *)arg5,(char const *)arg6);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  
+  gosbprov_wipe(optbuf5, sizeof optbuf5);
+  if (optheap5 != NULL) {
+    gosbprov_wipe(optheap5, strlen(optheap5));
+    free(optheap5);
+  }
+  
+  
+  gosbprov_wipe(optbuf6, sizeof optbuf6);
+  if (optheap6 != NULL) {
+    gosbprov_wipe(optheap6, strlen(optheap6));
+    free(optheap6);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_azure_device **arg1 = (sbprov_azure_device **) 0 ;
+  sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_device **)_swig_go_0; 
+  arg2 = (sbprov_azure_registry *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_azure_registry_get_device(arg1,arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char optbuf3[256] ;
+  char *optheap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_registry *)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg3 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf3) {
+    memcpy(optbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf3[_swig_go_2.n] = '\0';
+    arg3 = optbuf3;
+  } else {
+    optheap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap3 != NULL) {
+      memcpy(optheap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap3[_swig_go_2.n] = '\0';
+      arg3 = optheap3;
+    } else {
+      arg3 = (char *)"";
+    }
+  }
+  
+  
+  result = (sbprov_result)sbprov_azure_registry_delete_device(arg1,(char const *)arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  
+  gosbprov_wipe(optbuf3, sizeof optbuf3);
+  if (optheap3 != NULL) {
+    gosbprov_wipe(optheap3, strlen(optheap3));
+    free(optheap3);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(struct sbprov_http_response_info *_swig_go_0, sbprov_azure_registry *_swig_go_1) {
+  sbprov_http_response_info *arg1 = (sbprov_http_response_info *) 0 ;
+  sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = *(sbprov_http_response_info **)&_swig_go_0; 
+  arg2 = (sbprov_azure_registry *)_swig_go_1; 
+  
+  result = (sbprov_result)sbprov_azure_registry_last_response(arg1,arg2);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0) {
+  sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
+  
+  arg1 = (sbprov_azure_registry *)_swig_go_0; 
+  
+  sbprov_azure_registry_cancel(arg1);
+  
+}
+
+
+void _wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(sbprov_azure_device *_swig_go_0) {
+  sbprov_azure_device *arg1 = (sbprov_azure_device *) 0 ;
+  
+  arg1 = (sbprov_azure_device *)_swig_go_0; 
+  
+  sbprov_azure_device_free(arg1);
+  
+}
+
+
+long long _wrap_gosbprov_version_capi_f13859cb2585aff1(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3427,7 +4067,7 @@ long long _wrap_gosbprov_version_capi_cd94da5486d47d49(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_cd94da5486d47d49(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_f13859cb2585aff1(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -3446,7 +4086,7 @@ long long _wrap_gosbprov_strerror_capi_cd94da5486d47d49(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_cd94da5486d47d49(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_f13859cb2585aff1(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3463,7 +4103,7 @@ long long _wrap_gosbprov_last_error_capi_cd94da5486d47d49(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -3482,7 +4122,7 @@ long long _wrap_gosbprov_cs_field_name_capi_cd94da5486d47d49(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -3503,7 +4143,7 @@ long long _wrap_gosbprov_connstr_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0,
 }
 
 
-long long _wrap_gosbprov_identity_name_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+long long _wrap_gosbprov_identity_name_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -3524,7 +4164,7 @@ long long _wrap_gosbprov_identity_name_capi_cd94da5486d47d49(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_identity_value_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_identity_value_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -3547,7 +4187,7 @@ long long _wrap_gosbprov_identity_value_capi_cd94da5486d47d49(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+int _wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   uint32_t arg2 ;
   int32_t arg3 ;
@@ -3668,7 +4308,7 @@ int _wrap_gosbprov_identity_probe_capi_cd94da5486d47d49(sbprov_identity **_swig_
 }
 
 
-int _wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+int _wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t arg3 ;
@@ -3703,7 +4343,7 @@ int _wrap_gosbprov_identity_from_script_capi_cd94da5486d47d49(sbprov_identity **
 }
 
 
-int _wrap_gosbprov_key_generate_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+int _wrap_gosbprov_key_generate_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   int32_t arg2 ;
   uint32_t arg3 ;
@@ -3720,7 +4360,7 @@ int _wrap_gosbprov_key_generate_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, i
 }
 
 
-int _wrap_gosbprov_key_load_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+int _wrap_gosbprov_key_load_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3843,7 +4483,7 @@ int _wrap_gosbprov_key_load_capi_cd94da5486d47d49(sbprov_key **_swig_go_0, _gost
 }
 
 
-int _wrap_gosbprov_key_save_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_key_save_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3884,7 +4524,7 @@ int _wrap_gosbprov_key_save_capi_cd94da5486d47d49(sbprov_key *_swig_go_0, _gostr
 }
 
 
-intgo _wrap_gosbprov_key_type_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
+intgo _wrap_gosbprov_key_type_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -3897,7 +4537,7 @@ intgo _wrap_gosbprov_key_type_capi_cd94da5486d47d49(sbprov_key *_swig_go_0) {
 }
 
 
-int _wrap_gosbprov_store_open_capi_cd94da5486d47d49(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
+int _wrap_gosbprov_store_open_capi_f13859cb2585aff1(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
   sbprov_store **arg1 = (sbprov_store **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3972,7 +4612,7 @@ int _wrap_gosbprov_store_open_capi_cd94da5486d47d49(sbprov_store **_swig_go_0, _
 }
 
 
-int _wrap_gosbprov_store_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_gosbprov_store_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -4011,7 +4651,7 @@ int _wrap_gosbprov_store_get_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long lo
 }
 
 
-int _wrap_gosbprov_mender_new_capi_cd94da5486d47d49(sbprov_mender **_swig_go_0, _gostring_ _swig_go_1, sbprov_identity *_swig_go_2, sbprov_key *_swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, intgo _swig_go_6, sbprov_store *_swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, _gostring_ _swig_go_10, _gostring_ _swig_go_11, _gostring_ _swig_go_12, sbprov_key *_swig_go_13, _gostring_ _swig_go_14, intgo _swig_go_15, _gostring_ _swig_go_16, intgo _swig_go_17, intgo _swig_go_18, long long _swig_go_19, intgo _swig_go_20) {
+int _wrap_gosbprov_mender_new_capi_f13859cb2585aff1(sbprov_mender **_swig_go_0, _gostring_ _swig_go_1, sbprov_identity *_swig_go_2, sbprov_key *_swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, intgo _swig_go_6, sbprov_store *_swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, _gostring_ _swig_go_10, _gostring_ _swig_go_11, _gostring_ _swig_go_12, sbprov_key *_swig_go_13, _gostring_ _swig_go_14, intgo _swig_go_15, _gostring_ _swig_go_16, intgo _swig_go_17, intgo _swig_go_18, long long _swig_go_19, intgo _swig_go_20) {
   sbprov_mender **arg1 = (sbprov_mender **) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -4268,7 +4908,7 @@ int _wrap_gosbprov_mender_new_capi_cd94da5486d47d49(sbprov_mender **_swig_go_0, 
 }
 
 
-int _wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(int *_swig_go_0, sbprov_mender *_swig_go_1) {
+int _wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(int *_swig_go_0, sbprov_mender *_swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   sbprov_result result;
@@ -4283,7 +4923,7 @@ int _wrap_gosbprov_mender_authenticate_capi_cd94da5486d47d49(int *_swig_go_0, sb
 }
 
 
-int _wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   uint32_t arg2 ;
   uint32_t arg3 ;
@@ -4304,7 +4944,7 @@ int _wrap_gosbprov_mender_wait_capi_cd94da5486d47d49(sbprov_mender *_swig_go_0, 
 }
 
 
-int _wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender *_swig_go_4) {
+int _wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -4329,7 +4969,7 @@ int _wrap_gosbprov_mender_last_response_capi_cd94da5486d47d49(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender_mgmt *_swig_go_4) {
+int _wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender_mgmt *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -4354,7 +4994,7 @@ int _wrap_gosbprov_mender_mgmt_last_response_capi_cd94da5486d47d49(_goslice_ _sw
 }
 
 
-int _wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long _swig_go_3) {
+int _wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long _swig_go_3) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4393,7 +5033,7 @@ int _wrap_gosbprov_inventory_add_strings_capi_cd94da5486d47d49(sbprov_inventory 
 }
 
 
-long long _wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_mender_update *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_mender_update *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_mender_update *arg3 = (sbprov_mender_update *) 0 ;
@@ -4414,7 +5054,7 @@ long long _wrap_gosbprov_mender_update_field_capi_cd94da5486d47d49(_goslice_ _sw
 }
 
 
-int _wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(sbprov_mender_mgmt **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, sbprov_key *_swig_go_5, _gostring_ _swig_go_6, intgo _swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, intgo _swig_go_10, long long _swig_go_11, intgo _swig_go_12) {
+int _wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(sbprov_mender_mgmt **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, sbprov_key *_swig_go_5, _gostring_ _swig_go_6, intgo _swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, intgo _swig_go_10, long long _swig_go_11, intgo _swig_go_12) {
   sbprov_mender_mgmt **arg1 = (sbprov_mender_mgmt **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4587,7 +5227,7 @@ int _wrap_gosbprov_mender_mgmt_new_capi_cd94da5486d47d49(sbprov_mender_mgmt **_s
 }
 
 
-intgo _wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(sbprov_mender_device_list *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0, long long _swig_go_1) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   size_t arg2 ;
   uintptr_t result;
@@ -4602,7 +5242,7 @@ intgo _wrap_gosbprov_mender_device_list_get_capi_cd94da5486d47d49(sbprov_mender_
 }
 
 
-long long _wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(_goslice_ _swig_go_0, sbprov_mender_device *_swig_go_1, intgo _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_mender_device *_swig_go_1, intgo _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_mender_device *arg3 = (sbprov_mender_device *) 0 ;
@@ -4620,6 +5260,752 @@ long long _wrap_gosbprov_mender_device_field_capi_cd94da5486d47d49(_goslice_ _sw
   arg5 = (size_t)_swig_go_3; 
   
   result = (int64_t)gosbprov_mender_device_field(arg1,arg2,(struct sbprov_mender_device const *)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(sbprov_azure_dps **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, intgo _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, _gostring_ _swig_go_9, sbprov_key *_swig_go_10, _gostring_ _swig_go_11, intgo _swig_go_12, _gostring_ _swig_go_13, intgo _swig_go_14, intgo _swig_go_15, long long _swig_go_16, intgo _swig_go_17) {
+  sbprov_azure_dps **arg1 = (sbprov_azure_dps **) 0 ;
+  char *arg2 = (char *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char *arg4 = (char *) 0 ;
+  size_t arg5 ;
+  char *arg6 = (char *) 0 ;
+  uint32_t arg7 ;
+  uint32_t arg8 ;
+  char *arg9 = (char *) 0 ;
+  char *arg10 = (char *) 0 ;
+  char *arg11 = (char *) 0 ;
+  sbprov_key *arg12 = (sbprov_key *) 0 ;
+  char *arg13 = (char *) 0 ;
+  int32_t arg14 ;
+  char *arg15 = (char *) 0 ;
+  uint32_t arg16 ;
+  uint32_t arg17 ;
+  uint64_t arg18 ;
+  int32_t arg19 ;
+  char stackbuf2[256] ;
+  char *heap2 = NULL ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  char optbuf6[256] ;
+  char *optheap6 = NULL ;
+  char optbuf9[256] ;
+  char *optheap9 = NULL ;
+  char optbuf10[256] ;
+  char *optheap10 = NULL ;
+  char optbuf11[256] ;
+  char *optheap11 = NULL ;
+  char stackbuf13[256] ;
+  char *heap13 = NULL ;
+  char optbuf15[256] ;
+  char *optheap15 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_dps **)_swig_go_0; 
+  
+  if ((size_t)_swig_go_1.n < sizeof stackbuf2) {
+    memcpy(stackbuf2, _swig_go_1.p, (size_t)_swig_go_1.n);
+    stackbuf2[_swig_go_1.n] = '\0';
+    arg2 = stackbuf2;
+  } else {
+    heap2 = (char *)malloc((size_t)_swig_go_1.n + 1);
+    if (heap2 != NULL) {
+      memcpy(heap2, _swig_go_1.p, (size_t)_swig_go_1.n);
+      heap2[_swig_go_1.n] = '\0';
+    }
+    arg2 = heap2;
+  }
+  
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  arg4 = _swig_go_3.n > 0 ? (char *)_swig_go_3.p : (char *)"";
+  arg5 = (size_t)_swig_go_3.n;
+  
+  
+  if (_swig_go_4.n == 0) {
+    arg6 = NULL;
+  } else if ((size_t)_swig_go_4.n < sizeof optbuf6) {
+    memcpy(optbuf6, _swig_go_4.p, (size_t)_swig_go_4.n);
+    optbuf6[_swig_go_4.n] = '\0';
+    arg6 = optbuf6;
+  } else {
+    optheap6 = (char *)malloc((size_t)_swig_go_4.n + 1);
+    if (optheap6 != NULL) {
+      memcpy(optheap6, _swig_go_4.p, (size_t)_swig_go_4.n);
+      optheap6[_swig_go_4.n] = '\0';
+      arg6 = optheap6;
+    } else {
+      arg6 = (char *)"";
+    }
+  }
+  
+  arg7 = (uint32_t)_swig_go_5; 
+  arg8 = (uint32_t)_swig_go_6; 
+  
+  if (_swig_go_7.n == 0) {
+    arg9 = NULL;
+  } else if ((size_t)_swig_go_7.n < sizeof optbuf9) {
+    memcpy(optbuf9, _swig_go_7.p, (size_t)_swig_go_7.n);
+    optbuf9[_swig_go_7.n] = '\0';
+    arg9 = optbuf9;
+  } else {
+    optheap9 = (char *)malloc((size_t)_swig_go_7.n + 1);
+    if (optheap9 != NULL) {
+      memcpy(optheap9, _swig_go_7.p, (size_t)_swig_go_7.n);
+      optheap9[_swig_go_7.n] = '\0';
+      arg9 = optheap9;
+    } else {
+      arg9 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_8.n == 0) {
+    arg10 = NULL;
+  } else if ((size_t)_swig_go_8.n < sizeof optbuf10) {
+    memcpy(optbuf10, _swig_go_8.p, (size_t)_swig_go_8.n);
+    optbuf10[_swig_go_8.n] = '\0';
+    arg10 = optbuf10;
+  } else {
+    optheap10 = (char *)malloc((size_t)_swig_go_8.n + 1);
+    if (optheap10 != NULL) {
+      memcpy(optheap10, _swig_go_8.p, (size_t)_swig_go_8.n);
+      optheap10[_swig_go_8.n] = '\0';
+      arg10 = optheap10;
+    } else {
+      arg10 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_9.n == 0) {
+    arg11 = NULL;
+  } else if ((size_t)_swig_go_9.n < sizeof optbuf11) {
+    memcpy(optbuf11, _swig_go_9.p, (size_t)_swig_go_9.n);
+    optbuf11[_swig_go_9.n] = '\0';
+    arg11 = optbuf11;
+  } else {
+    optheap11 = (char *)malloc((size_t)_swig_go_9.n + 1);
+    if (optheap11 != NULL) {
+      memcpy(optheap11, _swig_go_9.p, (size_t)_swig_go_9.n);
+      optheap11[_swig_go_9.n] = '\0';
+      arg11 = optheap11;
+    } else {
+      arg11 = (char *)"";
+    }
+  }
+  
+  arg12 = (sbprov_key *)_swig_go_10; 
+  
+  if ((size_t)_swig_go_11.n < sizeof stackbuf13) {
+    memcpy(stackbuf13, _swig_go_11.p, (size_t)_swig_go_11.n);
+    stackbuf13[_swig_go_11.n] = '\0';
+    arg13 = stackbuf13;
+  } else {
+    heap13 = (char *)malloc((size_t)_swig_go_11.n + 1);
+    if (heap13 != NULL) {
+      memcpy(heap13, _swig_go_11.p, (size_t)_swig_go_11.n);
+      heap13[_swig_go_11.n] = '\0';
+    }
+    arg13 = heap13;
+  }
+  
+  arg14 = (int32_t)_swig_go_12; 
+  
+  if (_swig_go_13.n == 0) {
+    arg15 = NULL;
+  } else if ((size_t)_swig_go_13.n < sizeof optbuf15) {
+    memcpy(optbuf15, _swig_go_13.p, (size_t)_swig_go_13.n);
+    optbuf15[_swig_go_13.n] = '\0';
+    arg15 = optbuf15;
+  } else {
+    optheap15 = (char *)malloc((size_t)_swig_go_13.n + 1);
+    if (optheap15 != NULL) {
+      memcpy(optheap15, _swig_go_13.p, (size_t)_swig_go_13.n);
+      optheap15[_swig_go_13.n] = '\0';
+      arg15 = optheap15;
+    } else {
+      arg15 = (char *)"";
+    }
+  }
+  
+  arg16 = (uint32_t)_swig_go_14; 
+  arg17 = (uint32_t)_swig_go_15; 
+  arg18 = (uint64_t)_swig_go_16; 
+  arg19 = (int32_t)_swig_go_17; 
+  
+  result = (sbprov_result)gosbprov_azure_dps_new(arg1,(char const *)arg2,(char const *)arg3,(char const *)arg4,arg5,(char const *)arg6,arg7,arg8,(char const *)arg9,(char const *)arg10,(char const *)arg11,(struct sbprov_key const *)arg12,(char const *)arg13,arg14,(char const *)arg15,arg16,arg17,arg18,arg19);
+  _swig_go_result = (int32_t)result; 
+  free(heap2); 
+  free(heap3); 
+  
+  gosbprov_wipe(optbuf6, sizeof optbuf6);
+  if (optheap6 != NULL) {
+    gosbprov_wipe(optheap6, strlen(optheap6));
+    free(optheap6);
+  }
+  
+  
+  gosbprov_wipe(optbuf9, sizeof optbuf9);
+  if (optheap9 != NULL) {
+    gosbprov_wipe(optheap9, strlen(optheap9));
+    free(optheap9);
+  }
+  
+  
+  gosbprov_wipe(optbuf10, sizeof optbuf10);
+  if (optheap10 != NULL) {
+    gosbprov_wipe(optheap10, strlen(optheap10));
+    free(optheap10);
+  }
+  
+  
+  gosbprov_wipe(optbuf11, sizeof optbuf11);
+  if (optheap11 != NULL) {
+    gosbprov_wipe(optheap11, strlen(optheap11));
+    free(optheap11);
+  }
+  
+  free(heap13); 
+  
+  gosbprov_wipe(optbuf15, sizeof optbuf15);
+  if (optheap15 != NULL) {
+    gosbprov_wipe(optheap15, strlen(optheap15));
+    free(optheap15);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_dps *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  int64_t *arg4 = (int64_t *) 0 ;
+  int64_t *arg5 = (int64_t *) 0 ;
+  sbprov_azure_dps *arg6 = (sbprov_azure_dps *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (int64_t *)_swig_go_1; 
+  arg4 = (int64_t *)_swig_go_2; 
+  arg5 = (int64_t *)_swig_go_3; 
+  arg6 = (sbprov_azure_dps *)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_azure_dps_last_response(arg1,arg2,arg3,arg4,arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_dps_result *_swig_go_1, intgo _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_azure_dps_result *arg3 = (sbprov_azure_dps_result *) 0 ;
+  int32_t arg4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_azure_dps_result *)_swig_go_1; 
+  arg4 = (int32_t)_swig_go_2; 
+  
+  result = (int64_t)gosbprov_azure_dps_result_field(arg1,arg2,(struct sbprov_azure_dps_result const *)arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(sbprov_azure_hub **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
+  sbprov_azure_hub **arg1 = (sbprov_azure_hub **) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  char *arg4 = (char *) 0 ;
+  uint32_t arg5 ;
+  uint32_t arg6 ;
+  uint32_t arg7 ;
+  char *arg8 = (char *) 0 ;
+  char *arg9 = (char *) 0 ;
+  char *arg10 = (char *) 0 ;
+  sbprov_key *arg11 = (sbprov_key *) 0 ;
+  char *arg12 = (char *) 0 ;
+  int32_t arg13 ;
+  char *arg14 = (char *) 0 ;
+  uint32_t arg15 ;
+  uint32_t arg16 ;
+  uint64_t arg17 ;
+  int32_t arg18 ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  char optbuf8[256] ;
+  char *optheap8 = NULL ;
+  char optbuf9[256] ;
+  char *optheap9 = NULL ;
+  char optbuf10[256] ;
+  char *optheap10 = NULL ;
+  char stackbuf12[256] ;
+  char *heap12 = NULL ;
+  char optbuf14[256] ;
+  char *optheap14 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_hub **)_swig_go_0; 
+  
+  arg2 = _swig_go_1.n > 0 ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf4[_swig_go_2.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap4[_swig_go_2.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  arg5 = (uint32_t)_swig_go_3; 
+  arg6 = (uint32_t)_swig_go_4; 
+  arg7 = (uint32_t)_swig_go_5; 
+  
+  if (_swig_go_6.n == 0) {
+    arg8 = NULL;
+  } else if ((size_t)_swig_go_6.n < sizeof optbuf8) {
+    memcpy(optbuf8, _swig_go_6.p, (size_t)_swig_go_6.n);
+    optbuf8[_swig_go_6.n] = '\0';
+    arg8 = optbuf8;
+  } else {
+    optheap8 = (char *)malloc((size_t)_swig_go_6.n + 1);
+    if (optheap8 != NULL) {
+      memcpy(optheap8, _swig_go_6.p, (size_t)_swig_go_6.n);
+      optheap8[_swig_go_6.n] = '\0';
+      arg8 = optheap8;
+    } else {
+      arg8 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_7.n == 0) {
+    arg9 = NULL;
+  } else if ((size_t)_swig_go_7.n < sizeof optbuf9) {
+    memcpy(optbuf9, _swig_go_7.p, (size_t)_swig_go_7.n);
+    optbuf9[_swig_go_7.n] = '\0';
+    arg9 = optbuf9;
+  } else {
+    optheap9 = (char *)malloc((size_t)_swig_go_7.n + 1);
+    if (optheap9 != NULL) {
+      memcpy(optheap9, _swig_go_7.p, (size_t)_swig_go_7.n);
+      optheap9[_swig_go_7.n] = '\0';
+      arg9 = optheap9;
+    } else {
+      arg9 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_8.n == 0) {
+    arg10 = NULL;
+  } else if ((size_t)_swig_go_8.n < sizeof optbuf10) {
+    memcpy(optbuf10, _swig_go_8.p, (size_t)_swig_go_8.n);
+    optbuf10[_swig_go_8.n] = '\0';
+    arg10 = optbuf10;
+  } else {
+    optheap10 = (char *)malloc((size_t)_swig_go_8.n + 1);
+    if (optheap10 != NULL) {
+      memcpy(optheap10, _swig_go_8.p, (size_t)_swig_go_8.n);
+      optheap10[_swig_go_8.n] = '\0';
+      arg10 = optheap10;
+    } else {
+      arg10 = (char *)"";
+    }
+  }
+  
+  arg11 = (sbprov_key *)_swig_go_9; 
+  
+  if ((size_t)_swig_go_10.n < sizeof stackbuf12) {
+    memcpy(stackbuf12, _swig_go_10.p, (size_t)_swig_go_10.n);
+    stackbuf12[_swig_go_10.n] = '\0';
+    arg12 = stackbuf12;
+  } else {
+    heap12 = (char *)malloc((size_t)_swig_go_10.n + 1);
+    if (heap12 != NULL) {
+      memcpy(heap12, _swig_go_10.p, (size_t)_swig_go_10.n);
+      heap12[_swig_go_10.n] = '\0';
+    }
+    arg12 = heap12;
+  }
+  
+  arg13 = (int32_t)_swig_go_11; 
+  
+  if (_swig_go_12.n == 0) {
+    arg14 = NULL;
+  } else if ((size_t)_swig_go_12.n < sizeof optbuf14) {
+    memcpy(optbuf14, _swig_go_12.p, (size_t)_swig_go_12.n);
+    optbuf14[_swig_go_12.n] = '\0';
+    arg14 = optbuf14;
+  } else {
+    optheap14 = (char *)malloc((size_t)_swig_go_12.n + 1);
+    if (optheap14 != NULL) {
+      memcpy(optheap14, _swig_go_12.p, (size_t)_swig_go_12.n);
+      optheap14[_swig_go_12.n] = '\0';
+      arg14 = optheap14;
+    } else {
+      arg14 = (char *)"";
+    }
+  }
+  
+  arg15 = (uint32_t)_swig_go_13; 
+  arg16 = (uint32_t)_swig_go_14; 
+  arg17 = (uint64_t)_swig_go_15; 
+  arg18 = (int32_t)_swig_go_16; 
+  
+  result = (sbprov_result)gosbprov_azure_hub_new(arg1,(char const *)arg2,arg3,(char const *)arg4,arg5,arg6,arg7,(char const *)arg8,(char const *)arg9,(char const *)arg10,(struct sbprov_key const *)arg11,(char const *)arg12,arg13,(char const *)arg14,arg15,arg16,arg17,arg18);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  
+  gosbprov_wipe(optbuf8, sizeof optbuf8);
+  if (optheap8 != NULL) {
+    gosbprov_wipe(optheap8, strlen(optheap8));
+    free(optheap8);
+  }
+  
+  
+  gosbprov_wipe(optbuf9, sizeof optbuf9);
+  if (optheap9 != NULL) {
+    gosbprov_wipe(optheap9, strlen(optheap9));
+    free(optheap9);
+  }
+  
+  
+  gosbprov_wipe(optbuf10, sizeof optbuf10);
+  if (optheap10 != NULL) {
+    gosbprov_wipe(optheap10, strlen(optheap10));
+    free(optheap10);
+  }
+  
+  free(heap12); 
+  
+  gosbprov_wipe(optbuf14, sizeof optbuf14);
+  if (optheap14 != NULL) {
+    gosbprov_wipe(optheap14, strlen(optheap14));
+    free(optheap14);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(sbprov_azure_registry **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
+  sbprov_azure_registry **arg1 = (sbprov_azure_registry **) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  char *arg4 = (char *) 0 ;
+  uint32_t arg5 ;
+  uint32_t arg6 ;
+  uint32_t arg7 ;
+  char *arg8 = (char *) 0 ;
+  char *arg9 = (char *) 0 ;
+  char *arg10 = (char *) 0 ;
+  sbprov_key *arg11 = (sbprov_key *) 0 ;
+  char *arg12 = (char *) 0 ;
+  int32_t arg13 ;
+  char *arg14 = (char *) 0 ;
+  uint32_t arg15 ;
+  uint32_t arg16 ;
+  uint64_t arg17 ;
+  int32_t arg18 ;
+  char optbuf4[256] ;
+  char *optheap4 = NULL ;
+  char optbuf8[256] ;
+  char *optheap8 = NULL ;
+  char optbuf9[256] ;
+  char *optheap9 = NULL ;
+  char optbuf10[256] ;
+  char *optheap10 = NULL ;
+  char stackbuf12[256] ;
+  char *heap12 = NULL ;
+  char optbuf14[256] ;
+  char *optheap14 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_azure_registry **)_swig_go_0; 
+  
+  arg2 = _swig_go_1.n > 0 ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg4 = NULL;
+  } else if ((size_t)_swig_go_2.n < sizeof optbuf4) {
+    memcpy(optbuf4, _swig_go_2.p, (size_t)_swig_go_2.n);
+    optbuf4[_swig_go_2.n] = '\0';
+    arg4 = optbuf4;
+  } else {
+    optheap4 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (optheap4 != NULL) {
+      memcpy(optheap4, _swig_go_2.p, (size_t)_swig_go_2.n);
+      optheap4[_swig_go_2.n] = '\0';
+      arg4 = optheap4;
+    } else {
+      arg4 = (char *)"";
+    }
+  }
+  
+  arg5 = (uint32_t)_swig_go_3; 
+  arg6 = (uint32_t)_swig_go_4; 
+  arg7 = (uint32_t)_swig_go_5; 
+  
+  if (_swig_go_6.n == 0) {
+    arg8 = NULL;
+  } else if ((size_t)_swig_go_6.n < sizeof optbuf8) {
+    memcpy(optbuf8, _swig_go_6.p, (size_t)_swig_go_6.n);
+    optbuf8[_swig_go_6.n] = '\0';
+    arg8 = optbuf8;
+  } else {
+    optheap8 = (char *)malloc((size_t)_swig_go_6.n + 1);
+    if (optheap8 != NULL) {
+      memcpy(optheap8, _swig_go_6.p, (size_t)_swig_go_6.n);
+      optheap8[_swig_go_6.n] = '\0';
+      arg8 = optheap8;
+    } else {
+      arg8 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_7.n == 0) {
+    arg9 = NULL;
+  } else if ((size_t)_swig_go_7.n < sizeof optbuf9) {
+    memcpy(optbuf9, _swig_go_7.p, (size_t)_swig_go_7.n);
+    optbuf9[_swig_go_7.n] = '\0';
+    arg9 = optbuf9;
+  } else {
+    optheap9 = (char *)malloc((size_t)_swig_go_7.n + 1);
+    if (optheap9 != NULL) {
+      memcpy(optheap9, _swig_go_7.p, (size_t)_swig_go_7.n);
+      optheap9[_swig_go_7.n] = '\0';
+      arg9 = optheap9;
+    } else {
+      arg9 = (char *)"";
+    }
+  }
+  
+  
+  if (_swig_go_8.n == 0) {
+    arg10 = NULL;
+  } else if ((size_t)_swig_go_8.n < sizeof optbuf10) {
+    memcpy(optbuf10, _swig_go_8.p, (size_t)_swig_go_8.n);
+    optbuf10[_swig_go_8.n] = '\0';
+    arg10 = optbuf10;
+  } else {
+    optheap10 = (char *)malloc((size_t)_swig_go_8.n + 1);
+    if (optheap10 != NULL) {
+      memcpy(optheap10, _swig_go_8.p, (size_t)_swig_go_8.n);
+      optheap10[_swig_go_8.n] = '\0';
+      arg10 = optheap10;
+    } else {
+      arg10 = (char *)"";
+    }
+  }
+  
+  arg11 = (sbprov_key *)_swig_go_9; 
+  
+  if ((size_t)_swig_go_10.n < sizeof stackbuf12) {
+    memcpy(stackbuf12, _swig_go_10.p, (size_t)_swig_go_10.n);
+    stackbuf12[_swig_go_10.n] = '\0';
+    arg12 = stackbuf12;
+  } else {
+    heap12 = (char *)malloc((size_t)_swig_go_10.n + 1);
+    if (heap12 != NULL) {
+      memcpy(heap12, _swig_go_10.p, (size_t)_swig_go_10.n);
+      heap12[_swig_go_10.n] = '\0';
+    }
+    arg12 = heap12;
+  }
+  
+  arg13 = (int32_t)_swig_go_11; 
+  
+  if (_swig_go_12.n == 0) {
+    arg14 = NULL;
+  } else if ((size_t)_swig_go_12.n < sizeof optbuf14) {
+    memcpy(optbuf14, _swig_go_12.p, (size_t)_swig_go_12.n);
+    optbuf14[_swig_go_12.n] = '\0';
+    arg14 = optbuf14;
+  } else {
+    optheap14 = (char *)malloc((size_t)_swig_go_12.n + 1);
+    if (optheap14 != NULL) {
+      memcpy(optheap14, _swig_go_12.p, (size_t)_swig_go_12.n);
+      optheap14[_swig_go_12.n] = '\0';
+      arg14 = optheap14;
+    } else {
+      arg14 = (char *)"";
+    }
+  }
+  
+  arg15 = (uint32_t)_swig_go_13; 
+  arg16 = (uint32_t)_swig_go_14; 
+  arg17 = (uint64_t)_swig_go_15; 
+  arg18 = (int32_t)_swig_go_16; 
+  
+  result = (sbprov_result)gosbprov_azure_registry_new(arg1,(char const *)arg2,arg3,(char const *)arg4,arg5,arg6,arg7,(char const *)arg8,(char const *)arg9,(char const *)arg10,(struct sbprov_key const *)arg11,(char const *)arg12,arg13,(char const *)arg14,arg15,arg16,arg17,arg18);
+  _swig_go_result = (int32_t)result; 
+  
+  gosbprov_wipe(optbuf4, sizeof optbuf4);
+  if (optheap4 != NULL) {
+    gosbprov_wipe(optheap4, strlen(optheap4));
+    free(optheap4);
+  }
+  
+  
+  gosbprov_wipe(optbuf8, sizeof optbuf8);
+  if (optheap8 != NULL) {
+    gosbprov_wipe(optheap8, strlen(optheap8));
+    free(optheap8);
+  }
+  
+  
+  gosbprov_wipe(optbuf9, sizeof optbuf9);
+  if (optheap9 != NULL) {
+    gosbprov_wipe(optheap9, strlen(optheap9));
+    free(optheap9);
+  }
+  
+  
+  gosbprov_wipe(optbuf10, sizeof optbuf10);
+  if (optheap10 != NULL) {
+    gosbprov_wipe(optheap10, strlen(optheap10));
+    free(optheap10);
+  }
+  
+  free(heap12); 
+  
+  gosbprov_wipe(optbuf14, sizeof optbuf14);
+  if (optheap14 != NULL) {
+    gosbprov_wipe(optheap14, strlen(optheap14));
+    free(optheap14);
+  }
+  
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_hub *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  int64_t *arg4 = (int64_t *) 0 ;
+  int64_t *arg5 = (int64_t *) 0 ;
+  sbprov_azure_hub *arg6 = (sbprov_azure_hub *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (int64_t *)_swig_go_1; 
+  arg4 = (int64_t *)_swig_go_2; 
+  arg5 = (int64_t *)_swig_go_3; 
+  arg6 = (sbprov_azure_hub *)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_azure_hub_last_response(arg1,arg2,arg3,arg4,arg5,arg6);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_azure_hub *_swig_go_1, _goslice_ _swig_go_2, _gostring_ _swig_go_3, _goslice_ _swig_go_4, long long _swig_go_5) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  sbprov_azure_hub *arg2 = (sbprov_azure_hub *) 0 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  char *arg5 = (char *) 0 ;
+  size_t arg6 ;
+  void *arg7 = (void *) 0 ;
+  size_t arg8 ;
+  size_t arg9 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (sbprov_azure_hub *)_swig_go_1; 
+  
+  arg3 = _swig_go_2.len > 0 ? (void *)_swig_go_2.array : (void *)"";
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  arg5 = _swig_go_3.n > 0 ? (char *)_swig_go_3.p : (char *)"";
+  arg6 = (size_t)_swig_go_3.n;
+  
+  
+  arg7 = (void *)_swig_go_4.array;
+  arg8 = (size_t)_swig_go_4.len;
+  
+  arg9 = (size_t)_swig_go_5; 
+  
+  result = (sbprov_result)gosbprov_azure_hub_send(arg1,arg2,(void const *)arg3,arg4,(char const *)arg5,arg6,(void const *)arg7,arg8,arg9);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_device *_swig_go_1, intgo _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_azure_device *arg3 = (sbprov_azure_device *) 0 ;
+  int32_t arg4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_azure_device *)_swig_go_1; 
+  arg4 = (int32_t)_swig_go_2; 
+  
+  result = (int64_t)gosbprov_azure_device_field(arg1,arg2,(struct sbprov_azure_device const *)arg3,arg4);
   _swig_go_result = result; 
   return _swig_go_result;
 }
