@@ -119,7 +119,7 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_dps_register(sbprov_azure
                                                                     uint32_t timeout_ms);
 
 /**
- * Cancel the call in progress on `dps` (or the next one). Safe from any thread.
+ * Cancel the call in progress on `dps` (or the next one). Safe from any thread and from a signal handler.
  * @param dps the client; NULL is a no-op.
  */
 SBPROV_API void sbprov_azure_dps_cancel(sbprov_azure_dps *dps);
@@ -293,7 +293,7 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_hub_send(sbprov_azure_hub
                                                                 size_t *accepted);
 
 /**
- * Cancel the call in progress on `hub` (or the next one). Safe from any thread.
+ * Cancel the call in progress on `hub` (or the next one). Safe from any thread and from a signal handler.
  * @param hub the client; NULL is a no-op.
  */
 SBPROV_API void sbprov_azure_hub_cancel(sbprov_azure_hub *hub);
@@ -407,7 +407,7 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_azure_registry_last_response(sb
                                                                               sbprov_azure_registry *reg);
 
 /**
- * Cancel the call in progress on `reg` (or the next one). Safe from any thread.
+ * Cancel the call in progress on `reg` (or the next one). Safe from any thread and from a signal handler.
  * @param reg the client; NULL is a no-op.
  */
 SBPROV_API void sbprov_azure_registry_cancel(sbprov_azure_registry *reg);
