@@ -10,6 +10,7 @@ packages=(
     python3 python3-dev python3-venv python3-pip
     swtpm swtpm-tools tpm2-tools tpm2-openssl
     clang libclang-rt-14-dev iproute2
+    gcc-arm-none-eabi
     nginx-light openssl curl
 )
 # Go: keep a toolchain that is already there (often newer than Debian's).

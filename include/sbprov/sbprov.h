@@ -20,5 +20,6 @@
 #include <sbprov/http.h>
 #include <sbprov/mender.h>
 #include <sbprov/air.h>
+#include <sbprov/frame.h>
 
 #endif /* SBPROV_SBPROV_H */

@@ -1,0 +1,472 @@
+/* Gateway decoder of sensor frames (docs/frame-format.md): a COBS stream
+ * state machine over a fixed record buffer, the record checks in the order
+ * the specification gives, and per-node sequence tracking in a fixed-size
+ * table (open-addressing hash + least-recently-seen list). Nothing is
+ * allocated after sbprov_frame_decoder_new(). */
+#include "error.h"
+#include "frame_internal.h"
+#include "options.h"
+
+#include "sbprov/frame.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+typedef struct node_entry {
+    uint64_t id;
+    uint16_t epoch, seq;
+    uint32_t prev, next; /* recency list: prev is more recent */
+} node_entry;
+
+struct sbprov_frame_decoder {
+    /* stream state */
+    uint8_t buf[SBPROV_FRAME_MAX];
+    size_t len;           /* decoded bytes of the record so far */
+    unsigned left;        /* bytes left in the current COBS block; 0: a code byte is next */
+    uint8_t pending_zero; /* the block ended below 0xFF: a 0x00 precedes the next block */
+    uint8_t started;      /* a code byte arrived since the last delimiter */
+    uint8_t discarding;   /* after too_long: skip to the next 0x00 */
+
+    sbprov_frame_counters counters;
+    sbprov_frame_reading readings[SBPROV_FRAME_KIND_LAST];
+
+    /* The reading table (sbprov_frame_kind_info()), copied for fast lookup. */
+    uint8_t kind_len[SBPROV_FRAME_KIND_LAST + 1]; /* 0: unknown (no known kind has length 0) */
+    int32_t kind_min[SBPROV_FRAME_KIND_LAST + 1], kind_max[SBPROV_FRAME_KIND_LAST + 1];
+
+    /* node table */
+    node_entry *nodes;
+    uint32_t *slots; /* hash slots: entry index + 1, 0 empty */
+    uint32_t cap, count, mask;
+    uint32_t head, tail; /* most and least recently seen */
+    uint64_t seed;
+};
+
+/* --- options and lifetime ---------------------------------------------------------- */
+
+#define OPTIONS_V1_SIZE (offsetof(sbprov_frame_decoder_options, node_table_size) + sizeof(size_t))
+
+sbprov_result sbprov_frame_decoder_options_init(sbprov_frame_decoder_options *opts, size_t struct_size)
+{
+    sbprov_result rc = sbprov__options_init(opts, struct_size, OPTIONS_V1_SIZE, "frame decoder options");
+    if (rc != SBPROV_OK)
+        return rc;
+    opts->node_table_size = SBPROV_FRAME_NODE_TABLE_DEFAULT;
+    return SBPROV_OK;
+}
+
+sbprov_result sbprov_frame_decoder_new(sbprov_frame_decoder **out, const sbprov_frame_decoder_options *opts)
+{
+    sbprov_frame_decoder_options o;
+    sbprov_frame_decoder *dec;
+    size_t slots = 1;
+
+    if (out == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "frame decoder: out is NULL");
+    *out = NULL;
+    if (opts == NULL) {
+        sbprov_result rc = sbprov_frame_decoder_options_init(&o, sizeof o);
+        if (rc != SBPROV_OK)
+            return rc;
+    } else {
+        sbprov_result rc = sbprov__options_load(&o, opts, OPTIONS_V1_SIZE, sizeof o, "frame decoder options");
+        if (rc != SBPROV_OK)
+            return rc;
+    }
+    if (o.node_table_size < 1 || o.node_table_size > SBPROV_FRAME_NODE_TABLE_MAX)
+        return sbprov__fail(SBPROV_EINVAL, "frame decoder options: node_table_size %zu is not within 1..%d",
+                            o.node_table_size, SBPROV_FRAME_NODE_TABLE_MAX);
+    while (slots < 2 * o.node_table_size)
+        slots *= 2;
+    dec = calloc(1, sizeof *dec);
+    if (dec != NULL) {
+        dec->nodes = calloc(o.node_table_size, sizeof *dec->nodes);
+        dec->slots = calloc(slots, sizeof *dec->slots);
+    }
+    if (dec == NULL || dec->nodes == NULL || dec->slots == NULL) {
+        sbprov_frame_decoder_free(dec);
+        return sbprov__fail(SBPROV_ENOMEM, "frame decoder: out of memory for %zu nodes", o.node_table_size);
+    }
+    for (unsigned k = 1; k <= SBPROV_FRAME_KIND_LAST; k++)
+        if (!sbprov_frame_kind_info((uint8_t)k, &dec->kind_len[k], &dec->kind_min[k], &dec->kind_max[k]))
+            dec->kind_len[k] = 0;
+    dec->cap = (uint32_t)o.node_table_size;
+    dec->mask = (uint32_t)(slots - 1);
+    dec->head = dec->tail = NONE;
+    /* A secret hash seed, so that senders cannot choose node IDs that collide. */
+    if (RAND_bytes((unsigned char *)&dec->seed, sizeof dec->seed) != 1)
+        dec->seed = (uint64_t)(uintptr_t)dec ^ 0x9E3779B97F4A7C15u;
+    *out = dec;
+    return SBPROV_OK;
+}
+
+void sbprov_frame_decoder_free(sbprov_frame_decoder *dec)
+{
+    if (dec == NULL)
+        return;
+    free(dec->nodes);
+    free(dec->slots);
+    free(dec);
+}
+
+sbprov_result sbprov_frame_decoder_counters(sbprov_frame_counters *out, const sbprov_frame_decoder *dec)
+{
+    size_t struct_size;
+    const size_t first = offsetof(sbprov_frame_counters, out_of_range) + sizeof(uint64_t);
+
+    if (out == NULL || dec == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "frame decoder counters: %s is NULL", out == NULL ? "out" : "dec");
+    memcpy(&struct_size, out, sizeof struct_size);
+    if (struct_size < first || struct_size > SBPROV__OPTIONS_MAX_SIZE)
+        return sbprov__fail(SBPROV_EINVAL,
+                            "frame decoder counters: struct_size %zu is not plausible (set it to sizeof the struct)",
+                            struct_size);
+    memcpy((char *)out + sizeof struct_size, (const char *)&dec->counters + sizeof struct_size,
+           first - sizeof struct_size);
+    memset((char *)out + first, 0, struct_size - first);
+    return SBPROV_OK;
+}
+
+/* --- node table -------------------------------------------------------------------- */
+
+static uint32_t hash_slot(const sbprov_frame_decoder *dec, uint64_t id)
+{
+    uint64_t z = id ^ dec->seed; /* splitmix64 finaliser */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    z ^= z >> 31;
+    return (uint32_t)z & dec->mask;
+}
+
+static uint32_t find_node(const sbprov_frame_decoder *dec, uint64_t id)
+{
+    for (uint32_t s = hash_slot(dec, id);; s = (s + 1) & dec->mask) {
+        uint32_t e = dec->slots[s];
+        if (e == 0)
+            return NONE;
+        if (dec->nodes[e - 1].id == id)
+            return e - 1;
+    }
+}
+
+/* Remove entry `e` from the hash slots (linear probing, backward shift). */
+static void unhash_node(sbprov_frame_decoder *dec, uint32_t e)
+{
+    uint32_t s = hash_slot(dec, dec->nodes[e].id);
+    while (dec->slots[s] != e + 1)
+        s = (s + 1) & dec->mask;
+    for (uint32_t j = (s + 1) & dec->mask;; j = (j + 1) & dec->mask) {
+        uint32_t f = dec->slots[j];
+        if (f == 0)
+            break;
+        uint32_t home = hash_slot(dec, dec->nodes[f - 1].id);
+        /* f may move into the hole at s unless its home lies cyclically in (s, j]. */
+        if (((j - home) & dec->mask) >= ((j - s) & dec->mask)) {
+            dec->slots[s] = f;
+            s = j;
+        }
+    }
+    dec->slots[s] = 0;
+}
+
+static void hash_node(sbprov_frame_decoder *dec, uint32_t e)
+{
+    uint32_t s = hash_slot(dec, dec->nodes[e].id);
+    while (dec->slots[s] != 0)
+        s = (s + 1) & dec->mask;
+    dec->slots[s] = e + 1;
+}
+
+static void unlink_node(sbprov_frame_decoder *dec, uint32_t e)
+{
+    node_entry *n = &dec->nodes[e];
+    if (n->prev != NONE)
+        dec->nodes[n->prev].next = n->next;
+    else
+        dec->head = n->next;
+    if (n->next != NONE)
+        dec->nodes[n->next].prev = n->prev;
+    else
+        dec->tail = n->prev;
+}
+
+static void push_front(sbprov_frame_decoder *dec, uint32_t e)
+{
+    node_entry *n = &dec->nodes[e];
+    n->prev = NONE;
+    n->next = dec->head;
+    if (dec->head != NONE)
+        dec->nodes[dec->head].prev = e;
+    dec->head = e;
+    if (dec->tail == NONE)
+        dec->tail = e;
+}
+
+/* The sequence check of docs/frame-format.md. Returns 0 for a duplicate or
+ * old record, else 1 with the status and the records missed. */
+static int track(sbprov_frame_decoder *dec, uint64_t id, uint16_t epoch, uint16_t seq,
+                 sbprov_frame_seq_status *status, uint32_t *missed)
+{
+    uint32_t e = find_node(dec, id);
+    *missed = 0;
+    if (e == NONE) {
+        if (dec->count < dec->cap) {
+            e = dec->count++;
+        } else {
+            e = dec->tail; /* least recently seen */
+            unlink_node(dec, e);
+            unhash_node(dec, e);
+        }
+        dec->nodes[e].id = id;
+        hash_node(dec, e);
+        push_front(dec, e);
+        *status = SBPROV_FRAME_SEQ_FIRST;
+    } else {
+        if (dec->head != e) { /* seen now, duplicates included */
+            unlink_node(dec, e);
+            push_front(dec, e);
+        }
+        if (dec->nodes[e].epoch != epoch) {
+            *status = SBPROV_FRAME_SEQ_REBOOT;
+        } else {
+            uint16_t n = (uint16_t)(seq - dec->nodes[e].seq);
+            if (n == 0 || n >= 32768)
+                return 0;
+            *status = n == 1 ? SBPROV_FRAME_SEQ_NEXT : SBPROV_FRAME_SEQ_GAP;
+            *missed = (uint32_t)n - 1;
+        }
+    }
+    dec->nodes[e].epoch = epoch;
+    dec->nodes[e].seq = seq;
+    return 1;
+}
+
+/* --- one record -------------------------------------------------------------------- */
+
+static uint32_t get_le(const uint8_t *p, unsigned n)
+{
+    uint32_t v = 0;
+    while (n-- > 0)
+        v = (v << 8) | p[n];
+    return v;
+}
+
+/* Check and decode a record into `f` (readings into dec->readings), in the
+ * specification's order. Sequence tracking is not done here. */
+static sbprov_frame_outcome parse(sbprov_frame_decoder *dec, sbprov_frame *f, const uint8_t *r, size_t len)
+{
+    size_t pos = SBPROV_FRAME_HEADER_SIZE, end;
+    uint16_t seen = 0;
+
+    if (len > SBPROV_FRAME_MAX)
+        return SBPROV_FRAME_DROP_TOO_LONG;
+    if (len < SBPROV_FRAME_MIN)
+        return SBPROV_FRAME_DROP_TRUNCATED;
+    end = len - SBPROV_FRAME_CRC_SIZE;
+    if (sbprov__crc32c(r, end) != get_le(r + end, SBPROV_FRAME_CRC_SIZE))
+        return SBPROV_FRAME_DROP_CRC;
+    if (r[0] != SBPROV_FRAME_VERSION)
+        return SBPROV_FRAME_DROP_BAD_VERSION;
+    if (r[1] != SBPROV_FRAME_TYPE_READINGS && r[1] != SBPROV_FRAME_TYPE_HELLO)
+        return SBPROV_FRAME_DROP_UNKNOWN_TYPE;
+
+    memset(f, 0, sizeof *f);
+    f->struct_size = sizeof *f;
+    f->version = r[0];
+    f->type = r[1];
+    f->flags = r[2];
+    memcpy(f->node, r + 3, SBPROV_FRAME_NODE_SIZE);
+    for (int i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
+        f->node_id = (f->node_id << 8) | r[3 + i];
+    f->epoch = (uint16_t)get_le(r + 11, 2);
+    f->seq = (uint16_t)get_le(r + 13, 2);
+    if (r[2] & SBPROV_FRAME_FLAG_TIME) {
+        if (end - pos < SBPROV_FRAME_TIME_SIZE)
+            return SBPROV_FRAME_DROP_TRUNCATED;
+        f->has_time = 1;
+        f->time_ms = get_le(r + pos, SBPROV_FRAME_TIME_SIZE);
+        pos += SBPROV_FRAME_TIME_SIZE;
+    }
+    while (pos < end) {
+        uint8_t kind, vlen;
+        int32_t min, max;
+        if (end - pos < 2)
+            return SBPROV_FRAME_DROP_BAD_LENGTH;
+        kind = r[pos];
+        vlen = r[pos + 1];
+        pos += 2;
+        if (vlen > end - pos)
+            return SBPROV_FRAME_DROP_BAD_LENGTH;
+        if (kind > SBPROV_FRAME_KIND_LAST || dec->kind_len[kind] == 0) {
+            f->unknown_kinds++;
+            pos += vlen;
+            continue;
+        }
+        min = dec->kind_min[kind];
+        max = dec->kind_max[kind];
+        if (vlen != dec->kind_len[kind] || (seen & (1u << (kind - 1))) != 0)
+            return SBPROV_FRAME_DROP_BAD_LENGTH;
+        seen = (uint16_t)(seen | (1u << (kind - 1)));
+        uint32_t u = get_le(r + pos, vlen);
+        int64_t v = u;
+        if (min < 0) /* signed: sign-extend from vlen bytes */
+            v = vlen == 1 ? (int8_t)u : vlen == 2 ? (int16_t)u : (int32_t)u;
+        sbprov_frame_reading *rd = &dec->readings[f->reading_count++];
+        rd->kind = kind;
+        rd->value = v;
+        rd->valid = v >= min && v <= max;
+        if (!rd->valid)
+            f->out_of_range++;
+        pos += vlen;
+    }
+    f->readings = dec->readings;
+    f->record = r;
+    f->record_len = len;
+    return SBPROV_FRAME_ACCEPTED;
+}
+
+static void count_drop(sbprov_frame_counters *c, sbprov_frame_outcome o)
+{
+    switch (o) {
+    case SBPROV_FRAME_DROP_CRC: c->crc++; break;
+    case SBPROV_FRAME_DROP_TOO_LONG: c->too_long++; break;
+    case SBPROV_FRAME_DROP_TRUNCATED: c->truncated++; break;
+    case SBPROV_FRAME_DROP_BAD_VERSION: c->bad_version++; break;
+    case SBPROV_FRAME_DROP_BAD_LENGTH: c->bad_length++; break;
+    case SBPROV_FRAME_DROP_UNKNOWN_TYPE: c->unknown_type++; break;
+    case SBPROV_FRAME_DROP_DUPLICATE: c->duplicate++; break;
+    case SBPROV_FRAME_ACCEPTED: break;
+    }
+}
+
+/* Process a complete record; *stop is set if the callback asked to stop. */
+static sbprov_frame_outcome process(sbprov_frame_decoder *dec, const uint8_t *r, size_t len, sbprov_frame_cb cb,
+                                    void *payload, int *stop)
+{
+    sbprov_frame f;
+    sbprov_frame_outcome o = parse(dec, &f, r, len);
+
+    if (o == SBPROV_FRAME_ACCEPTED && !track(dec, f.node_id, f.epoch, f.seq, &f.seq_status, &f.missed))
+        o = SBPROV_FRAME_DROP_DUPLICATE;
+    if (o != SBPROV_FRAME_ACCEPTED) {
+        count_drop(&dec->counters, o);
+        return o;
+    }
+    dec->counters.frames++;
+    dec->counters.gaps += f.missed;
+    dec->counters.reboots += f.seq_status == SBPROV_FRAME_SEQ_REBOOT;
+    dec->counters.unknown_kinds += f.unknown_kinds;
+    dec->counters.out_of_range += f.out_of_range;
+    if (cb != NULL && cb(&f, payload) != 0)
+        *stop = 1;
+    return o;
+}
+
+sbprov_result sbprov_frame_decode_record(sbprov_frame_outcome *outcome, sbprov_frame_decoder *dec,
+                                         const uint8_t *record, size_t len, sbprov_frame_cb cb, void *payload)
+{
+    int stop = 0;
+    sbprov_frame_outcome o;
+
+    if (dec == NULL || (record == NULL && len > 0))
+        return sbprov__fail(SBPROV_EINVAL, "frame decode record: %s is NULL", dec == NULL ? "dec" : "record");
+    o = process(dec, record, len, cb, payload, &stop);
+    if (outcome != NULL)
+        *outcome = o;
+    return stop ? sbprov__fail(SBPROV_ECANCELED, "frame decode record: the callback stopped") : SBPROV_OK;
+}
+
+/* --- the stream ---------------------------------------------------------------------- */
+
+sbprov_result sbprov_frame_decoder_feed(size_t *consumed, sbprov_frame_decoder *dec, const uint8_t *data, size_t len,
+                                        sbprov_frame_cb cb, void *payload)
+{
+    const uint8_t *p = data, *end = data + len;
+    int stop = 0;
+
+    if (consumed != NULL)
+        *consumed = 0;
+    if (dec == NULL || (data == NULL && len > 0))
+        return sbprov__fail(SBPROV_EINVAL, "frame decoder feed: %s is NULL", dec == NULL ? "dec" : "data");
+    /* The stream state lives in locals while bytes flow (stores into buf
+     * could alias the struct's fields otherwise). */
+    uint8_t *buf = dec->buf;
+    size_t n = dec->len;
+    unsigned left = dec->left;
+    int pending_zero = dec->pending_zero, started = dec->started, discarding = dec->discarding;
+    while (p < end) {
+        if (discarding) {
+            const uint8_t *z = memchr(p, 0, (size_t)(end - p));
+            if (z == NULL) {
+                p = end;
+                break;
+            }
+            p = z + 1;
+            discarding = 0;
+            continue;
+        }
+        if (left > 0) { /* data bytes of a block: copy them up to a 0x00, which would cut it */
+            size_t lim = (size_t)(end - p), k = 0;
+            if (lim > left)
+                lim = left;
+            if (lim > SBPROV_FRAME_MAX - n)
+                lim = SBPROV_FRAME_MAX - n;
+            while (k < lim && p[k] != 0) {
+                buf[n + k] = p[k];
+                k++;
+            }
+            n += k;
+            left -= (unsigned)k;
+            p += k;
+            if (k < lim || (n == SBPROV_FRAME_MAX && left > 0 && p < end)) {
+                /* Stopped early: at a 0x00 (the delimiter inside a block), or
+                 * at a data byte that would be the record's 255th. */
+                if (*p++ == 0) {
+                    dec->counters.truncated++;
+                } else {
+                    dec->counters.too_long++;
+                    discarding = 1;
+                }
+                n = 0;
+                left = 0;
+                pending_zero = started = 0;
+            }
+            continue;
+        }
+        uint8_t c = *p++;
+        if (c == 0) { /* the delimiter at a block boundary */
+            if (started)
+                process(dec, buf, n, cb, payload, &stop);
+            n = 0;
+            pending_zero = started = 0;
+            if (stop)
+                break;
+            continue;
+        }
+        /* A code byte: the 0x00 the previous block implied, then a new block. */
+        if (pending_zero) {
+            if (n == SBPROV_FRAME_MAX) {
+                dec->counters.too_long++;
+                n = 0;
+                pending_zero = started = 0;
+                discarding = 1;
+                continue;
+            }
+            buf[n++] = 0;
+        }
+        started = 1;
+        pending_zero = c != 0xFF;
+        left = c - 1u;
+    }
+    dec->len = n;
+    dec->left = left;
+    dec->pending_zero = (uint8_t)pending_zero;
+    dec->started = (uint8_t)started;
+    dec->discarding = (uint8_t)discarding;
+    if (consumed != NULL)
+        *consumed = (size_t)(p - data);
+    return stop ? sbprov__fail(SBPROV_ECANCELED, "frame decoder feed: the callback stopped") : SBPROV_OK;
+}
