@@ -7,6 +7,7 @@
  * Every call must end in one of its documented results; nothing may crash,
  * leak or read out of bounds. Built and run by tests/fuzz/run-fuzzer.sh. */
 #include "azure_conn.h"
+#include "fuzz_check.h"
 
 #include <sbprov/sbprov.h>
 
@@ -14,14 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
 
 static const char *const media[] = {"application/json", "text/plain", "", "application/json"};
 static const int statuses[] = {200, 202, 400, 401, 404, 409, 412, 429, 500, 503, 204, 302};

@@ -15,6 +15,8 @@
  *     delivers, with the same counters.
  * Built and run by tests/fuzz/run-fuzzer.sh; seeds in corpus/frame are the
  * wire bytes of tests/frame/vectors.json (made by make_vectors.py). */
+#include "fuzz_check.h"
+
 #include <sbprov/frame.h>
 #include <sbprov/sbprov.h>
 
@@ -22,14 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond);   \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
 
 typedef struct trace {
     uint64_t hash; /* FNV-1a over every delivered record and its view */

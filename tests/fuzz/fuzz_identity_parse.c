@@ -2,6 +2,8 @@
  * everything that consumes a parsed identity (canonical JSON, digest, ID
  * templates), with invariants checked on the way. Built and run by
  * tests/fuzz/run-fuzzer.sh. */
+#include "fuzz_check.h"
+
 #include <sbprov/sbprov.h>
 #include <sbprov/identity.h>
 
@@ -11,14 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond);   \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
 
 static int is_known(sbprov_result rc, const sbprov_result *allowed, size_t n)
 {

@@ -11,6 +11,7 @@
  * Every call must end in one of its documented results; nothing may crash,
  * leak or read out of bounds. Built and run by tests/fuzz/run-fuzzer.sh. */
 #include "mender_internal.h"
+#include "fuzz_check.h"
 
 #include <sbprov/sbprov.h>
 
@@ -18,14 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
 
 static const char *const media[] = {"application/json", "application/jwt", "text/html", ""};
 

@@ -11,6 +11,7 @@
  * leak or read out of bounds. Built and run by tests/fuzz/run-fuzzer.sh; the
  * seeds in corpus/store are real files of stores with the key below. */
 #include "store_internal.h"
+#include "fuzz_check.h"
 
 #include <sbprov/sbprov.h>
 #include <sbprov/store.h>
@@ -22,14 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond);   \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
 
 #define ENTRY_NAME "azure.primary"
 

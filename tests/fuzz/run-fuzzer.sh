@@ -34,7 +34,7 @@ fi
 
 flags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
        -D_GNU_SOURCE -DSBPROV_BUILDING_LIBRARY -DSBPROV_STATIC
-       -I "$root/include" -I "$gen_include" -I "$root/libsbprov")
+       -I "$root/include" -I "$gen_include" -I "$root/libsbprov" -I "$root/tests/fuzz")
 # The library sources, instrumented for coverage; an archive so the target
 # pulls in only the objects it needs.
 IFS=: read -r -a srcs <<< "$sources"
