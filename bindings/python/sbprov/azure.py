@@ -1087,7 +1087,7 @@ class Hub(_WithLastResponse):
 _with_transport_doc(Hub)
 
 
-class Registry(_Client):
+class Registry(_WithLastResponse):
     """A client of the IoT Hub identity registry (service side,
     ``sbprov_azure_registry``): create, update, read and delete device
     identities with symmetric keys, etags honoured.
@@ -1114,6 +1114,7 @@ class Registry(_Client):
 
     __slots__ = ("_host_name", "_policy")
     _cancel_fn = staticmethod(_swig.sbprov_azure_registry_cancel)
+    _last_response_fn = staticmethod(_swig.sbprov_azure_registry_last_response)
 
     def __init__(self, service_connection_string: BytesLike, *, endpoint: Optional[str] = None,
                  ca: Optional[PathType] = None, client_cert: Optional[PathType] = None,
