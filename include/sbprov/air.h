@@ -305,15 +305,25 @@ SBPROV_API const char *sbprov_air_room_name(const sbprov_air_room *room);
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_room_state_json(char *buf, size_t buf_size, size_t *out_len,
                                                                      const sbprov_air_room *room);
 
-/** Static name of a class: "unknown", "fine", "ventilate", "ventilate_now" ("invalid" for others). */
+/**
+ * Static name of a CO2 class.
+ * @param co2_class a class.
+ * @return "unknown", "fine", "ventilate", "ventilate_now", or "invalid" for other values; never NULL.
+ */
 SBPROV_API const char *sbprov_air_co2_class_name(sbprov_air_co2_class co2_class);
 
-/** Static name of an event kind: "none", "occupied", "free", "ventilation_needed", "ventilation_done"
- *  ("invalid" for others). */
+/**
+ * Static name of an event kind.
+ * @param kind an event kind.
+ * @return "none", "occupied", "free", "ventilation_needed", "ventilation_done", or "invalid"; never NULL.
+ */
 SBPROV_API const char *sbprov_air_event_kind_name(sbprov_air_event_kind kind);
 
-/** Static name of a reason: "none", "motion", "co2_rising", "no_presence", "co2_above", "co2_below"
- *  ("invalid" for others). */
+/**
+ * Static name of an event reason.
+ * @param reason a reason.
+ * @return "none", "motion", "co2_rising", "no_presence", "co2_above", "co2_below", or "invalid"; never NULL.
+ */
 SBPROV_API const char *sbprov_air_reason_name(sbprov_air_reason reason);
 
 /* ------------------------------------------------------------------------ */

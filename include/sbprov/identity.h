@@ -185,6 +185,8 @@ SBPROV_API size_t sbprov_identity_count(const sbprov_identity *identity);
 /**
  * Name of attribute `index` (in the order first added).
  *
+ * @param identity the identity, or NULL.
+ * @param index    0 to sbprov_identity_count() - 1.
  * @return the name, borrowed from `identity` until it is changed or freed;
  *         NULL if `index` is out of range or `identity` is NULL.
  */
@@ -193,6 +195,8 @@ SBPROV_API const char *sbprov_identity_name(const sbprov_identity *identity, siz
 /**
  * Number of values of attribute `index`.
  *
+ * @param identity the identity, or NULL.
+ * @param index    0 to sbprov_identity_count() - 1.
  * @return the count (>= 1), or 0 if `index` is out of range.
  */
 SBPROV_API size_t sbprov_identity_value_count(const sbprov_identity *identity, size_t index);
@@ -200,6 +204,9 @@ SBPROV_API size_t sbprov_identity_value_count(const sbprov_identity *identity, s
 /**
  * Value `value_index` of attribute `index`.
  *
+ * @param identity    the identity, or NULL.
+ * @param index       0 to sbprov_identity_count() - 1.
+ * @param value_index 0 to sbprov_identity_value_count() - 1.
  * @return the value, borrowed from `identity` until it is changed or freed;
  *         NULL if an index is out of range.
  */
@@ -208,6 +215,8 @@ SBPROV_API const char *sbprov_identity_value(const sbprov_identity *identity, si
 /**
  * First value of the attribute called `name`.
  *
+ * @param identity the identity, or NULL.
+ * @param name     the attribute name, or NULL.
  * @return the value (borrowed, as above), or NULL if there is no such attribute.
  */
 SBPROV_API const char *sbprov_identity_get(const sbprov_identity *identity, const char *name);

@@ -163,6 +163,7 @@ SBPROV_API void sbprov_key_free(sbprov_key *key);
 /**
  * Algorithm of a key.
  *
+ * @param key the key, or NULL.
  * @return the type, or 0 if `key` is NULL.
  */
 SBPROV_API sbprov_key_type sbprov_key_get_type(const sbprov_key *key);
@@ -170,6 +171,7 @@ SBPROV_API sbprov_key_type sbprov_key_get_type(const sbprov_key *key);
 /**
  * Size of a key in bits (255 for Ed25519, 256 for P-256, the modulus for RSA).
  *
+ * @param key the key, or NULL.
  * @return the size, or 0 if `key` is NULL.
  */
 SBPROV_API uint32_t sbprov_key_bits(const sbprov_key *key);
@@ -177,6 +179,7 @@ SBPROV_API uint32_t sbprov_key_bits(const sbprov_key *key);
 /**
  * Whether the key can sign (it has a private part, in memory or in a provider).
  *
+ * @param key the key, or NULL.
  * @return 1 or 0.
  */
 SBPROV_API int sbprov_key_has_private(const sbprov_key *key);
