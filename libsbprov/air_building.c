@@ -5,6 +5,7 @@
 #include "air_internal.h"
 
 #include "error.h"
+#include "options.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -234,7 +235,7 @@ sbprov_result sbprov_air_building_next_event(sbprov_air_event *out, sbprov_air_b
         memset(&none, 0, sizeof none);
         none.struct_size = sizeof none;
         none.ms_since_motion = -1;
-        return sbprov__air_copy_out(out, &none, sizeof none, "air event");
+        return sbprov__options_store(out, &none, sizeof none, sizeof none, "air event");
     }
     return sbprov_air_room_next_event(out, first);
 }

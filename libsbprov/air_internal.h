@@ -4,11 +4,6 @@
 
 #include "sbprov/air.h"
 
-/* Check the caller's output struct `out` (its leading struct_size) against
- * the size this library knows, `known` (the first version: every field of
- * this version is filled), and copy `src` into it, keeping the caller's
- * struct_size and zeroing bytes past `known`. SBPROV_EINVAL naming `what`. */
-sbprov_result sbprov__air_copy_out(void *out, const void *src, size_t known, const char *what);
 
 /* Create a room with `opts` (NULL for the defaults) named `name` ("" for none;
  * the caller has checked it fits SBPROV_AIR_NAME_SIZE); `in_building` makes

@@ -161,26 +161,6 @@ static uint32_t floor_ppm(double v)
     return v <= 0 ? 0 : (uint32_t)v;
 }
 
-sbprov_result sbprov__air_copy_out(void *out, const void *src, size_t known, const char *what)
-{
-    size_t struct_size;
-
-    if (out == NULL)
-        return sbprov__fail(SBPROV_EINVAL, "%s: NULL", what);
-    memcpy(&struct_size, out, sizeof struct_size);
-    if (struct_size < known)
-        return sbprov__fail(SBPROV_EINVAL,
-                            "%s: struct_size %zu is smaller than the first version (%zu bytes); set it to the "
-                            "struct's size",
-                            what, struct_size, known);
-    if (struct_size > SBPROV__OPTIONS_MAX_SIZE)
-        return sbprov__fail(SBPROV_EINVAL, "%s: struct_size %zu is implausibly large (not set?)", what,
-                            struct_size);
-    memcpy((char *)out + sizeof struct_size, (const char *)src + sizeof struct_size, known - sizeof struct_size);
-    memset((char *)out + known, 0, struct_size - known);
-    return SBPROV_OK;
-}
-
 /* --- options -------------------------------------------------------------------- */
 
 sbprov_result sbprov_air_room_options_init(sbprov_air_room_options *opts, size_t struct_size)
@@ -384,9 +364,9 @@ sbprov_result sbprov_air_room_next_event(sbprov_air_event *out, sbprov_air_room 
         memset(&none, 0, sizeof none);
         none.struct_size = sizeof none;
         none.ms_since_motion = -1;
-        return sbprov__air_copy_out(out, &none, sizeof none, "air event");
+        return sbprov__options_store(out, &none, sizeof none, sizeof none, "air event");
     }
-    rc = sbprov__air_copy_out(out, &room->queue[room->queue_head], sizeof *out, "air event");
+    rc = sbprov__options_store(out, &room->queue[room->queue_head], sizeof *out, sizeof *out, "air event");
     if (rc != SBPROV_OK)
         return rc;
     room->queue_head = (room->queue_head + 1) % SBPROV_AIR_EVENT_QUEUE_SIZE;
@@ -707,7 +687,7 @@ sbprov_result sbprov_air_room_state(sbprov_air_state *out, const sbprov_air_room
     if (room == NULL)
         return sbprov__fail(SBPROV_EINVAL, "air state: NULL room");
     fill_state(&st, room);
-    return sbprov__air_copy_out(out, &st, sizeof st, "air state");
+    return sbprov__options_store(out, &st, sizeof st, sizeof st, "air state");
 }
 
 /* --- JSON ----------------------------------------------------------------------- */

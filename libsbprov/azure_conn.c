@@ -198,23 +198,3 @@ sbprov_result sbprov__azure_status_fail(const sbprov__http_response *resp, const
     }
     return sbprov__http_status_fail(resp, what);
 }
-
-char *sbprov__azure_url(const char *base, const char *before, const char *id, const char *after)
-{
-    size_t need = strlen(base) + strlen(before) + 3 * strlen(id) + strlen(after) + 1;
-    char *buf = malloc(need);
-    sbprov__text t;
-
-    if (buf == NULL)
-        return NULL;
-    sbprov__text_init(&t, buf, need);
-    sbprov__text_append_str(&t, base);
-    sbprov__text_append_str(&t, before);
-    sbprov__text_append_url_encoded(&t, id, strlen(id));
-    sbprov__text_append_str(&t, after);
-    if (sbprov__text_finish(&t, NULL) != SBPROV_OK) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}

@@ -65,7 +65,5 @@ sbprov_result sbprov__azure_dps_result_parse(sbprov_azure_dps_result **out, cons
 sbprov_result sbprov__azure_device_parse(sbprov_azure_device **out, const sbprov__http_response *resp,
                                          const char *what);
 
-/* base + before + percent-encoded id + after, malloc'd; NULL when out of memory. */
-char *sbprov__azure_url(const char *base, const char *before, const char *id, const char *after);
 
 #endif

@@ -83,15 +83,8 @@ void sbprov_azure_dps_cancel(sbprov_azure_dps *dps)
 
 sbprov_result sbprov_azure_dps_last_response(sbprov_http_response_info *out, sbprov_azure_dps *dps)
 {
-    size_t size;
-
-    if (out == NULL || dps == NULL || (size = out->struct_size) < sizeof *out)
-        return sbprov__fail(SBPROV_EINVAL, "dps last response: NULL argument or struct_size too small");
-    pthread_mutex_lock(&dps->conn.mu);
-    sbprov__http_last(out, dps->conn.http);
-    pthread_mutex_unlock(&dps->conn.mu);
-    out->struct_size = size;
-    return SBPROV_OK;
+    return sbprov__http_last_response(out, dps != NULL ? dps->conn.http : NULL, dps != NULL ? &dps->conn.mu : NULL,
+                                      "dps last response");
 }
 
 void sbprov_azure_dps_result_free(sbprov_azure_dps_result *r)
@@ -233,7 +226,7 @@ static sbprov_result do_register(sbprov_azure_dps_result **out, sbprov_azure_dps
         return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
     }
     snprintf(before, n, "/%s/registrations/", dps->id_scope);
-    url = sbprov__azure_url(dps->conn.base_url, before, dps->registration_id,
+    url = sbprov__http_url(dps->conn.base_url, before, dps->registration_id,
                             "/register?api-version=" SBPROV_AZURE_DPS_API_VERSION);
     if (url == NULL) {
         rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
@@ -267,7 +260,7 @@ static sbprov_result do_register(sbprov_azure_dps_result **out, sbprov_azure_dps
             if ((rc = operation_id(op, sizeof op, &resp, what)) != SBPROV_OK)
                 break;
             snprintf(path_tail, sizeof path_tail, "/operations/%s?api-version=" SBPROV_AZURE_DPS_API_VERSION, op);
-            if ((poll_url = sbprov__azure_url(dps->conn.base_url, before, dps->registration_id, path_tail)) == NULL) {
+            if ((poll_url = sbprov__http_url(dps->conn.base_url, before, dps->registration_id, path_tail)) == NULL) {
                 rc = sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
                 break;
             }

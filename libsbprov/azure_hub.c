@@ -89,7 +89,7 @@ sbprov_result sbprov_azure_hub_new(sbprov_azure_hub **out, const char *connstr, 
     hub->retry_timeout_ms = o.retry_timeout_ms != 0 ? o.retry_timeout_ms : DEFAULT_RETRY_MS;
     if (rc == SBPROV_OK &&
         ((hub->device_id = strdup(device)) == NULL ||
-         (hub->events_url = sbprov__azure_url(hub->conn.base_url, "/devices/", device,
+         (hub->events_url = sbprov__http_url(hub->conn.base_url, "/devices/", device,
                                               "/messages/events?api-version=" SBPROV_AZURE_HUB_API_VERSION)) ==
              NULL))
         rc = sbprov__fail(SBPROV_ENOMEM, "hub: out of memory");
@@ -111,15 +111,8 @@ void sbprov_azure_hub_cancel(sbprov_azure_hub *hub)
 
 sbprov_result sbprov_azure_hub_last_response(sbprov_http_response_info *out, sbprov_azure_hub *hub)
 {
-    size_t size;
-
-    if (out == NULL || hub == NULL || (size = out->struct_size) < sizeof *out)
-        return sbprov__fail(SBPROV_EINVAL, "hub last response: NULL argument or struct_size too small");
-    pthread_mutex_lock(&hub->conn.mu);
-    sbprov__http_last(out, hub->conn.http);
-    pthread_mutex_unlock(&hub->conn.mu);
-    out->struct_size = size;
-    return SBPROV_OK;
+    return sbprov__http_last_response(out, hub != NULL ? hub->conn.http : NULL, hub != NULL ? &hub->conn.mu : NULL,
+                                      "hub last response");
 }
 
 /* An HTTP token (RFC 9110 tchar): what a header name may hold. */

@@ -74,15 +74,8 @@ sbprov_result sbprov_azure_registry_new(sbprov_azure_registry **out, const char 
 
 sbprov_result sbprov_azure_registry_last_response(sbprov_http_response_info *out, sbprov_azure_registry *reg)
 {
-    size_t size;
-
-    if (out == NULL || reg == NULL || (size = out->struct_size) < sizeof *out)
-        return sbprov__fail(SBPROV_EINVAL, "registry last response: NULL argument or struct_size too small");
-    pthread_mutex_lock(&reg->conn.mu);
-    sbprov__http_last(out, reg->conn.http);
-    pthread_mutex_unlock(&reg->conn.mu);
-    out->struct_size = size;
-    return SBPROV_OK;
+    return sbprov__http_last_response(out, reg != NULL ? reg->conn.http : NULL, reg != NULL ? &reg->conn.mu : NULL,
+                                      "registry last response");
 }
 
 void sbprov_azure_registry_cancel(sbprov_azure_registry *reg)
@@ -211,7 +204,7 @@ static sbprov_result registry_call(sbprov__http_response *resp, sbprov_azure_reg
     char *url;
     sbprov_result rc;
 
-    url = sbprov__azure_url(reg->conn.base_url, "/devices/", device_id, "?api-version=" SBPROV_AZURE_HUB_API_VERSION);
+    url = sbprov__http_url(reg->conn.base_url, "/devices/", device_id, "?api-version=" SBPROV_AZURE_HUB_API_VERSION);
     if (url == NULL)
         return sbprov__fail(SBPROV_ENOMEM, "%s: out of memory", what);
     req.method = method;

@@ -114,20 +114,10 @@ void sbprov_frame_decoder_free(sbprov_frame_decoder *dec)
 
 sbprov_result sbprov_frame_decoder_counters(sbprov_frame_counters *out, const sbprov_frame_decoder *dec)
 {
-    size_t struct_size;
-    const size_t first = offsetof(sbprov_frame_counters, out_of_range) + sizeof(uint64_t);
-
-    if (out == NULL || dec == NULL)
-        return sbprov__fail(SBPROV_EINVAL, "frame decoder counters: %s is NULL", out == NULL ? "out" : "dec");
-    memcpy(&struct_size, out, sizeof struct_size);
-    if (struct_size < first || struct_size > SBPROV__OPTIONS_MAX_SIZE)
-        return sbprov__fail(SBPROV_EINVAL,
-                            "frame decoder counters: struct_size %zu is not plausible (set it to sizeof the struct)",
-                            struct_size);
-    memcpy((char *)out + sizeof struct_size, (const char *)&dec->counters + sizeof struct_size,
-           first - sizeof struct_size);
-    memset((char *)out + first, 0, struct_size - first);
-    return SBPROV_OK;
+    if (dec == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "frame decoder counters: dec is NULL");
+    return sbprov__options_store(out, &dec->counters, offsetof(sbprov_frame_counters, out_of_range) + sizeof(uint64_t),
+                                 sizeof dec->counters, "frame decoder counters");
 }
 
 /* --- node table -------------------------------------------------------------------- */

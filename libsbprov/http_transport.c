@@ -4,6 +4,7 @@
 #include "error.h"
 #include "keys_internal.h"
 #include "options.h"
+#include "text.h"
 #include "sbprov/version.h"
 
 #include <ctype.h>
@@ -144,6 +145,19 @@ int sbprov__http_take_cancel(sbprov__http *h)
 void sbprov__http_last(sbprov_http_response_info *out, const sbprov__http *h)
 {
     *out = h->last;
+}
+
+sbprov_result sbprov__http_last_response(sbprov_http_response_info *out, sbprov__http *h, pthread_mutex_t *mu,
+                                         const char *what)
+{
+    sbprov_http_response_info info;
+
+    if (h == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "%s: NULL client", what);
+    pthread_mutex_lock(mu);
+    info = h->last;
+    pthread_mutex_unlock(mu);
+    return sbprov__options_store(out, &info, sizeof info, sizeof info, what);
 }
 
 void sbprov__http_response_free(sbprov__http_response *resp)
@@ -640,4 +654,25 @@ sbprov_result sbprov__http_sleep(sbprov__http *h, uint64_t ms)
             ;
     }
     return SBPROV_OK;
+}
+
+char *sbprov__http_url(const char *base, const char *before, const char *id, const char *after)
+{
+    size_t need = strlen(base) + strlen(before) + 3 * (id != NULL ? strlen(id) : 0) + strlen(after) + 1;
+    char *buf = malloc(need);
+    sbprov__text t;
+
+    if (buf == NULL)
+        return NULL;
+    sbprov__text_init(&t, buf, need);
+    sbprov__text_append_str(&t, base);
+    sbprov__text_append_str(&t, before);
+    if (id != NULL)
+        sbprov__text_append_url_encoded(&t, id, strlen(id));
+    sbprov__text_append_str(&t, after);
+    if (sbprov__text_finish(&t, NULL) != SBPROV_OK) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }

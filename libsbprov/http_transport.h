@@ -10,6 +10,7 @@
 #include "sbprov/http.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stddef.h>
 
 typedef struct sbprov__http sbprov__http;
@@ -42,6 +43,10 @@ typedef struct sbprov__http_response {
  * return it normalised (no trailing slash), malloc'd. SBPROV_EINVAL naming
  * `what`; plain http only with `allow_http`. */
 sbprov_result sbprov__http_base_url(char **out, const char *url, int allow_http, const char *what);
+
+/* A request URL: base + before + percent-encoded id (or nothing if id is
+ * NULL) + after, malloc'd; NULL when out of memory. */
+char *sbprov__http_url(const char *base, const char *before, const char *id, const char *after);
 
 /* Monotonic clock in milliseconds. */
 uint64_t sbprov__monotonic_ms(void);
@@ -77,6 +82,11 @@ void sbprov__http_response_free(sbprov__http_response *resp);
 
 /* Info of the last response (status 0 if the last request got none). */
 void sbprov__http_last(sbprov_http_response_info *out, const sbprov__http *h);
+
+/* The body of every client's *_last_response(): read the info under the
+ * client's mutex `mu` and store it into the caller's struct. */
+sbprov_result sbprov__http_last_response(sbprov_http_response_info *out, sbprov__http *h, pthread_mutex_t *mu,
+                                         const char *what);
 
 /* The response body as JSON: the media type must be application/json and
  * the body valid JSON of the given cJSON type mask (cJSON_Object,

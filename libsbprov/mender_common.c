@@ -11,15 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *sbprov__mender_url(const char *base, const char *path)
-{
-    size_t n = strlen(base) + strlen(path) + 1;
-    char *url = malloc(n);
-    if (url != NULL)
-        snprintf(url, n, "%s%s", base, path);
-    return url;
-}
-
 sbprov_result sbprov__mender_check_id(const char *id, const char *what)
 {
     size_t n;
@@ -144,18 +135,6 @@ sbprov_result sbprov__mender_id_from_location(char *out, size_t size, const char
     return SBPROV_OK;
 }
 
-sbprov_result sbprov__mender_copy_out(char *buf, size_t size, size_t *out_len, const char *s, size_t len,
-                                      const char *what)
-{
-    (void)what;
-    if (buf == NULL || size < len + 1)
-        return sbprov__buffer_too_small(out_len, size, len + 1);
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (out_len != NULL)
-        *out_len = len;
-    return SBPROV_OK;
-}
 
 sbprov_result sbprov__mender_identity_json(char **out, const sbprov_identity *identity)
 {

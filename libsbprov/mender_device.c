@@ -3,11 +3,11 @@
 #include "mender_internal.h"
 
 #include "error.h"
+#include "text.h"
 #include "keys_internal.h"
 #include "options.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +208,7 @@ sbprov_result sbprov__mender_authenticate_locked(sbprov_mender_auth_status *stat
 
     *status = SBPROV_MENDER_PENDING;
     body = auth_body(m);
-    url = sbprov__mender_url(m->base_url, AUTH_PATH);
+    url = sbprov__http_url(m->base_url, AUTH_PATH, NULL, "");
     if (body == NULL || url == NULL) {
         rc = sbprov__fail(SBPROV_ENOMEM, "mender auth: out of memory");
         goto out;
@@ -393,7 +393,7 @@ sbprov_result sbprov_mender_token(char *buf, size_t buf_size, size_t *out_len, s
         return sbprov__fail(SBPROV_EINVAL, "mender token: NULL argument");
     pthread_mutex_lock(&m->mu);
     rc = m->token == NULL ? sbprov__fail(SBPROV_ENOTFOUND, "mender token: the device is not authenticated")
-                          : sbprov__mender_copy_out(buf, buf_size, out_len, m->token, m->token_len, "mender token");
+                          : sbprov__text_copy(buf, buf_size, out_len, m->token, m->token_len);
     pthread_mutex_unlock(&m->mu);
     return rc;
 }
@@ -407,8 +407,7 @@ sbprov_result sbprov_mender_token_device_id(char *buf, size_t buf_size, size_t *
     pthread_mutex_lock(&m->mu);
     rc = m->token == NULL || m->device_id[0] == '\0'
              ? sbprov__fail(SBPROV_ENOTFOUND, "mender device id: the device is not authenticated")
-             : sbprov__mender_copy_out(buf, buf_size, out_len, m->device_id, strlen(m->device_id),
-                                       "mender device id");
+             : sbprov__text_copy(buf, buf_size, out_len, m->device_id, strlen(m->device_id));
     pthread_mutex_unlock(&m->mu);
     return rc;
 }
@@ -430,13 +429,6 @@ sbprov_result sbprov_mender_token_expiry(int64_t *out, sbprov_mender *m)
 
 sbprov_result sbprov_mender_last_response(sbprov_http_response_info *out, sbprov_mender *m)
 {
-    size_t size;
-
-    if (out == NULL || m == NULL || (size = out->struct_size) < sizeof *out)
-        return sbprov__fail(SBPROV_EINVAL, "mender last response: NULL argument or struct_size too small");
-    pthread_mutex_lock(&m->mu);
-    sbprov__http_last(out, m->http);
-    pthread_mutex_unlock(&m->mu);
-    out->struct_size = size;
-    return SBPROV_OK;
+    return sbprov__http_last_response(out, m != NULL ? m->http : NULL, m != NULL ? &m->mu : NULL,
+                                      "mender last response");
 }

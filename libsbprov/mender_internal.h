@@ -39,9 +39,6 @@ struct sbprov_mender_mgmt {
     char *token;            /* "Bearer" token, or NULL */
 };
 
-/* base + path, malloc'd, or NULL when out of memory. */
-char *sbprov__mender_url(const char *base, const char *path);
-
 /* SBPROV_EINVAL unless `id` is 1..SBPROV__MENDER_ID_MAX of [A-Za-z0-9._~-]. */
 sbprov_result sbprov__mender_check_id(const char *id, const char *what);
 
@@ -95,8 +92,5 @@ sbprov_result sbprov__mender_check_status(const char *status, const char *what);
 sbprov_result sbprov__mender_identity_json(char **out, const sbprov_identity *identity);
 sbprov_result sbprov__mender_public_pem(char **out, const sbprov_key *key);
 
-/* Copy a NUL-terminated result into (buf, size, out_len) with EBUFS. */
-sbprov_result sbprov__mender_copy_out(char *buf, size_t size, size_t *out_len, const char *s, size_t len,
-                                      const char *what);
 
 #endif

@@ -155,7 +155,7 @@ static sbprov_result device_call(sbprov__http_response *resp, sbprov_mender *m, 
                                  const char *path, const char *body, const char *what)
 {
     sbprov__http_request req = {0};
-    char *url = sbprov__mender_url(m->base_url, path);
+    char *url = sbprov__http_url(m->base_url, path, NULL, "");
     sbprov_result rc;
 
     if (url == NULL)

@@ -4,6 +4,7 @@
 #include "mender_internal.h"
 
 #include "error.h"
+#include "text.h"
 #include "options.h"
 
 #include <cjson/cJSON.h>
@@ -67,15 +68,8 @@ void sbprov_mender_mgmt_cancel(sbprov_mender_mgmt *m)
 
 sbprov_result sbprov_mender_mgmt_last_response(sbprov_http_response_info *out, sbprov_mender_mgmt *m)
 {
-    size_t size;
-
-    if (out == NULL || m == NULL || (size = out->struct_size) < sizeof *out)
-        return sbprov__fail(SBPROV_EINVAL, "mender management: NULL argument or struct_size too small");
-    pthread_mutex_lock(&m->mu);
-    sbprov__http_last(out, m->http);
-    pthread_mutex_unlock(&m->mu);
-    out->struct_size = size;
-    return SBPROV_OK;
+    return sbprov__http_last_response(out, m != NULL ? m->http : NULL, m != NULL ? &m->mu : NULL,
+                                      "mender management last response");
 }
 
 sbprov_result sbprov_mender_mgmt_set_token(sbprov_mender_mgmt *m, const char *token)
@@ -119,7 +113,7 @@ sbprov_result sbprov_mender_mgmt_login(sbprov_mender_mgmt *m, const char *user, 
         return sbprov__fail(SBPROV_EINVAL, "%s: empty user name", what);
     if (password_len > 0 && memchr(password, '\0', password_len) != NULL)
         return sbprov__fail(SBPROV_EINVAL, "%s: the password holds a NUL byte", what);
-    url = sbprov__mender_url(m->base_url, LOGIN_PATH);
+    url = sbprov__http_url(m->base_url, LOGIN_PATH, NULL, "");
     pass = malloc(password_len + 1);
     if (url == NULL || pass == NULL) {
         free(url);
@@ -165,7 +159,7 @@ sbprov_result sbprov__mender_mgmt_call(sbprov__http_response *resp, sbprov_mende
     if (m->token == NULL)
         return sbprov__fail(SBPROV_EAUTH, "%s: not logged in (log in or set a token first)", what);
     n = strlen(m->token) + 8;
-    url = sbprov__mender_url(m->base_url, path);
+    url = sbprov__http_url(m->base_url, path, NULL, "");
     auth = malloc(n);
     if (url == NULL || auth == NULL) {
         free(url);
@@ -259,7 +253,7 @@ sbprov_result sbprov_mender_mgmt_preauthorize(char *buf, size_t buf_size, size_t
         return rc;
     if (existed != NULL)
         *existed = found;
-    return sbprov__mender_copy_out(buf, buf_size, out_len, id, strlen(id), what);
+    return sbprov__text_copy(buf, buf_size, out_len, id, strlen(id));
 }
 
 /* "/api/.../devices/<id>[/auth/<aid>[/status]]" */

@@ -36,6 +36,14 @@ sbprov_result sbprov__options_load(void *dst, const void *opts, size_t first_siz
  * sets its defaults, only in fields that fit in struct_size. */
 sbprov_result sbprov__options_init(void *opts, size_t struct_size, size_t first_size, const char *what);
 
+/* The other direction, for output structs: copy the library's `src` (a
+ * struct of `known_size` bytes) into the caller's `out`, whose leading
+ * struct_size the caller set. SBPROV_EINVAL (detail starts with `what`) if
+ * out is NULL or struct_size is below first_size or implausibly large. The
+ * caller's struct_size is kept; bytes the library does not know are zeroed. */
+sbprov_result sbprov__options_store(void *out, const void *src, size_t first_size, size_t known_size,
+                                    const char *what);
+
 /* 1 if `field` of `type` lies entirely within the first struct_size bytes. */
 #define SBPROV__OPTIONS_HAS(struct_size, type, field) \
     ((struct_size) >= offsetof(type, field) + sizeof(((type *)0)->field))

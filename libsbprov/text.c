@@ -75,6 +75,14 @@ void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n)
     sbprov__text_append(t, (const char *)p + n - run, run);
 }
 
+sbprov_result sbprov__text_copy(char *buf, size_t size, size_t *out_len, const char *s, size_t len)
+{
+    sbprov__text t;
+    sbprov__text_init(&t, buf, size);
+    sbprov__text_append(&t, s, len);
+    return sbprov__text_finish(&t, out_len);
+}
+
 sbprov_result sbprov__text_finish(sbprov__text *t, size_t *out_len)
 {
     if (t->len >= t->size) {

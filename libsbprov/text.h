@@ -26,6 +26,9 @@ void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n);
  * with *out_len = size needed (the partial text is wiped: it may be secret). */
 sbprov_result sbprov__text_finish(sbprov__text *t, size_t *out_len);
 
+/* The whole of sbprov__text for one string: copy s (len bytes) and a NUL. */
+sbprov_result sbprov__text_copy(char *buf, size_t size, size_t *out_len, const char *s, size_t len);
+
 /* Report SBPROV_EBUFS for a buffer of `size` bytes when `needed` are required. */
 sbprov_result sbprov__buffer_too_small(size_t *out_len, size_t size, size_t needed);
 
