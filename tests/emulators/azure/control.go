@@ -5,112 +5,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // ControlHandler serves the test-only control API (a separate listener,
 // plain HTTP, never behind nginx). See README "Control API".
 func (s *Server) ControlHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_emu/health", s.ctlHealth)
-	mux.HandleFunc("/_emu/reset", s.ctlReset)
+	mux := s.ctl.Mux() // health, requests, violations, faults, reset
 	mux.HandleFunc("/_emu/config", s.ctlConfig)
 	mux.HandleFunc("/_emu/enrollments", s.ctlEnrollments)
 	mux.HandleFunc("/_emu/registrations", s.ctlRegistrations)
 	mux.HandleFunc("/_emu/devices", s.ctlDevices)
 	mux.HandleFunc("/_emu/policies", s.ctlPolicies)
 	mux.HandleFunc("/_emu/telemetry", s.ctlTelemetry)
-	mux.HandleFunc("/_emu/requests", s.ctlRequests)
-	mux.HandleFunc("/_emu/violations", s.ctlViolations)
-	mux.HandleFunc("/_emu/faults", s.ctlFaults)
 	return mux
 }
 
-func ctlError(w http.ResponseWriter, status int, format string, args ...interface{}) {
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
-}
-
-func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
-	for _, m := range methods {
-		if r.Method == m {
-			return true
-		}
-	}
-	ctlError(w, http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
-	return false
-}
-
-// decodeStrict decodes a JSON body, refusing unknown fields (typos in a
-// test's request); an empty body leaves v alone.
-func decodeStrict(b []byte, v interface{}) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON value")
-	}
-	return nil
-}
-
-func readCtl(r *http.Request) ([]byte, error) {
-	return io.ReadAll(io.LimitReader(r.Body, 8<<20))
-}
-
-// decodeList decodes one object or a list of them.
-func decodeList(b []byte, one func() interface{}) ([]interface{}, error) {
-	t := bytes.TrimSpace(b)
-	if len(t) > 0 && t[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(t, &raws); err != nil {
-			return nil, err
-		}
-		out := []interface{}{}
-		for _, raw := range raws {
-			v := one()
-			if err := decodeStrict(raw, v); err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	v := one()
-	if err := decodeStrict(t, v); err != nil {
-		return nil, err
-	}
-	return []interface{}{v}, nil
-}
-
-func (s *Server) ctlHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
-}
-
-// ctlReset: forget registrations, operations, hub devices, telemetry,
-// faults and the logs; enrollments, policies and settings go back to the
-// command line's.
-func (s *Server) ctlReset(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
-		return
-	}
+// reset (POST /_emu/reset): forget registrations, operations, hub
+// devices and telemetry; enrollments, policies and settings go back to the
+// command line's. emukit clears the faults and the logs.
+func (s *Server) reset() error {
 	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
 	s.st.reset()
-	err := s.loadConfigured()
-	s.st.mu.Unlock()
-	s.faults.clear()
-	s.log.clear()
-	if err != nil {
-		ctlError(w, http.StatusInternalServerError, "%v", err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	return s.loadConfigured()
 }
 
 // parseDurationJSON accepts a Go duration string ("90s", "-2h") or a
@@ -146,17 +67,17 @@ type ctlConfigJSON struct {
 
 // ctlConfig: GET shows, POST changes run-time settings (any subset).
 func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost) {
 		return
 	}
 	if r.Method == http.MethodPost {
-		b, err := readCtl(r)
+		b, err := emukit.ReadControlBody(r)
 		var in ctlConfigJSON
 		if err == nil {
-			err = decodeStrict(b, &in)
+			err = emukit.DecodeStrict(b, &in)
 		}
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		s.st.mu.Lock()
@@ -167,7 +88,7 @@ func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
 		}
 		s.st.mu.Unlock()
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 	}
@@ -256,7 +177,7 @@ func applyConfig(set *settings, in *ctlConfigJSON) error {
 // (?id_scope=&name= or ?id_scope=&registration_id=) or, without
 // parameters, all.
 func (s *Server) ctlEnrollments(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
 		return
 	}
 	switch r.Method {
@@ -266,13 +187,13 @@ func (s *Server) ctlEnrollments(w http.ResponseWriter, r *http.Request) {
 		s.st.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]interface{}{"groups": g, "individuals": i})
 	case http.MethodPost:
-		b, err := readCtl(r)
+		b, err := emukit.ReadControlBody(r)
 		var items []interface{}
 		if err == nil {
-			items, err = decodeList(b, func() interface{} { return &enrollment{} })
+			items, err = emukit.DecodeList(b, func() interface{} { return &enrollment{} })
 		}
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "want an enrollment or a list of them: %v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "want an enrollment or a list of them: %v", err)
 			return
 		}
 		s.st.mu.Lock()
@@ -293,7 +214,7 @@ func (s *Server) ctlEnrollments(w http.ResponseWriter, r *http.Request) {
 		}
 		s.st.mu.Unlock()
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		if len(out) == 1 && bytes.TrimSpace(b)[0] == '{' {
@@ -320,7 +241,7 @@ func (s *Server) ctlEnrollments(w http.ResponseWriter, r *http.Request) {
 		}
 		k := regKey(scope, id)
 		if e := s.st.enrollments[k]; e == nil || e.Type != typ {
-			ctlError(w, http.StatusNotFound, "no %s enrollment %s in scope %s", typ, id, scope)
+			s.ctl.Error(w, http.StatusNotFound, "no %s enrollment %s in scope %s", typ, id, scope)
 			return
 		}
 		delete(s.st.enrollments, k)
@@ -332,7 +253,7 @@ func (s *Server) ctlEnrollments(w http.ResponseWriter, r *http.Request) {
 // DELETE forgets one (?registration_id=[&id_scope=]) or all, so that the
 // next registration is an initial assignment again.
 func (s *Server) ctlRegistrations(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodDelete) {
 		return
 	}
 	q := r.URL.Query()
@@ -357,7 +278,7 @@ func (s *Server) ctlRegistrations(w http.ResponseWriter, r *http.Request) {
 		scope = s.st.set.IDScope
 	}
 	if s.st.registrations[regKey(scope, rid)] == nil {
-		ctlError(w, http.StatusNotFound, "no registration %s in scope %s", rid, scope)
+		s.ctl.Error(w, http.StatusNotFound, "no registration %s in scope %s", rid, scope)
 		return
 	}
 	delete(s.st.registrations, regKey(scope, rid))
@@ -379,7 +300,7 @@ func toEmuDevice(d *hubDevice) emuDevice {
 // creates or replaces a device {"device_id", "primary_key"?,
 // "secondary_key"?, "status"?}; DELETE removes one (?device_id=) or all.
 func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
 		return
 	}
 	id := r.URL.Query().Get("device_id")
@@ -401,9 +322,9 @@ func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
 			SecondaryKey string `json:"secondary_key"`
 			Status       string `json:"status"`
 		}
-		b, err := readCtl(r)
+		b, err := emukit.ReadControlBody(r)
 		if err == nil {
-			err = decodeStrict(b, &in)
+			err = emukit.DecodeStrict(b, &in)
 		}
 		if err == nil && !deviceIDRE.MatchString(in.DeviceID) {
 			err = fmt.Errorf("device_id %q is not a valid IoT Hub device id", in.DeviceID)
@@ -417,7 +338,7 @@ func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		s.st.mu.Lock()
@@ -436,7 +357,7 @@ func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
 		if id == "" {
 			s.st.devices = map[string]*hubDevice{}
 		} else if s.st.devices[id] == nil {
-			ctlError(w, http.StatusNotFound, "no device %s", id)
+			s.ctl.Error(w, http.StatusNotFound, "no device %s", id)
 			return
 		}
 		delete(s.st.devices, id)
@@ -448,7 +369,7 @@ func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
 // adds or replaces one {"name", "primary_key"?, "secondary_key"?,
 // "permissions"?}; DELETE ?name= removes one.
 func (s *Server) ctlPolicies(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
 		return
 	}
 	switch r.Method {
@@ -458,9 +379,9 @@ func (s *Server) ctlPolicies(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.st.policyList())
 	case http.MethodPost:
 		var p policy
-		b, err := readCtl(r)
+		b, err := emukit.ReadControlBody(r)
 		if err == nil {
-			err = decodeStrict(b, &p)
+			err = emukit.DecodeStrict(b, &p)
 		}
 		if err == nil {
 			if p.PrimaryKey == "" {
@@ -472,7 +393,7 @@ func (s *Server) ctlPolicies(w http.ResponseWriter, r *http.Request) {
 			err = p.normalize()
 		}
 		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		s.st.mu.Lock()
@@ -484,7 +405,7 @@ func (s *Server) ctlPolicies(w http.ResponseWriter, r *http.Request) {
 		s.st.mu.Lock()
 		defer s.st.mu.Unlock()
 		if s.st.policies[name] == nil {
-			ctlError(w, http.StatusNotFound, "no policy %q", name)
+			s.ctl.Error(w, http.StatusNotFound, "no policy %q", name)
 			return
 		}
 		delete(s.st.policies, name)
@@ -492,15 +413,10 @@ func (s *Server) ctlPolicies(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func sinceParam(r *http.Request) int64 {
-	n, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	return n
-}
-
 // ctlTelemetry: GET the recorded device-to-cloud messages
 // (?device_id=&since=SEQ); DELETE forgets them.
 func (s *Server) ctlTelemetry(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodDelete) {
 		return
 	}
 	s.st.mu.Lock()
@@ -510,7 +426,7 @@ func (s *Server) ctlTelemetry(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	id, since := r.URL.Query().Get("device_id"), sinceParam(r)
+	id, since := r.URL.Query().Get("device_id"), emukit.SinceParam(r)
 	out := []telemetryMsg{}
 	for _, m := range s.st.telemetry {
 		if m.Seq > since && (id == "" || m.DeviceID == id) {
@@ -518,60 +434,4 @@ func (s *Server) ctlTelemetry(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// ctlRequests: GET the request log (?since=SEQ); DELETE clears it and the
-// violations.
-func (s *Server) ctlRequests(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodDelete) {
-		return
-	}
-	if r.Method == http.MethodDelete {
-		s.log.clear()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.log.since(sinceParam(r)))
-}
-
-// ctlViolations: GET the violations of the documented API (?since=SEQ).
-func (s *Server) ctlViolations(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet) {
-		return
-	}
-	writeJSON(w, http.StatusOK, s.log.violationsSince(sinceParam(r)))
-}
-
-// ctlFaults: GET lists the rules, POST adds one rule or a list, DELETE
-// removes all.
-func (s *Server) ctlFaults(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		writeJSON(w, http.StatusOK, s.faults.list())
-	case http.MethodDelete:
-		s.faults.clear()
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodPost:
-		b, err := readCtl(r)
-		var items []interface{}
-		if err == nil {
-			items, err = decodeList(b, func() interface{} { return &faultRule{} })
-		}
-		if err != nil {
-			ctlError(w, http.StatusBadRequest, "want a fault rule or a list of them: %v", err)
-			return
-		}
-		rules := make([]*faultRule, 0, len(items))
-		for _, it := range items {
-			rules = append(rules, it.(*faultRule))
-		}
-		if err := s.faults.add(rules); err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, rules)
-	}
 }

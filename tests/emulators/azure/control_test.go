@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sbprov.test/emulators/emukit"
 )
 
 func TestControlRequestLog(t *testing.T) {
@@ -12,7 +14,7 @@ func TestControlRequestLog(t *testing.T) {
 	rid := "gw-log"
 	e.register(rid, e.dpsToken(rid, derive(t, testGroupKey, rid)), regBody(rid))
 	var log []logEntry
-	e.ctlDo("GET", "/_emu/requests", nil).json(t, &log)
+	e.CtlDo("GET", "/_emu/requests", nil).JSON(t, &log)
 	if len(log) != 1 {
 		t.Fatalf("log: %+v", log)
 	}
@@ -22,14 +24,14 @@ func TestControlRequestLog(t *testing.T) {
 		l.RequestID == "" || l.RespHdrs["x-ms-request-id"] != l.RequestID || l.Query != "api-version=2021-10-01" {
 		t.Fatalf("entry: %+v", l)
 	}
-	e.apiDo("GET", "/x", nil, nil)
-	e.ctlDo("GET", "/_emu/requests?since="+itoa(l.Seq), nil).json(t, &log)
+	e.APIDo("GET", "/x", nil, nil)
+	e.CtlDo("GET", "/_emu/requests?since="+itoa(l.Seq), nil).JSON(t, &log)
 	if len(log) != 1 || log[0].Seq != l.Seq+1 {
 		t.Fatalf("since: %+v", log)
 	}
-	e.ctlDo("DELETE", "/_emu/requests", nil)
-	e.ctlDo("GET", "/_emu/requests", nil).json(t, &log)
-	if len(log) != 0 || len(e.violations()) != 0 {
+	e.CtlDo("DELETE", "/_emu/requests", nil)
+	e.CtlDo("GET", "/_emu/requests", nil).JSON(t, &log)
+	if len(log) != 0 || len(e.Violations()) != 0 {
 		t.Fatal("not cleared")
 	}
 }
@@ -37,8 +39,8 @@ func TestControlRequestLog(t *testing.T) {
 func TestControlLogFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "req.jsonl")
 	e := newEnv(t, func(c *Config) { c.LogPath = path })
-	e.apiDo("GET", "/devices/a"+hubAPI, nil, nil)
-	e.apiDo("GET", "/nope2", nil, nil)
+	e.APIDo("GET", "/devices/a"+hubAPI, nil, nil)
+	e.APIDo("GET", "/nope2", nil, nil)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -54,43 +56,43 @@ func TestControlResetAndConfig(t *testing.T) {
 	e := newEnv(t, nil)
 	rid := "gw-reset"
 	e.provision(rid, derive(t, testGroupKey, rid))
-	e.ctlDo("POST", "/_emu/faults", map[string]interface{}{"route": "/zzz", "status": 500})
-	e.ctlDo("POST", "/_emu/enrollments", map[string]interface{}{"name": "extra"})
-	e.ctlDo("POST", "/_emu/policies", map[string]interface{}{"name": "x", "permissions": []string{"DeviceConnect"}})
-	if r := e.ctlDo("POST", "/_emu/config", map[string]interface{}{"assign_polls": 3, "retry_after": 0,
-		"clock_offset": -90, "hub_host": "h2.example.net", "immediate_assign": true, "max_message_bytes": 10}); r.status != 200 {
-		t.Fatalf("config: %d %s", r.status, r.body)
+	e.CtlDo("POST", "/_emu/faults", map[string]interface{}{"route": "/zzz", "status": 500})
+	e.CtlDo("POST", "/_emu/enrollments", map[string]interface{}{"name": "extra"})
+	e.CtlDo("POST", "/_emu/policies", map[string]interface{}{"name": "x", "permissions": []string{"DeviceConnect"}})
+	if r := e.CtlDo("POST", "/_emu/config", map[string]interface{}{"assign_polls": 3, "retry_after": 0,
+		"clock_offset": -90, "hub_host": "h2.example.net", "immediate_assign": true, "max_message_bytes": 10}); r.Status != 200 {
+		t.Fatalf("config: %d %s", r.Status, r.Body)
 	}
 	var pols []policy
-	e.ctlDo("GET", "/_emu/policies", nil).json(t, &pols)
+	e.CtlDo("GET", "/_emu/policies", nil).JSON(t, &pols)
 	before := map[string]string{}
 	for _, p := range pols {
 		before[p.Name] = p.PrimaryKey
 	}
-	e.apiDo("GET", "/nope", nil, nil)
-	if r := e.ctlDo("POST", "/_emu/reset", nil); r.status != 204 {
-		t.Fatal(r.status)
+	e.APIDo("GET", "/nope", nil, nil)
+	if r := e.CtlDo("POST", "/_emu/reset", nil); r.Status != 204 {
+		t.Fatal(r.Status)
 	}
 	var devs struct {
 		Devices []emuDevice `json:"devices"`
 	}
-	e.ctlDo("GET", "/_emu/devices", nil).json(t, &devs)
+	e.CtlDo("GET", "/_emu/devices", nil).JSON(t, &devs)
 	var enr struct {
 		Groups      []enrollment `json:"groups"`
 		Individuals []enrollment `json:"individuals"`
 	}
-	e.ctlDo("GET", "/_emu/enrollments", nil).json(t, &enr)
-	if len(devs.Devices) != 0 || len(e.violations()) != 0 || len(enr.Groups) != 1 || enr.Groups[0].Name != testGroup ||
+	e.CtlDo("GET", "/_emu/enrollments", nil).JSON(t, &enr)
+	if len(devs.Devices) != 0 || len(e.Violations()) != 0 || len(enr.Groups) != 1 || enr.Groups[0].Name != testGroup ||
 		enr.Groups[0].PrimaryKey != testGroupKey || enr.Groups[0].SecondaryKey != testGroupKey2 {
 		t.Fatalf("state kept: %+v %+v", devs, enr)
 	}
 	var cfg map[string]interface{}
-	e.ctlDo("GET", "/_emu/config", nil).json(t, &cfg)
+	e.CtlDo("GET", "/_emu/config", nil).JSON(t, &cfg)
 	if cfg["assign_polls"].(float64) != 1 || cfg["retry_after"].(float64) != 1 || cfg["clock_offset"] != "0s" ||
 		cfg["hub_host"] != testHub || cfg["immediate_assign"].(bool) || cfg["skew"] != "5m0s" || cfg["id_scope"] != testScope {
 		t.Fatalf("config kept: %v", cfg)
 	}
-	e.ctlDo("GET", "/_emu/policies", nil).json(t, &pols)
+	e.CtlDo("GET", "/_emu/policies", nil).JSON(t, &pols)
 	if len(pols) != 5 {
 		t.Fatalf("policies %+v", pols)
 	}
@@ -99,34 +101,34 @@ func TestControlResetAndConfig(t *testing.T) {
 			t.Errorf("policy %s key changed by reset", p.Name)
 		}
 	}
-	var rules []faultRule
-	e.ctlDo("GET", "/_emu/faults", nil).json(t, &rules)
+	var rules []emukit.FaultRule
+	e.CtlDo("GET", "/_emu/faults", nil).JSON(t, &rules)
 	if len(rules) != 0 {
 		t.Fatal("faults kept")
 	}
-	if r := e.ctlDo("GET", "/_emu/reset", nil); r.status != 405 {
-		t.Fatalf("GET reset: %d", r.status)
+	if r := e.CtlDo("GET", "/_emu/reset", nil); r.Status != 405 {
+		t.Fatalf("GET reset: %d", r.Status)
 	}
 	for _, bad := range []map[string]interface{}{
 		{"hub_host": "localhost:8443"}, {"hub_host": "https://x.net"}, {"assign_polls": -1}, {"skew": "-1s"},
 		{"clock_offset": "soon"}, {"id_scope": "a/b"}, {"max_message_bytes": 0}, {"unknown": 1},
 	} {
-		if r := e.ctlDo("POST", "/_emu/config", bad); r.status != 400 {
-			t.Errorf("config %v: %d", bad, r.status)
+		if r := e.CtlDo("POST", "/_emu/config", bad); r.Status != 400 {
+			t.Errorf("config %v: %d", bad, r.Status)
 		}
 	}
-	if r := e.ctlDo("GET", "/_emu/health", nil); r.status != 200 || string(r.body) != `{"ok":true}` {
-		t.Fatalf("health: %d %s", r.status, r.body)
+	if r := e.CtlDo("GET", "/_emu/health", nil); r.Status != 200 || string(r.Body) != `{"ok":true}` {
+		t.Fatalf("health: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestControlEnrollmentsDevicesPolicies(t *testing.T) {
 	e := newEnv(t, nil)
-	r := e.ctlDo("POST", "/_emu/enrollments", map[string]interface{}{"name": "g2", "id_scope": "0neABC"})
+	r := e.CtlDo("POST", "/_emu/enrollments", map[string]interface{}{"name": "g2", "id_scope": "0neABC"})
 	var g enrollment
-	r.json(t, &g)
-	if r.status != 201 || g.Type != "group" || g.IDScope != "0neABC" || g.ProvisioningStatus != "enabled" {
-		t.Fatalf("add: %d %s", r.status, r.body)
+	r.JSON(t, &g)
+	if r.Status != 201 || g.Type != "group" || g.IDScope != "0neABC" || g.ProvisioningStatus != "enabled" {
+		t.Fatalf("add: %d %s", r.Status, r.Body)
 	}
 	for _, k := range []string{g.PrimaryKey, g.SecondaryKey} {
 		if b, err := decodeKey(k); err != nil || len(b) != 64 {
@@ -138,47 +140,47 @@ func TestControlEnrollmentsDevicesPolicies(t *testing.T) {
 		{"name": "x", "provisioning_status": "paused"}, {"name": "x", "id_scope": "0ne-1"}, {"name": "x", "typo": 1},
 		{"name": "x", "registration_id": "y", "type": "group"},
 	} {
-		if r := e.ctlDo("POST", "/_emu/enrollments", bad); r.status != 400 {
-			t.Errorf("enrollment %v: %d %s", bad, r.status, r.body)
+		if r := e.CtlDo("POST", "/_emu/enrollments", bad); r.Status != 400 {
+			t.Errorf("enrollment %v: %d %s", bad, r.Status, r.Body)
 		}
 	}
-	if r := e.ctlDo("DELETE", "/_emu/enrollments?name=g2&id_scope=0neABC", nil); r.status != 204 {
-		t.Fatalf("delete: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/enrollments?name=g2&id_scope=0neABC", nil); r.Status != 204 {
+		t.Fatalf("delete: %d", r.Status)
 	}
-	if r := e.ctlDo("DELETE", "/_emu/enrollments?name=g2&id_scope=0neABC", nil); r.status != 404 {
-		t.Fatalf("delete again: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/enrollments?name=g2&id_scope=0neABC", nil); r.Status != 404 {
+		t.Fatalf("delete again: %d", r.Status)
 	}
 	// Devices through the control API; telemetry with their key.
 	key := newKey(32)
-	r = e.ctlDo("POST", "/_emu/devices", map[string]string{"device_id": "ctl-dev", "primary_key": key})
-	if r.status != 201 || !strings.Contains(string(r.body), `"created_by":"control"`) {
-		t.Fatalf("add device: %d %s", r.status, r.body)
+	r = e.CtlDo("POST", "/_emu/devices", map[string]string{"device_id": "ctl-dev", "primary_key": key})
+	if r.Status != 201 || !strings.Contains(string(r.Body), `"created_by":"control"`) {
+		t.Fatalf("add device: %d %s", r.Status, r.Body)
 	}
-	if r := e.apiDo("POST", "/devices/ctl-dev/messages/events"+hubAPI, []byte("hi"),
-		map[string]string{"Authorization": e.deviceToken("ctl-dev", key)}); r.status != 204 {
-		t.Fatalf("telemetry: %d %s", r.status, r.body)
+	if r := e.APIDo("POST", "/devices/ctl-dev/messages/events"+hubAPI, []byte("hi"),
+		map[string]string{"Authorization": e.deviceToken("ctl-dev", key)}); r.Status != 204 {
+		t.Fatalf("telemetry: %d %s", r.Status, r.Body)
 	}
 	for _, bad := range []map[string]string{{"device_id": "a b"}, {"device_id": "x", "status": "on"}, {"device_id": "x", "primary_key": "zz"}} {
-		if r := e.ctlDo("POST", "/_emu/devices", bad); r.status != 400 {
-			t.Errorf("device %v: %d", bad, r.status)
+		if r := e.CtlDo("POST", "/_emu/devices", bad); r.Status != 400 {
+			t.Errorf("device %v: %d", bad, r.Status)
 		}
 	}
-	if r := e.ctlDo("DELETE", "/_emu/devices?device_id=nope", nil); r.status != 404 {
-		t.Fatalf("delete unknown device: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/devices?device_id=nope", nil); r.Status != 404 {
+		t.Fatalf("delete unknown device: %d", r.Status)
 	}
-	if r := e.ctlDo("DELETE", "/_emu/devices?device_id=ctl-dev", nil); r.status != 204 {
-		t.Fatalf("delete device: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/devices?device_id=ctl-dev", nil); r.Status != 204 {
+		t.Fatalf("delete device: %d", r.Status)
 	}
 	// Policies.
 	for _, bad := range []map[string]interface{}{{"name": "custom"}, {"name": "p", "permissions": []string{"Fly"}}, {"permissions": []string{"RegistryRead"}}} {
-		if r := e.ctlDo("POST", "/_emu/policies", bad); r.status != 400 {
-			t.Errorf("policy %v: %d", bad, r.status)
+		if r := e.CtlDo("POST", "/_emu/policies", bad); r.Status != 400 {
+			t.Errorf("policy %v: %d", bad, r.Status)
 		}
 	}
-	if r := e.ctlDo("DELETE", "/_emu/policies?name=service", nil); r.status != 204 {
-		t.Fatalf("delete policy: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/policies?name=service", nil); r.Status != 204 {
+		t.Fatalf("delete policy: %d", r.Status)
 	}
-	if r := e.ctlDo("DELETE", "/_emu/policies?name=service", nil); r.status != 404 {
-		t.Fatalf("delete policy again: %d", r.status)
+	if r := e.CtlDo("DELETE", "/_emu/policies?name=service", nil); r.Status != 404 {
+		t.Fatalf("delete policy again: %d", r.Status)
 	}
 }

@@ -52,7 +52,7 @@ func (rc *reqCtx) noteAuth(principal, failure string) {
 func (s *Server) dpsAuthFail(w http.ResponseWriter, rc *reqCtx, f *authFailure) {
 	rc.noteAuth("", f.reason)
 	if f.kind != "" {
-		rc.violate(f.kind, f.reason)
+		rc.Violate(f.kind, f.reason)
 	}
 	s.dpsError(w, rc, http.StatusUnauthorized, dpsUnauthorized, "Unauthorized: "+f.reason)
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // Violation kinds recorded for requests that break the documented API (see
@@ -63,20 +64,14 @@ func dotnetTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.0000000Z")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v interface{}) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"message":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+// azureJSON renders the services' JSON (with a Content-Length); the control
+// API answers the same way.
+var azureJSON = emukit.JSONStyle{ContentLength: true, InternalError: `{"message":"internal error"}`}
+
+func writeJSON(w http.ResponseWriter, status int, v interface{}) { azureJSON.Write(w, status, v) }
 
 func (s *Server) dpsErrorJSON(rc *reqCtx, code int, msg string) dpsErrorBody {
-	return dpsErrorBody{ErrorCode: code, TrackingID: rc.requestID, Message: msg, TimestampUTC: dotnetTime(s.now())}
+	return dpsErrorBody{ErrorCode: code, TrackingID: rc.RequestID, Message: msg, TimestampUTC: dotnetTime(s.now())}
 }
 
 // dpsError answers with a DPS error body and the x-ms-error-code header
@@ -88,14 +83,14 @@ func (s *Server) dpsError(w http.ResponseWriter, rc *reqCtx, status, code int, m
 
 // dpsReject is dpsError plus a recorded violation.
 func (s *Server) dpsReject(w http.ResponseWriter, rc *reqCtx, status, code int, kind, msg string) {
-	rc.violate(kind, msg)
+	rc.Violate(kind, msg)
 	s.dpsError(w, rc, status, code, msg)
 }
 
 func (s *Server) hubErrorJSON(rc *reqCtx, name, msg string) hubErrorBody {
 	return hubErrorBody{
 		Message: "ErrorCode:" + name + ";" + msg,
-		ExceptionMessage: "Tracking ID:" + strings.ReplaceAll(rc.requestID, "-", "") + "-G:0-TimeStamp:" +
+		ExceptionMessage: "Tracking ID:" + strings.ReplaceAll(rc.RequestID, "-", "") + "-G:0-TimeStamp:" +
 			s.now().UTC().Format("01/02/2006 15:04:05"),
 	}
 }
@@ -107,7 +102,7 @@ func (s *Server) hubError(w http.ResponseWriter, rc *reqCtx, status int, name, m
 }
 
 func (s *Server) hubReject(w http.ResponseWriter, rc *reqCtx, status int, name, kind, msg string) {
-	rc.violate(kind, msg)
+	rc.Violate(kind, msg)
 	s.hubError(w, rc, status, name, msg)
 }
 

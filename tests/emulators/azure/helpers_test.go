@@ -7,13 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"sbprov.test/emulators/emukit"
+	"sbprov.test/emulators/emukit/emutest"
 )
 
 // Test fixtures. The group key is a 64-byte key as DPS generates them; the
@@ -36,13 +37,22 @@ const (
 // offset).
 var testNow = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
+// testEnv is the emulator on httptest servers (emutest.Env: Do, APIDo,
+// CtlDo, Violations, AddFaults) with a test clock.
 type testEnv struct {
+	*emutest.Env
 	t   *testing.T
 	srv *Server
-	api *httptest.Server
-	ctl *httptest.Server
 	mu  sync.Mutex
 	now time.Time
+}
+
+type resp = emutest.Resp
+
+// logEntry is a request log entry with the Azure fields.
+type logEntry struct {
+	emukit.LogEntry
+	logExtra
 }
 
 func newEnv(t *testing.T, mod func(*Config)) *testEnv {
@@ -73,13 +83,8 @@ func newEnv(t *testing.T, mod func(*Config)) *testEnv {
 		defer e.mu.Unlock()
 		return e.now
 	}
-	e.api = httptest.NewServer(srv)
-	e.ctl = httptest.NewServer(srv.ControlHandler())
-	t.Cleanup(func() {
-		e.api.Close()
-		e.ctl.Close()
-		srv.Close()
-	})
+	t.Cleanup(func() { srv.Close() })
+	e.Env = emutest.NewEnv(t, srv, srv.ControlHandler())
 	return e
 }
 
@@ -95,80 +100,11 @@ func (e *testEnv) clockNow() time.Time {
 	return e.now
 }
 
-type resp struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r resp) json(t *testing.T, v interface{}) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("bad JSON %q: %v", r.body, err)
-	}
-}
-
-func (e *testEnv) do(method, url string, body []byte, hdr map[string]string) resp {
+// ExpectViolations is emutest's, then clears the log for the next check.
+func (e *testEnv) ExpectViolations(kinds ...string) {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp{status: res.StatusCode, header: res.Header, body: b}
-}
-
-func (e *testEnv) apiDo(method, path string, body []byte, hdr map[string]string) resp {
-	e.t.Helper()
-	return e.do(method, e.api.URL+path, body, hdr)
-}
-
-func (e *testEnv) ctlDo(method, path string, body interface{}) resp {
-	e.t.Helper()
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return e.do(method, e.ctl.URL+path, b, map[string]string{"Content-Type": "application/json"})
-}
-
-func (e *testEnv) violations() []violation {
-	e.t.Helper()
-	var v []violation
-	e.ctlDo("GET", "/_emu/violations", nil).json(e.t, &v)
-	return v
-}
-
-func (e *testEnv) expectViolations(kinds ...string) {
-	e.t.Helper()
-	v := e.violations()
-	if len(v) != len(kinds) {
-		e.t.Fatalf("violations %+v, want kinds %v", v, kinds)
-	}
-	for i, k := range kinds {
-		if v[i].Kind != k {
-			e.t.Errorf("violation %d kind %q (%s), want %q", i, v[i].Kind, v[i].Message, k)
-		}
-	}
-	e.ctlDo("DELETE", "/_emu/requests", nil)
+	e.Env.ExpectViolations(kinds...)
+	e.CtlDo("DELETE", "/_emu/requests", nil)
 }
 
 // --- an independent implementation of the client side --------------------
@@ -234,12 +170,12 @@ func regBody(rid string) []byte {
 
 func (e *testEnv) register(rid, token string, body []byte) resp {
 	e.t.Helper()
-	return e.apiDo("PUT", "/"+testScope+"/registrations/"+rid+"/register"+dpsAPI, body, jsonHdr(token))
+	return e.APIDo("PUT", "/"+testScope+"/registrations/"+rid+"/register"+dpsAPI, body, jsonHdr(token))
 }
 
 func (e *testEnv) poll(rid, op, token string) resp {
 	e.t.Helper()
-	return e.apiDo("GET", "/"+testScope+"/registrations/"+rid+"/operations/"+op+dpsAPI, nil,
+	return e.APIDo("GET", "/"+testScope+"/registrations/"+rid+"/operations/"+op+dpsAPI, nil,
 		map[string]string{"Authorization": token})
 }
 
@@ -269,20 +205,20 @@ func (e *testEnv) provision(rid, key string) opResult {
 	e.t.Helper()
 	tok := e.dpsToken(rid, key)
 	r := e.register(rid, tok, regBody(rid))
-	if r.status != 202 {
-		e.t.Fatalf("register %s: %d %s", rid, r.status, r.body)
+	if r.Status != 202 {
+		e.t.Fatalf("register %s: %d %s", rid, r.Status, r.Body)
 	}
 	var op opResult
-	r.json(e.t, &op)
+	r.JSON(e.t, &op)
 	for i := 0; i < 10; i++ {
 		r = e.poll(rid, op.OperationID, tok)
-		if r.status == 200 {
+		if r.Status == 200 {
 			var res opResult
-			r.json(e.t, &res)
+			r.JSON(e.t, &res)
 			return res
 		}
-		if r.status != 202 {
-			e.t.Fatalf("poll: %d %s", r.status, r.body)
+		if r.Status != 202 {
+			e.t.Fatalf("poll: %d %s", r.Status, r.Body)
 		}
 	}
 	e.t.Fatal("still assigning after 10 polls")
@@ -296,15 +232,16 @@ type dpsErr struct {
 	TimestampUTC string `json:"timestampUtc"`
 }
 
-func (r resp) dpsErr(t *testing.T) dpsErr {
+// dpsErrOf checks and returns a DPS error body.
+func dpsErrOf(t *testing.T, r resp) dpsErr {
 	t.Helper()
 	var d dpsErr
-	r.json(t, &d)
+	r.JSON(t, &d)
 	if d.TrackingID == "" || d.TimestampUTC == "" || d.ErrorCode == 0 {
-		t.Errorf("DPS error body incomplete: %s", r.body)
+		t.Errorf("DPS error body incomplete: %s", r.Body)
 	}
-	if r.header.Get("X-Ms-Error-Code") != strconv.Itoa(d.ErrorCode) {
-		t.Errorf("x-ms-error-code %q, body code %d", r.header.Get("X-Ms-Error-Code"), d.ErrorCode)
+	if r.Header.Get("X-Ms-Error-Code") != strconv.Itoa(d.ErrorCode) {
+		t.Errorf("x-ms-error-code %q, body code %d", r.Header.Get("X-Ms-Error-Code"), d.ErrorCode)
 	}
 	return d
 }
@@ -314,14 +251,15 @@ type hubErr struct {
 	ExceptionMessage string `json:"ExceptionMessage"`
 }
 
-func (r resp) hubErr(t *testing.T) hubErr {
+// hubErrOf checks and returns an IoT Hub error body.
+func hubErrOf(t *testing.T, r resp) hubErr {
 	t.Helper()
 	var h hubErr
-	r.json(t, &h)
+	r.JSON(t, &h)
 	if h.ExceptionMessage == "" || h.Message == "" {
-		t.Errorf("hub error body incomplete: %s", r.body)
+		t.Errorf("hub error body incomplete: %s", r.Body)
 	}
-	if code := r.header.Get("Iothub-Errorcode"); code == "" || !bytes.HasPrefix([]byte(h.Message), []byte("ErrorCode:"+code+";")) {
+	if code := r.Header.Get("Iothub-Errorcode"); code == "" || !bytes.HasPrefix([]byte(h.Message), []byte("ErrorCode:"+code+";")) {
 		t.Errorf("iothub-errorcode %q, Message %q", code, h.Message)
 	}
 	return h

@@ -21,7 +21,7 @@ var deviceIDRE = regexp.MustCompile(`^[A-Za-z0-9\-:.+%_#*?!(),=@;$']{1,128}$`)
 func (s *Server) hubAuthFail(w http.ResponseWriter, rc *reqCtx, f *authFailure) {
 	rc.noteAuth("", f.reason)
 	if f.kind != "" {
-		rc.violate(f.kind, f.reason)
+		rc.Violate(f.kind, f.reason)
 	}
 	s.hubError(w, rc, http.StatusUnauthorized, "IotHubUnauthorizedAccess", "Unauthorized: "+f.reason)
 }
@@ -415,7 +415,7 @@ func (s *Server) handleTelemetry(w http.ResponseWriter, r *http.Request, rc *req
 		return
 	}
 	m := telemetryMsg{
-		DeviceID: id, Auth: "device", APIVersion: rc.apiVersion, RequestID: rc.requestID,
+		DeviceID: id, Auth: "device", APIVersion: rc.apiVersion, RequestID: rc.RequestID,
 		HTTPContentType: r.Header.Get("Content-Type"), HTTPContentEncoding: r.Header.Get("Content-Encoding"),
 		Properties: map[string]string{}, SystemHeaders: map[string]string{}, BodyBytes: len(b),
 	}

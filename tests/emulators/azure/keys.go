@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // Key sizes accepted by DPS enrollments and IoT Hub identities (decoded).
@@ -71,24 +73,14 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // newOperationID looks like DPS's: "5.316aac5bdc130deb.b1e02da8-...".
 func newOperationID() string {
-	return "5." + randomHex(8) + "." + newUUID()
+	return "5." + randomHex(8) + "." + emukit.NewUUID()
 }
 
 // dpsETag looks like DPS's: Base64 of a quoted GUID-like string.
 func dpsETag() string {
-	u := newUUID()
+	u := emukit.NewUUID()
 	return base64.StdEncoding.EncodeToString([]byte(`"` + u + `"`))
 }
 

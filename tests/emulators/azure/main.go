@@ -7,19 +7,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // multiFlag collects a repeatable flag (values are not split on commas).
@@ -37,15 +31,13 @@ func main() {
 }
 
 // run parses the flags, starts both listeners and serves until SIGINT or
-// SIGTERM (or until stop is closed, for tests).
+// SIGTERM (or until stop is closed, for tests); see emukit.Flags.Serve.
 func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	fs := flag.NewFlagSet("azure-emu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := DefaultConfig()
 	var groups, individuals, policies multiFlag
-	listen := fs.String("listen", "127.0.0.1:0", "address of the emulated DPS + IoT Hub API (plain HTTP)")
-	control := fs.String("control", "127.0.0.1:0", "address of the control API (plain HTTP, tests only)")
-	addrFile := fs.String("addr-file", "", "write the bound addresses (the two stdout lines) to this file")
+	common := emukit.AddFlags(fs, "address of the emulated DPS + IoT Hub API (plain HTTP)")
 	fs.StringVar(&cfg.HubHost, "hub-host", cfg.HubHost, "IoT Hub host name (SAS resource and DPS assignedHub)")
 	fs.StringVar(&cfg.IDScope, "id-scope", cfg.IDScope, "default DPS ID scope")
 	fs.Var(&groups, "group", "enrollment group [SCOPE/]NAME=PRIMARY[,SECONDARY] (repeatable)")
@@ -59,17 +51,10 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	fs.DurationVar(&cfg.MaxTTL, "max-ttl", 0, "refuse SAS tokens that expire later than this from now (0: no limit)")
 	fs.BoolVar(&cfg.StrictRegistrationID, "strict-registration-id", false, "registration ids: lowercase alphanumeric and '-' only")
 	fs.Int64Var(&cfg.MaxMessageBytes, "max-message-bytes", cfg.MaxMessageBytes, "device-to-cloud message body limit")
-	fs.StringVar(&cfg.LogPath, "log", "", "append one JSON line per request to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := emukit.ParseFlags(fs, args, stderr); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "azure-emu: unexpected arguments: %v\n", fs.Args())
-		return 2
-	}
+	cfg.LogPath = common.Log
 	for _, spec := range []struct {
 		kind string
 		vals multiFlag
@@ -105,63 +90,5 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		return 2
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "azure-emu: %v\n", err)
-		return 1
-	}
-	cln, err := net.Listen("tcp", *control)
-	if err != nil {
-		ln.Close()
-		fmt.Fprintf(stderr, "azure-emu: %v\n", err)
-		return 1
-	}
-	lines := fmt.Sprintf("listening %s\ncontrol %s\n", ln.Addr(), cln.Addr())
-	if *addrFile != "" {
-		if err := writeFileAtomic(*addrFile, []byte(lines)); err != nil {
-			fmt.Fprintf(stderr, "azure-emu: %v\n", err)
-			return 1
-		}
-	}
-	fmt.Fprint(stdout, lines)
-
-	api := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
-	ctl := &http.Server{Handler: srv.ControlHandler(), ReadHeaderTimeout: 30 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- api.Serve(ln) }()
-	go func() { errc <- ctl.Serve(cln) }()
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	code := 0
-	select {
-	case <-sig:
-	case <-stop:
-	case err := <-errc:
-		fmt.Fprintf(stderr, "azure-emu: %v\n", err)
-		code = 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_ = api.Shutdown(ctx)
-	_ = ctl.Shutdown(ctx)
-	return code
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".addr-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return common.Serve("azure-emu", srv, srv.ControlHandler(), stdout, stderr, stop)
 }

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
+
+	"sbprov.test/emulators/emukit/emutest"
 )
 
 func TestRunFlagsAndListeners(t *testing.T) {
@@ -25,18 +25,7 @@ func TestRunFlagsAndListeners(t *testing.T) {
 			"-skew", "1m", "-clock-offset", "-30s", "-max-ttl", "48h", "-strict-registration-id",
 			"-log", filepath.Join(dir, "log")}, &out, &errb, stop)
 	}()
-	var lines string
-	for i := 0; i < 200; i++ {
-		if b, err := os.ReadFile(addrFile); err == nil {
-			lines = string(b)
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	f := strings.Fields(lines)
-	if len(f) != 4 || f[0] != "listening" || f[2] != "control" || !strings.HasPrefix(f[1], "127.0.0.1:") {
-		t.Fatalf("addr file %q (stderr %s)", lines, errb.String())
-	}
+	f := emutest.WaitAddrFile(t, addrFile, &errb)
 	res, err := http.Get("http://" + f[3] + "/_emu/config")
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("control: %v", err)
@@ -72,7 +61,7 @@ func TestRunFlagsAndListeners(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if out.String() != lines {
+	if lines, _ := os.ReadFile(addrFile); out.String() != string(lines) {
 		t.Fatalf("stdout %q, addr file %q", out.String(), lines)
 	}
 }

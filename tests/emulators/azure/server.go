@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // Config holds everything the command line sets.
@@ -66,26 +66,37 @@ type route struct {
 	methods  map[string]handlerFunc
 }
 
-// reqCtx is the per-request state shared by the pipeline and the handlers.
+// reqCtx is the per-request state shared by the pipeline and the handlers;
+// emukit.Call holds what every emulator's request log records (request
+// id, route name, device id, fault, violations).
 type reqCtx struct {
-	requestID      string
+	emukit.Call
 	service        string
-	routeName      string
 	params         map[string]string
 	apiVersion     string
 	registrationID string
-	deviceID       string
+	mu             sync.Mutex // guards auth and authError
 	auth           string
 	authError      string
-	violations     []string
-	fault          int
-	mu             sync.Mutex
 }
 
-func (rc *reqCtx) violate(kind, msg string) {
+// logExtra are the Azure fields of a request log entry.
+type logExtra struct {
+	Service        string `json:"service,omitempty"`
+	RegistrationID string `json:"registration_id,omitempty"`
+	Auth           string `json:"auth,omitempty"`
+	AuthError      string `json:"auth_error,omitempty"`
+}
+
+// violationExtra is the Azure field of a violation.
+type violationExtra struct {
+	Service string `json:"service,omitempty"`
+}
+
+func (rc *reqCtx) logExtra() logExtra {
 	rc.mu.Lock()
-	rc.violations = append(rc.violations, kind+": "+msg)
-	rc.mu.Unlock()
+	defer rc.mu.Unlock()
+	return logExtra{Service: rc.service, RegistrationID: rc.registrationID, Auth: rc.auth, AuthError: rc.authError}
 }
 
 // Server is the emulated DPS + IoT Hub API (one http.Handler) plus its
@@ -93,8 +104,9 @@ func (rc *reqCtx) violate(kind, msg string) {
 type Server struct {
 	cfg    Config
 	st     *store
-	faults *faultSet
-	log    *requestLog
+	faults *emukit.FaultSet
+	log    *emukit.RequestLog
+	ctl    *emukit.Control
 	routes []*route
 	clock  func() time.Time // the real clock (tests replace it)
 }
@@ -152,17 +164,18 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 		*list = cp
 	}
-	rl, err := newRequestLog(cfg.LogPath)
+	rl, err := emukit.NewRequestLog(cfg.LogPath)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, st: newStore(), faults: &faultSet{}, log: rl, clock: time.Now}
+	s := &Server{cfg: cfg, st: newStore(), faults: &emukit.FaultSet{}, log: rl, clock: time.Now}
+	s.ctl = &emukit.Control{Faults: s.faults, Log: rl, JSON: azureJSON, StrictFaults: true, Reset: s.reset}
 	s.routes = s.buildRoutes()
 	s.st.mu.Lock()
 	err = s.loadConfigured()
 	s.st.mu.Unlock()
 	if err != nil {
-		rl.close()
+		rl.Close()
 		return nil, err
 	}
 	return s, nil
@@ -207,7 +220,7 @@ func validHost(h string) error {
 }
 
 // Close releases the request log file.
-func (s *Server) Close() error { return s.log.close() }
+func (s *Server) Close() error { return s.log.Close() }
 
 // now is the server's clock: the real one plus the configured offset.
 func (s *Server) now() time.Time {
@@ -315,16 +328,14 @@ func (s *Server) guessService(endpoint string, rt *route, segs []string) string 
 // is logged.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rc := &reqCtx{requestID: newUUID()}
-	rec := &recorder{ResponseWriter: w, s: s}
-	setRawHeader(rec.Header(), hdrRequestID, rc.requestID)
-	rec.setDate()
-	body := &bodyCapture{rc: r.Body, limit: logBodyLimit}
-	if r.Body != nil {
-		r.Body = body
-	}
+	rc := &reqCtx{}
+	rc.RequestID = emukit.NewUUID()
+	rec, body := emukit.Capture(w, r)
+	rec.Stamp = s.stampDate
+	setRawHeader(rec.Header(), hdrRequestID, rc.RequestID)
+	s.stampDate(rec.Header())
 	defer func() {
-		s.log.add(r, rec, rc, body, start)
+		s.log.Add(r, rec, body, start, &rc.Call, rc.logExtra(), violationExtra{Service: rc.service})
 	}()
 
 	endpoint := strings.ToLower(strings.TrimSpace(r.Header.Get(serviceHeader)))
@@ -339,11 +350,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.service = s.guessService(endpoint, rt, segs)
 	if rt != nil {
-		rc.routeName = rt.name
+		rc.RouteName = rt.name
 	}
-	if rule := s.faults.match(rc.routeName, rc.service, r.Method, r.URL.Path); rule != nil {
-		rc.fault = rule.ID
-		if s.applyFault(rec, r, rc, rule) {
+	if rule := s.faults.Match(r.Method, r.URL.Path, rc.RouteName, rc.service); rule != nil {
+		rc.Fault = rule.ID
+		if emukit.ApplyFault(rec, r, rule, s.faultBodies(rc)) {
 			return
 		}
 	}
@@ -391,7 +402,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rc *reqCtx, rt
 	if rt.service == svcDPS {
 		rc.registrationID = params["rid"]
 	} else {
-		rc.deviceID = params["id"]
+		rc.DeviceID = params["id"]
 	}
 	// api-version is required by both services.
 	rc.apiVersion = r.URL.Query().Get("api-version")
@@ -446,49 +457,8 @@ func readBody(r *http.Request, limit int64) (b []byte, tooBig bool, err error) {
 	return b, false, nil
 }
 
-// recorder remembers the status and the bytes written, stamps the Date
-// header with the server's (possibly offset) clock, and keeps http.Hijacker
-// and http.Flusher reachable for fault injection.
-type recorder struct {
-	http.ResponseWriter
-	s        *Server
-	status   int
-	written  int64
-	hijacked bool
-}
-
-func (r *recorder) setDate() {
-	r.Header().Set("Date", r.s.now().Format(http.TimeFormat))
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-		r.setDate()
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.WriteHeader(http.StatusOK)
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.written += int64(n)
-	return n, err
-}
-
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := r.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("hijacking not supported")
-	}
-	r.hijacked = true
-	return h.Hijack()
+// stampDate sets the Date header from the server's (possibly offset)
+// clock: on every answer, when its header goes out (emukit.Recorder.Stamp).
+func (s *Server) stampDate(h http.Header) {
+	h.Set("Date", s.now().Format(http.TimeFormat))
 }

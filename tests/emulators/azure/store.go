@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // IoT Hub shared access policy permissions.
@@ -505,8 +507,8 @@ func (st *store) addTelemetry(m telemetryMsg) telemetryMsg {
 	st.telSeq++
 	m.Seq = st.telSeq
 	st.telemetry = append(st.telemetry, m)
-	if len(st.telemetry) > logKeep {
-		st.telemetry = append([]telemetryMsg(nil), st.telemetry[len(st.telemetry)-logKeep:]...)
+	if len(st.telemetry) > emukit.LogKeep {
+		st.telemetry = append([]telemetryMsg(nil), st.telemetry[len(st.telemetry)-emukit.LogKeep:]...)
 	}
 	return m
 }

@@ -1,25 +1,19 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // ControlHandler serves the test-only control API (a separate listener,
 // plain HTTP, never behind nginx). See README "Control API".
 func (s *Server) ControlHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_emu/health", s.ctlHealth)
+	mux := s.ctl.Mux() // health, requests, violations, faults, reset
 	mux.HandleFunc("/_emu/devices", s.ctlDevices)
-	mux.HandleFunc("/_emu/requests", s.ctlRequests)
-	mux.HandleFunc("/_emu/violations", s.ctlViolations)
-	mux.HandleFunc("/_emu/reset", s.ctlReset)
-	mux.HandleFunc("/_emu/faults", s.ctlFaults)
 	mux.HandleFunc("/_emu/deployments", s.ctlDeployments)
 	mux.HandleFunc("/_emu/v2next", s.ctlV2Next)
 	mux.HandleFunc("/_emu/expire-token", s.ctlExpireToken)
@@ -28,33 +22,6 @@ func (s *Server) ControlHandler() http.Handler {
 	mux.HandleFunc("/_emu/config", s.ctlConfig)
 	mux.HandleFunc("/_emu/jwt-key", s.ctlJWTKey)
 	return mux
-}
-
-func ctlError(w http.ResponseWriter, status int, format string, args ...interface{}) {
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
-}
-
-func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
-	for _, m := range methods {
-		if r.Method == m {
-			return true
-		}
-	}
-	ctlError(w, http.StatusMethodNotAllowed, "method %s not allowed", r.Method)
-	return false
-}
-
-// decodeBody decodes a JSON body strictly; an empty body leaves v alone.
-func decodeBody(r *http.Request, v interface{}) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	if err != nil || len(b) == 0 {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func (s *Server) ctlHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 type emuToken struct {
@@ -73,7 +40,7 @@ type emuDevice struct {
 
 // ctlDevices: GET the whole state (?id= and ?status= filter devices).
 func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet) {
+	if !s.ctl.Allow(w, r, http.MethodGet) {
 		return
 	}
 	q := r.URL.Query()
@@ -113,39 +80,10 @@ func (s *Server) ctlDevices(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func sinceParam(r *http.Request) int64 {
-	n, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	return n
-}
-
-// ctlRequests: GET the request log (?since=SEQ); DELETE clears it and the
-// violations.
-func (s *Server) ctlRequests(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodDelete) {
-		return
-	}
-	if r.Method == http.MethodDelete {
-		s.log.clear()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.log.since(sinceParam(r)))
-}
-
-// ctlViolations: GET the spec violations (?since=SEQ).
-func (s *Server) ctlViolations(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet) {
-		return
-	}
-	writeJSON(w, http.StatusOK, s.log.violationsSince(sinceParam(r)))
-}
-
-// ctlReset: forget devices, tokens, deployments, faults and the logs; the
-// run-time configuration goes back to the command line's.
-func (s *Server) ctlReset(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
-		return
-	}
+// reset (POST /_emu/reset): forget devices, tokens and deployments; the
+// run-time configuration goes back to the command line's. emukit clears
+// the faults and the logs.
+func (s *Server) reset() error {
 	s.st.mu.Lock()
 	s.st.reset()
 	s.st.maxDevices = s.cfg.MaxDevices
@@ -153,50 +91,13 @@ func (s *Server) ctlReset(w http.ResponseWriter, r *http.Request) {
 	s.st.decommissionDelay = s.cfg.DecommissionDelay
 	s.st.tenantToken = s.cfg.TenantToken
 	s.st.mu.Unlock()
-	s.faults.clear()
-	s.log.clear()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// ctlFaults: GET lists the rules, POST adds one rule or a list, DELETE
-// removes all.
-func (s *Server) ctlFaults(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		writeJSON(w, http.StatusOK, s.faults.list())
-	case http.MethodDelete:
-		s.faults.clear()
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodPost:
-		b, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-		if err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		var rules []*faultRule
-		if err := json.Unmarshal(b, &rules); err != nil {
-			var one faultRule
-			if err2 := json.Unmarshal(b, &one); err2 != nil {
-				ctlError(w, http.StatusBadRequest, "want a fault rule or a list of them: %v", err)
-				return
-			}
-			rules = []*faultRule{&one}
-		}
-		if err := s.faults.add(rules); err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, rules)
-	}
+	return nil
 }
 
 // ctlDeployments: POST configures a pending deployment for a device id (or
 // "*" for every device); GET lists; DELETE removes (?device_id= one).
 func (s *Server) ctlDeployments(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost, http.MethodDelete) {
 		return
 	}
 	s.st.mu.Lock()
@@ -225,12 +126,12 @@ func (s *Server) ctlDeployments(w http.ResponseWriter, r *http.Request) {
 			Expire       string   `json:"expire"`
 			DeviceTypes  []string `json:"device_types_compatible"`
 		}
-		if err := decodeBody(r, &in); err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+		if err := emukit.DecodeBody(r, &in); err != nil {
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		if in.DeviceID == "" || in.ArtifactName == "" {
-			ctlError(w, http.StatusBadRequest, "device_id and artifact_name are required")
+			s.ctl.Error(w, http.StatusBadRequest, "device_id and artifact_name are required")
 			return
 		}
 		dep := &deployment{
@@ -240,10 +141,10 @@ func (s *Server) ctlDeployments(w http.ResponseWriter, r *http.Request) {
 			Expire: ts(s.now().Add(24 * time.Hour)),
 		}
 		if dep.ID == "" {
-			dep.ID = newUUID()
+			dep.ID = emukit.NewUUID()
 		}
 		if dep.ArtifactID == "" {
-			dep.ArtifactID = newUUID()
+			dep.ArtifactID = emukit.NewUUID()
 		}
 		if dep.URI == "" {
 			dep.URI = "https://artifacts.invalid/" + dep.ArtifactID
@@ -251,7 +152,7 @@ func (s *Server) ctlDeployments(w http.ResponseWriter, r *http.Request) {
 		if in.Expire != "" {
 			t, err := time.Parse(time.RFC3339, in.Expire)
 			if err != nil {
-				ctlError(w, http.StatusBadRequest, "expire: %v", err)
+				s.ctl.Error(w, http.StatusBadRequest, "expire: %v", err)
 				return
 			}
 			dep.Expire = t
@@ -264,14 +165,14 @@ func (s *Server) ctlDeployments(w http.ResponseWriter, r *http.Request) {
 // ctlV2Next: POST {"enabled": bool} (no body = enable) turns on the v2
 // deployments/next route, which answers 404 otherwise.
 func (s *Server) ctlV2Next(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodPost) {
 		return
 	}
 	in := struct {
 		Enabled *bool `json:"enabled"`
 	}{}
-	if err := decodeBody(r, &in); err != nil {
-		ctlError(w, http.StatusBadRequest, "%v", err)
+	if err := emukit.DecodeBody(r, &in); err != nil {
+		s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	s.st.mu.Lock()
@@ -293,7 +194,7 @@ func parseDurationField(v string) (time.Duration, error) {
 // -jwt-ttl default; negative = issued already expired); "now": true makes
 // every token issued so far to the device count as expired.
 func (s *Server) ctlExpireToken(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodPost) {
 		return
 	}
 	var in struct {
@@ -301,17 +202,17 @@ func (s *Server) ctlExpireToken(w http.ResponseWriter, r *http.Request) {
 		TTL      string `json:"ttl"`
 		Now      bool   `json:"now"`
 	}
-	if err := decodeBody(r, &in); err != nil {
-		ctlError(w, http.StatusBadRequest, "%v", err)
+	if err := emukit.DecodeBody(r, &in); err != nil {
+		s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	ttl, err := parseDurationField(in.TTL)
 	if err != nil {
-		ctlError(w, http.StatusBadRequest, "ttl: %v", err)
+		s.ctl.Error(w, http.StatusBadRequest, "ttl: %v", err)
 		return
 	}
 	if in.DeviceID == "" {
-		ctlError(w, http.StatusBadRequest, "device_id is required (a device id or \"*\")")
+		s.ctl.Error(w, http.StatusBadRequest, "device_id is required (a device id or \"*\")")
 		return
 	}
 	s.st.mu.Lock()
@@ -327,7 +228,7 @@ func (s *Server) ctlExpireToken(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d := s.st.devices[in.DeviceID]
 		if d == nil {
-			ctlError(w, http.StatusNotFound, "no device %s", in.DeviceID)
+			s.ctl.Error(w, http.StatusNotFound, "no device %s", in.DeviceID)
 			return
 		}
 		if in.TTL != "" {
@@ -349,20 +250,20 @@ func (s *Server) ctlExpireToken(w http.ResponseWriter, r *http.Request) {
 
 // ctlRevoke: POST {"device_id"} deletes the device's tokens (then 401).
 func (s *Server) ctlRevoke(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodPost) {
 		return
 	}
 	var in struct {
 		DeviceID string `json:"device_id"`
 	}
-	if err := decodeBody(r, &in); err != nil {
-		ctlError(w, http.StatusBadRequest, "%v", err)
+	if err := emukit.DecodeBody(r, &in); err != nil {
+		s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	if s.st.devices[in.DeviceID] == nil {
-		ctlError(w, http.StatusNotFound, "no device %s", in.DeviceID)
+		s.ctl.Error(w, http.StatusNotFound, "no device %s", in.DeviceID)
 		return
 	}
 	s.st.deleteDeviceTokens(in.DeviceID)
@@ -373,7 +274,7 @@ func (s *Server) ctlRevoke(w http.ResponseWriter, r *http.Request) {
 // set's status with the management API's rules, without a login (auth_id
 // defaults to the device's newest auth set).
 func (s *Server) ctlSetStatus(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodPost) {
 		return
 	}
 	var in struct {
@@ -381,15 +282,15 @@ func (s *Server) ctlSetStatus(w http.ResponseWriter, r *http.Request) {
 		AuthID   string `json:"auth_id"`
 		Status   string `json:"status"`
 	}
-	if err := decodeBody(r, &in); err != nil {
-		ctlError(w, http.StatusBadRequest, "%v", err)
+	if err := emukit.DecodeBody(r, &in); err != nil {
+		s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	d := s.st.devices[in.DeviceID]
 	if d == nil || len(d.AuthSets) == 0 {
-		ctlError(w, http.StatusNotFound, "no device %s with auth sets", in.DeviceID)
+		s.ctl.Error(w, http.StatusNotFound, "no device %s with auth sets", in.DeviceID)
 		return
 	}
 	if in.AuthID == "" {
@@ -403,7 +304,7 @@ func (s *Server) ctlSetStatus(w http.ResponseWriter, r *http.Request) {
 		case errMaxDevices:
 			code = http.StatusUnprocessableEntity
 		}
-		ctlError(w, code, "%v", err)
+		s.ctl.Error(w, code, "%v", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d.toJSON(true))
@@ -420,32 +321,32 @@ type ctlConfigJSON struct {
 // ctlConfig: GET shows, POST changes run-time settings (any subset of
 // max_devices, tenant_token, expired_status, jwt_ttl, decommission_delay).
 func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet, http.MethodPost) {
+	if !s.ctl.Allow(w, r, http.MethodGet, http.MethodPost) {
 		return
 	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	if r.Method == http.MethodPost {
 		var in ctlConfigJSON
-		if err := decodeBody(r, &in); err != nil {
-			ctlError(w, http.StatusBadRequest, "%v", err)
+		if err := emukit.DecodeBody(r, &in); err != nil {
+			s.ctl.Error(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		if in.ExpiredStatus != nil && *in.ExpiredStatus != 401 && *in.ExpiredStatus != 403 {
-			ctlError(w, http.StatusBadRequest, "expired_status must be 401 or 403")
+			s.ctl.Error(w, http.StatusBadRequest, "expired_status must be 401 or 403")
 			return
 		}
 		var ttl, delay time.Duration
 		var err error
 		if in.JWTTTL != nil {
 			if ttl, err = time.ParseDuration(*in.JWTTTL); err != nil {
-				ctlError(w, http.StatusBadRequest, "jwt_ttl: %v", err)
+				s.ctl.Error(w, http.StatusBadRequest, "jwt_ttl: %v", err)
 				return
 			}
 		}
 		if in.DecommissionDelay != nil {
 			if delay, err = time.ParseDuration(*in.DecommissionDelay); err != nil {
-				ctlError(w, http.StatusBadRequest, "decommission_delay: %v", err)
+				s.ctl.Error(w, http.StatusBadRequest, "decommission_delay: %v", err)
 				return
 			}
 		}
@@ -482,7 +383,7 @@ func (s *Server) ctlConfig(w http.ResponseWriter, r *http.Request) {
 
 // ctlJWTKey: GET the server's JWT public key (PEM).
 func (s *Server) ctlJWTKey(w http.ResponseWriter, r *http.Request) {
-	if !allow(w, r, http.MethodGet) {
+	if !s.ctl.Allow(w, r, http.MethodGet) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-pem-file")

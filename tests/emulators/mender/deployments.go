@@ -95,7 +95,7 @@ func (st *store) nextFor(devID, artifactName, deviceType string) *deployment {
 func (s *Server) answerNext(w http.ResponseWriter, rc *reqCtx, name, typ string) {
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
-	dep := s.st.nextFor(rc.deviceID, name, typ)
+	dep := s.st.nextFor(rc.DeviceID, name, typ)
 	if dep == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -194,7 +194,7 @@ func (s *Server) handleDeploymentStatus(w http.ResponseWriter, r *http.Request, 
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	var dep *deployment
-	for _, key := range []string{rc.deviceID, "*"} {
+	for _, key := range []string{rc.DeviceID, "*"} {
 		if d := s.st.deployments[key]; d != nil && d.ID == rc.params["id"] {
 			dep = d
 			break
@@ -204,13 +204,13 @@ func (s *Server) handleDeploymentStatus(w http.ResponseWriter, r *http.Request, 
 		writeError(w, rc, http.StatusNotFound, "Resource not found")
 		return
 	}
-	if dep.Finished[rc.deviceID] != "" {
+	if dep.Finished[rc.DeviceID] != "" {
 		writeError(w, rc, http.StatusConflict, "deployment already finished")
 		return
 	}
-	dep.Statuses[rc.deviceID] = in.Status
+	dep.Statuses[rc.DeviceID] = in.Status
 	if finalDeploymentStatuses[in.Status] {
-		dep.Finished[rc.deviceID] = in.Status
+		dep.Finished[rc.DeviceID] = in.Status
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

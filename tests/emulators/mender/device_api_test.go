@@ -17,73 +17,73 @@ const (
 func TestDeviceTokenChecks(t *testing.T) {
 	e := newEnv(t, nil)
 	tok, devID := e.acceptedToken(genKey(t, "ed25519"), map[string]interface{}{"mac": "tok"})
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), map[string]string{"Content-Type": "application/json"}); r.status != 401 || r.errMsg(t) == "" {
-		t.Fatalf("no Authorization: %d %s", r.status, r.body)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), map[string]string{"Content-Type": "application/json"}); r.Status != 401 || errMsg(t, r) == "" {
+		t.Fatalf("no Authorization: %d %s", r.Status, r.Body)
 	}
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON("x.y.z")); r.status != 401 || len(r.body) != 0 {
-		t.Fatalf("garbage token: %d %s", r.status, r.body)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON("x.y.z")); r.Status != 401 || len(r.Body) != 0 {
+		t.Fatalf("garbage token: %d %s", r.Status, r.Body)
 	}
 	// A management token is not a device token.
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(testPAT)); r.status != 401 {
-		t.Fatalf("PAT on device API: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(testPAT)); r.Status != 401 {
+		t.Fatalf("PAT on device API: %d", r.Status)
 	}
 	// A token signed by another server.
 	other := newEnv(t, nil)
 	otok, _ := other.acceptedToken(genKey(t, "ed25519"), map[string]interface{}{"mac": "tok"})
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(otok)); r.status != 401 {
-		t.Fatalf("foreign token: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(otok)); r.Status != 401 {
+		t.Fatalf("foreign token: %d", r.Status)
 	}
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.status != 200 {
-		t.Fatalf("good token: %d %s", r.status, r.body)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.Status != 200 {
+		t.Fatalf("good token: %d %s", r.Status, r.Body)
 	}
 	// Expire every token issued so far: 403 with an empty body.
-	e.ctlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": devID, "now": true})
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.status != 403 || len(r.body) != 0 {
-		t.Fatalf("expired: %d %s", r.status, r.body)
+	e.CtlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": devID, "now": true})
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.Status != 403 || len(r.Body) != 0 {
+		t.Fatalf("expired: %d %s", r.Status, r.Body)
 	}
 	// Re-authentication at once (same second) gives a different, working token.
 	k0 := genKey(t, "ed25519")
 	tokA, devA := e.acceptedToken(k0, map[string]interface{}{"mac": "again"})
-	e.ctlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": devA, "now": true})
+	e.CtlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": devA, "now": true})
 	r0 := e.auth(k0, `{"mac":"again"}`)
-	if r0.status != 200 || string(r0.body) == tokA {
-		t.Fatalf("re-auth after expiry: %d, same token %v", r0.status, string(r0.body) == tokA)
+	if r0.Status != 200 || string(r0.Body) == tokA {
+		t.Fatalf("re-auth after expiry: %d, same token %v", r0.Status, string(r0.Body) == tokA)
 	}
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r0.body))); r.status != 200 {
-		t.Fatalf("token after re-auth: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r0.Body))); r.Status != 200 {
+		t.Fatalf("token after re-auth: %d", r.Status)
 	}
 	// Or 401, if configured as the current server code reads.
-	e.ctlDo("POST", "/_emu/config", map[string]interface{}{"expired_status": 401})
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.status != 401 {
-		t.Fatalf("expired as 401: %d", r.status)
+	e.CtlDo("POST", "/_emu/config", map[string]interface{}{"expired_status": 401})
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.Status != 401 {
+		t.Fatalf("expired as 401: %d", r.Status)
 	}
-	e.ctlDo("POST", "/_emu/config", map[string]interface{}{"expired_status": 403})
+	e.CtlDo("POST", "/_emu/config", map[string]interface{}{"expired_status": 403})
 	// Re-authentication gives a fresh, working token.
 	k := genKey(t, "p256")
 	tok2, dev2 := e.acceptedToken(k, map[string]interface{}{"mac": "short"})
 	// Short-lived tokens for that device.
-	e.ctlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": dev2, "ttl": "-1s"})
+	e.CtlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": dev2, "ttl": "-1s"})
 	r := e.auth(k, `{"mac":"short"}`)
-	if r.status != 200 {
-		t.Fatal(r.status)
+	if r.Status != 200 {
+		t.Fatal(r.Status)
 	}
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r.body))); r.status != 403 {
-		t.Fatalf("token issued expired: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r.Body))); r.Status != 403 {
+		t.Fatalf("token issued expired: %d", r.Status)
 	}
 	// The earlier token of the same auth set still works (same jti).
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok2)); r.status != 200 {
-		t.Fatalf("earlier token: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok2)); r.Status != 200 {
+		t.Fatalf("earlier token: %d", r.Status)
 	}
-	e.ctlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": dev2, "ttl": "1h"})
+	e.CtlDo("POST", "/_emu/expire-token", map[string]interface{}{"device_id": dev2, "ttl": "1h"})
 	r = e.auth(k, `{"mac":"short"}`)
-	c, _ := e.srv.jwt.parse(string(r.body))
+	c, _ := e.srv.jwt.parse(string(r.Body))
 	if c.ExpiresAt-c.IssuedAt != 3600 {
 		t.Fatalf("ttl 1h: %+v", c)
 	}
 	// Revocation through the control API.
-	e.ctlDo("POST", "/_emu/revoke", map[string]string{"device_id": dev2})
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r.body))); r.status != 401 {
-		t.Fatalf("revoked: %d", r.status)
+	e.CtlDo("POST", "/_emu/revoke", map[string]string{"device_id": dev2})
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(string(r.Body))); r.Status != 401 {
+		t.Fatalf("revoked: %d", r.Status)
 	}
 	if st := e.state(); st.Devices[0].CheckInTime == nil {
 		t.Error("no check_in_time after token use")
@@ -94,8 +94,8 @@ func TestDeviceTokenExpiresByTime(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.JWTTTL = time.Second })
 	tok, _ := e.acceptedToken(genKey(t, "ed25519"), map[string]interface{}{"mac": "t"})
 	e.srv.now = func() time.Time { return time.Now().Add(3 * time.Second) }
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.status != 403 {
-		t.Fatalf("expired by time: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.Status != 403 {
+		t.Fatalf("expired by time: %d", r.Status)
 	}
 }
 
@@ -103,25 +103,25 @@ func TestInventory(t *testing.T) {
 	e := newEnv(t, nil)
 	tok, devID := e.acceptedToken(genKey(t, "ed25519"), map[string]interface{}{"mac": "inv"})
 	put := func(method, body string) resp {
-		return e.apiDo(method, invPath, []byte(body), bearerJSON(tok))
+		return e.APIDo(method, invPath, []byte(body), bearerJSON(tok))
 	}
 	r := put("PUT", `[{"name":"os","value":"Linux"},{"name":"cpus","value":4},{"name":"ifs","value":["eth0","wlan0"]},{"name":"n","value":[1,2.5]},{"name":"empty","value":[]},{"name":"d","value":"x","description":"desc"}]`)
-	if r.status != 200 || len(r.body) != 0 {
-		t.Fatalf("PUT: %d %s", r.status, r.body)
+	if r.Status != 200 || len(r.Body) != 0 {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
 	}
 	inv := e.state().Devices[0].Inventory
 	if len(inv) != 6 || inv[1].Value.(float64) != 4 || *inv[5].Description != "desc" || inv[0].Scope != "inventory" {
 		t.Fatalf("stored: %+v", inv)
 	}
-	if r = put("PATCH", `[{"name":"os","value":"Yocto"},{"name":"new","value":"v"}]`); r.status != 200 {
-		t.Fatalf("PATCH: %d %s", r.status, r.body)
+	if r = put("PATCH", `[{"name":"os","value":"Yocto"},{"name":"new","value":"v"}]`); r.Status != 200 {
+		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
 	}
 	inv = e.state().Devices[0].Inventory
 	if len(inv) != 7 || inv[0].Value != "Yocto" || inv[6].Name != "new" {
 		t.Fatalf("after PATCH: %+v", inv)
 	}
-	if r = put("PUT", `[{"name":"only","value":"1"}]`); r.status != 200 {
-		t.Fatal(r.status)
+	if r = put("PUT", `[{"name":"only","value":"1"}]`); r.Status != 200 {
+		t.Fatal(r.Status)
 	}
 	if inv = e.state().Devices[0].Inventory; len(inv) != 1 {
 		t.Fatalf("PUT did not replace: %+v", inv)
@@ -144,17 +144,17 @@ func TestInventory(t *testing.T) {
 		`[`,
 	}
 	for _, b := range bad {
-		if r := put("PUT", b); r.status != 400 {
+		if r := put("PUT", b); r.Status != 400 {
 			n := b
 			if len(n) > 60 {
 				n = n[:60]
 			}
-			t.Errorf("%s: %d %s", n, r.status, r.body)
+			t.Errorf("%s: %d %s", n, r.Status, r.Body)
 		}
 	}
 	// 1024 runes are fine, multi-byte ones too.
-	if r := put("PUT", `[{"name":`+fmt.Sprintf("%q", strings.Repeat("é", 1024))+`,"value":"b"}]`); r.status != 200 {
-		t.Errorf("1024 runes: %d %s", r.status, r.body)
+	if r := put("PUT", `[{"name":`+fmt.Sprintf("%q", strings.Repeat("é", 1024))+`,"value":"b"}]`); r.Status != 200 {
+		t.Errorf("1024 runes: %d %s", r.Status, r.Body)
 	}
 	many := func(n, from int) string {
 		var a []map[string]interface{}
@@ -164,24 +164,24 @@ func TestInventory(t *testing.T) {
 		b, _ := json.Marshal(a)
 		return string(b)
 	}
-	before := len(e.violations())
-	if r := put("PUT", many(100, 0)); r.status != 200 {
-		t.Fatalf("100 attributes: %d", r.status)
+	before := len(e.Violations())
+	if r := put("PUT", many(100, 0)); r.Status != 200 {
+		t.Fatalf("100 attributes: %d", r.Status)
 	}
-	if r := put("PUT", many(101, 0)); r.status != 400 {
-		t.Fatalf("101 attributes: %d", r.status)
+	if r := put("PUT", many(101, 0)); r.Status != 400 {
+		t.Fatalf("101 attributes: %d", r.Status)
 	}
-	if r := put("PATCH", many(1, 0)); r.status != 200 {
-		t.Fatalf("PATCH existing at the limit: %d", r.status)
+	if r := put("PATCH", many(1, 0)); r.Status != 200 {
+		t.Fatalf("PATCH existing at the limit: %d", r.Status)
 	}
-	if r := put("PATCH", many(1, 500)); r.status != 400 {
-		t.Fatalf("PATCH over the limit: %d", r.status)
+	if r := put("PATCH", many(1, 500)); r.Status != 400 {
+		t.Fatalf("PATCH over the limit: %d", r.Status)
 	}
-	if n := len(e.violations()); n != before {
+	if n := len(e.Violations()); n != before {
 		t.Fatalf("the attribute limit counted as %d spec violations", n-before)
 	}
-	if r := e.apiDo("PUT", invPath, []byte(`[]`), map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "text/plain"}); r.status != 415 {
-		t.Fatalf("text/plain: %d", r.status)
+	if r := e.APIDo("PUT", invPath, []byte(`[]`), map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "text/plain"}); r.Status != 415 {
+		t.Fatalf("text/plain: %d", r.Status)
 	}
 	_ = devID
 }
@@ -189,86 +189,86 @@ func TestInventory(t *testing.T) {
 func TestDeploymentsNext(t *testing.T) {
 	e := newEnv(t, nil)
 	tok, devID := e.acceptedToken(genKey(t, "ed25519"), map[string]interface{}{"mac": "dep"})
-	get := func(q string) resp { return e.apiDo("GET", nextPath+q, nil, bearer(tok)) }
-	if r := get("?artifact_name=rel-1&device_type=gw"); r.status != 204 || len(r.body) != 0 {
-		t.Fatalf("no deployment: %d %s", r.status, r.body)
+	get := func(q string) resp { return e.APIDo("GET", nextPath+q, nil, bearer(tok)) }
+	if r := get("?artifact_name=rel-1&device_type=gw"); r.Status != 204 || len(r.Body) != 0 {
+		t.Fatalf("no deployment: %d %s", r.Status, r.Body)
 	}
 	for _, q := range []string{"", "?artifact_name=a", "?device_type=gw", "?artifact_name=&device_type=gw",
 		"?artifact_name=a&device_type=" + strings.Repeat("x", 4097)} {
-		if r := get(q); r.status != 400 {
-			t.Errorf("%q: %d", q, r.status)
+		if r := get(q); r.Status != 400 {
+			t.Errorf("%q: %d", q, r.Status)
 		}
 	}
 	// v2 is absent (open-source server): 404, not a violation.
-	before := len(e.violations())
-	if r := e.apiDo("POST", nextV2Path, []byte(`{"device_provides":{"device_type":"gw","artifact_name":"rel-1"}}`), bearerJSON(tok)); r.status != 404 {
-		t.Fatalf("v2 disabled: %d", r.status)
+	before := len(e.Violations())
+	if r := e.APIDo("POST", nextV2Path, []byte(`{"device_provides":{"device_type":"gw","artifact_name":"rel-1"}}`), bearerJSON(tok)); r.Status != 404 {
+		t.Fatalf("v2 disabled: %d", r.Status)
 	}
-	if len(e.violations()) != before {
+	if len(e.Violations()) != before {
 		t.Fatal("disabled v2 counted as a violation")
 	}
-	r := e.ctlDo("POST", "/_emu/deployments", map[string]interface{}{
+	r := e.CtlDo("POST", "/_emu/deployments", map[string]interface{}{
 		"device_id": devID, "id": "dep-1", "artifact_name": "rel-2", "device_types_compatible": []string{"gw", "gw2"},
 		"uri": "https://example.invalid/a.mender",
 	})
-	if r.status != 201 {
-		t.Fatalf("configure: %d %s", r.status, r.body)
+	if r.Status != 201 {
+		t.Fatalf("configure: %d %s", r.Status, r.Body)
 	}
 	r = get("?artifact_name=rel-1&device_type=gw")
 	var ins deploymentInstructions
-	r.json(t, &ins)
-	if r.status != 200 || ins.ID != "dep-1" || ins.Artifact.ArtifactName != "rel-2" ||
+	r.JSON(t, &ins)
+	if r.Status != 200 || ins.ID != "dep-1" || ins.Artifact.ArtifactName != "rel-2" ||
 		ins.Artifact.Source.URI != "https://example.invalid/a.mender" || len(ins.Artifact.DeviceTypesCompatible) != 2 ||
 		ins.Artifact.Source.Expire.IsZero() {
-		t.Fatalf("deployment: %d %s", r.status, r.body)
+		t.Fatalf("deployment: %d %s", r.Status, r.Body)
 	}
 	// v1 POST with a body.
-	r = e.apiDo("POST", nextPath, []byte(`{"artifact_name":"rel-1","device_type":"gw","artifact_provides":{"rootfs-image.version":"rel-1"}}`), bearerJSON(tok))
-	if r.status != 200 {
-		t.Fatalf("v1 POST: %d %s", r.status, r.body)
+	r = e.APIDo("POST", nextPath, []byte(`{"artifact_name":"rel-1","device_type":"gw","artifact_provides":{"rootfs-image.version":"rel-1"}}`), bearerJSON(tok))
+	if r.Status != 200 {
+		t.Fatalf("v1 POST: %d %s", r.Status, r.Body)
 	}
-	if r := e.apiDo("POST", nextPath, []byte(`{"artifact_name":"rel-1"}`), bearerJSON(tok)); r.status != 400 {
-		t.Fatalf("v1 POST without device_type: %d", r.status)
+	if r := e.APIDo("POST", nextPath, []byte(`{"artifact_name":"rel-1"}`), bearerJSON(tok)); r.Status != 400 {
+		t.Fatalf("v1 POST without device_type: %d", r.Status)
 	}
 	// v2 once enabled.
-	e.ctlDo("POST", "/_emu/v2next", map[string]bool{"enabled": true})
-	if r := e.apiDo("POST", nextV2Path, []byte(`{"device_provides":{"device_type":"gw","artifact_name":"rel-1"}}`), bearerJSON(tok)); r.status != 200 {
-		t.Fatalf("v2 enabled: %d %s", r.status, r.body)
+	e.CtlDo("POST", "/_emu/v2next", map[string]bool{"enabled": true})
+	if r := e.APIDo("POST", nextV2Path, []byte(`{"device_provides":{"device_type":"gw","artifact_name":"rel-1"}}`), bearerJSON(tok)); r.Status != 200 {
+		t.Fatalf("v2 enabled: %d %s", r.Status, r.Body)
 	}
-	if r := e.apiDo("POST", nextV2Path, []byte(`{"device_type":"gw"}`), bearerJSON(tok)); r.status != 400 {
-		t.Fatalf("v2 bad body: %d", r.status)
+	if r := e.APIDo("POST", nextV2Path, []byte(`{"device_type":"gw"}`), bearerJSON(tok)); r.Status != 400 {
+		t.Fatalf("v2 bad body: %d", r.Status)
 	}
 	// Status reports; a final one ends the deployment.
 	st := func(id, status string) resp {
-		return e.apiDo("PUT", "/api/devices/v1/deployments/device/deployments/"+id+"/status",
+		return e.APIDo("PUT", "/api/devices/v1/deployments/device/deployments/"+id+"/status",
 			[]byte(`{"status":"`+status+`"}`), bearerJSON(tok))
 	}
-	if r := st("dep-1", "downloading"); r.status != 204 {
-		t.Fatalf("downloading: %d %s", r.status, r.body)
+	if r := st("dep-1", "downloading"); r.Status != 204 {
+		t.Fatalf("downloading: %d %s", r.Status, r.Body)
 	}
-	if r := st("dep-1", "bogus"); r.status != 400 {
-		t.Fatalf("bogus status: %d", r.status)
+	if r := st("dep-1", "bogus"); r.Status != 400 {
+		t.Fatalf("bogus status: %d", r.Status)
 	}
-	if r := st("nope", "success"); r.status != 404 {
-		t.Fatalf("unknown deployment: %d", r.status)
+	if r := st("nope", "success"); r.Status != 404 {
+		t.Fatalf("unknown deployment: %d", r.Status)
 	}
-	if r := st("dep-1", "success"); r.status != 204 {
-		t.Fatalf("success: %d", r.status)
+	if r := st("dep-1", "success"); r.Status != 204 {
+		t.Fatalf("success: %d", r.Status)
 	}
-	if r := st("dep-1", "failure"); r.status != 409 {
-		t.Fatalf("after success: %d", r.status)
+	if r := st("dep-1", "failure"); r.Status != 409 {
+		t.Fatalf("after success: %d", r.Status)
 	}
-	if r := get("?artifact_name=rel-2&device_type=gw"); r.status != 204 {
-		t.Fatalf("finished: %d", r.status)
+	if r := get("?artifact_name=rel-2&device_type=gw"); r.Status != 204 {
+		t.Fatalf("finished: %d", r.Status)
 	}
 	// Wildcard deployment: already installed and incompatible give 204.
-	e.ctlDo("POST", "/_emu/deployments", map[string]interface{}{"device_id": "*", "artifact_name": "rel-3", "device_types_compatible": []string{"other"}})
-	if r := get("?artifact_name=rel-2&device_type=gw"); r.status != 204 {
-		t.Fatalf("incompatible: %d", r.status)
+	e.CtlDo("POST", "/_emu/deployments", map[string]interface{}{"device_id": "*", "artifact_name": "rel-3", "device_types_compatible": []string{"other"}})
+	if r := get("?artifact_name=rel-2&device_type=gw"); r.Status != 204 {
+		t.Fatalf("incompatible: %d", r.Status)
 	}
-	e.ctlDo("DELETE", "/_emu/deployments", nil)
-	e.ctlDo("POST", "/_emu/deployments", map[string]interface{}{"device_id": "*", "artifact_name": "rel-3"})
-	if r := get("?artifact_name=rel-3&device_type=gw"); r.status != 204 {
-		t.Fatalf("already installed: %d", r.status)
+	e.CtlDo("DELETE", "/_emu/deployments", nil)
+	e.CtlDo("POST", "/_emu/deployments", map[string]interface{}{"device_id": "*", "artifact_name": "rel-3"})
+	if r := get("?artifact_name=rel-3&device_type=gw"); r.Status != 204 {
+		t.Fatalf("already installed: %d", r.Status)
 	}
 }

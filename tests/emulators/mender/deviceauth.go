@@ -69,7 +69,7 @@ func (s *Server) handleAuthRequest(w http.ResponseWriter, r *http.Request, rc *r
 		return
 	}
 	if err := verifyAuthReqSign(sig, key, body); err != nil {
-		rc.violate(vkSignature, err.Error())
+		rc.Violate(vkSignature, err.Error())
 		writeError(w, rc, http.StatusUnauthorized, "signature verification failed")
 		return
 	}
@@ -116,7 +116,7 @@ func (s *Server) handleAuthRequest(w http.ResponseWriter, r *http.Request, rc *r
 	d.issued = append(d.issued, tokenHash(raw))
 	t := ts(now)
 	d.CheckInTime = &t
-	rc.deviceID = d.ID
+	rc.DeviceID = d.ID
 	w.Header().Set("Content-Type", "application/jwt")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(raw))
@@ -140,14 +140,14 @@ func (s *Server) deviceAuth(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return false
 	}
 	if !strings.HasPrefix(h, "Bearer ") {
-		rc.violate(vkAuthHeader, "Authorization is not a Bearer token")
+		rc.Violate(vkAuthHeader, "Authorization is not a Bearer token")
 	}
 	devID, status := s.verifyDeviceToken(extractToken(h))
 	if status != 0 {
 		w.WriteHeader(status)
 		return false
 	}
-	rc.deviceID = devID
+	rc.DeviceID = devID
 	return true
 }
 

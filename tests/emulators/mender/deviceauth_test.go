@@ -25,35 +25,35 @@ func TestAuthContentTypeAndSize(t *testing.T) {
 	body := authBody(t, macID, k.pub, nil)
 	sig := k.sign(t, body)
 
-	r := e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "text/plain", "X-MEN-Signature": sig})
-	if r.status != 415 || r.errMsg(t) != "Bad Content-Type, expected 'application/json'" {
-		t.Fatalf("text/plain: %d %s", r.status, r.body)
+	r := e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "text/plain", "X-MEN-Signature": sig})
+	if r.Status != 415 || errMsg(t, r) != "Bad Content-Type, expected 'application/json'" {
+		t.Fatalf("text/plain: %d %s", r.Status, r.Body)
 	}
-	r = e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json; charset=", "X-MEN-Signature": sig})
-	if r.status != 400 || !strings.HasPrefix(r.errMsg(t), "Invalid value for Content-Type header") {
-		t.Fatalf("unparsable: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json; charset=", "X-MEN-Signature": sig})
+	if r.Status != 400 || !strings.HasPrefix(errMsg(t, r), "Invalid value for Content-Type header") {
+		t.Fatalf("unparsable: %d %s", r.Status, r.Body)
 	}
 	// No Content-Type at all does not parse either.
-	r = e.apiDo("POST", authPath, body, map[string]string{"X-MEN-Signature": sig})
-	if r.status != 400 {
-		t.Fatalf("missing Content-Type: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, body, map[string]string{"X-MEN-Signature": sig})
+	if r.Status != 400 {
+		t.Fatalf("missing Content-Type: %d %s", r.Status, r.Body)
 	}
 	// Parameters are fine.
-	r = e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json; charset=utf-8", "X-MEN-Signature": sig})
-	if r.status != 401 || r.errMsg(t) != "dev auth: unauthorized" {
-		t.Fatalf("charset: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json; charset=utf-8", "X-MEN-Signature": sig})
+	if r.Status != 401 || errMsg(t, r) != "dev auth: unauthorized" {
+		t.Fatalf("charset: %d %s", r.Status, r.Body)
 	}
 	big := bytes.Repeat([]byte("a"), 1<<20+1)
-	r = e.apiDo("POST", authPath, big, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sig})
-	if r.status != 413 {
-		t.Fatalf("oversize: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, big, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sig})
+	if r.Status != 413 {
+		t.Fatalf("oversize: %d %s", r.Status, r.Body)
 	}
 	// The size check comes before the Content-Type check.
-	r = e.apiDo("POST", authPath, big, map[string]string{"Content-Type": "text/plain", "X-MEN-Signature": sig})
-	if r.status != 413 {
-		t.Fatalf("oversize text/plain: %d", r.status)
+	r = e.APIDo("POST", authPath, big, map[string]string{"Content-Type": "text/plain", "X-MEN-Signature": sig})
+	if r.Status != 413 {
+		t.Fatalf("oversize text/plain: %d", r.Status)
 	}
-	e.expectViolations(vkContentType, vkContentType, vkContentType, vkSize, vkSize)
+	e.ExpectViolations(vkContentType, vkContentType, vkContentType, vkSize, vkSize)
 }
 
 func TestAuthValidationOrder(t *testing.T) {
@@ -82,21 +82,21 @@ func TestAuthValidationOrder(t *testing.T) {
 		{"id_data broken", authBody(t, `{"mac":`, k.pub, nil), "invalid auth request: "},
 	}
 	for _, c := range cases {
-		r := e.apiDo("POST", authPath, c.body, hdr(c.body))
-		if r.status != 400 || !strings.HasPrefix(r.errMsg(t), c.want) {
-			t.Errorf("%s: %d %s, want 400 %q", c.name, r.status, r.body, c.want)
+		r := e.APIDo("POST", authPath, c.body, hdr(c.body))
+		if r.Status != 400 || !strings.HasPrefix(errMsg(t, r), c.want) {
+			t.Errorf("%s: %d %s, want 400 %q", c.name, r.Status, r.Body, c.want)
 		}
 	}
 	// Missing signature header: 400 after the body is validated.
 	body := authBody(t, macID, k.pub, nil)
-	r := e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json"})
-	if r.status != 400 || r.errMsg(t) != "missing request signature header" {
-		t.Fatalf("no signature: %d %s", r.status, r.body)
+	r := e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json"})
+	if r.Status != 400 || errMsg(t, r) != "missing request signature header" {
+		t.Fatalf("no signature: %d %s", r.Status, r.Body)
 	}
 	// A bad body is reported before a missing signature.
-	r = e.apiDo("POST", authPath, []byte("{"), map[string]string{"Content-Type": "application/json"})
-	if r.status != 400 || !strings.HasPrefix(r.errMsg(t), "failed to decode") {
-		t.Fatalf("bad body without signature: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, []byte("{"), map[string]string{"Content-Type": "application/json"})
+	if r.Status != 400 || !strings.HasPrefix(errMsg(t, r), "failed to decode") {
+		t.Fatalf("bad body without signature: %d %s", r.Status, r.Body)
 	}
 	if n := len(e.state().Devices); n != 0 {
 		t.Fatalf("%d devices recorded by invalid requests", n)
@@ -114,15 +114,15 @@ func TestAuthBadSignatureRecordsNothing(t *testing.T) {
 		"not base64": "!!!",
 		"url base64": strings.NewReplacer("+", "-", "/", "_").Replace(k.sign(t, body)) + "-_",
 	} {
-		r := e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sig})
-		if r.status != 401 || r.errMsg(t) != "signature verification failed" {
-			t.Errorf("%s: %d %s", name, r.status, r.body)
+		r := e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sig})
+		if r.Status != 401 || errMsg(t, r) != "signature verification failed" {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
 	if n := len(e.state().Devices); n != 0 {
 		t.Fatalf("bad signatures recorded %d devices", n)
 	}
-	for _, v := range e.violations() {
+	for _, v := range e.Violations() {
 		if v.Kind != vkSignature {
 			t.Errorf("unexpected violation %+v", v)
 		}
@@ -143,7 +143,7 @@ func TestAuthKeyTypes(t *testing.T) {
 			t.Errorf("%s: claims %+v, device %s", kind, c, devID)
 		}
 	}
-	if v := e.violations(); len(v) != 0 {
+	if v := e.Violations(); len(v) != 0 {
 		t.Fatalf("violations: %+v", v)
 	}
 }
@@ -155,19 +155,19 @@ func TestAuthSignatureEncodings(t *testing.T) {
 	body := authBody(t, macID, k.pub, nil)
 	der, _ := base64.StdEncoding.DecodeString(k.sign(t, body))
 	trailing := base64.StdEncoding.EncodeToString(append(der, 0, 1, 2))
-	r := e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": trailing})
-	if r.status != 401 || r.errMsg(t) != "dev auth: unauthorized" {
-		t.Fatalf("DER + trailing bytes: %d %s", r.status, r.body)
+	r := e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": trailing})
+	if r.Status != 401 || errMsg(t, r) != "dev auth: unauthorized" {
+		t.Fatalf("DER + trailing bytes: %d %s", r.Status, r.Body)
 	}
 	var rs struct{ R, S *big.Int }
 	if _, err := asn1.Unmarshal(der, &rs); err != nil {
 		t.Fatal(err)
 	}
 	raw := append(pad32(rs.R), pad32(rs.S)...)
-	r = e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json",
+	r = e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json",
 		"X-MEN-Signature": base64.StdEncoding.EncodeToString(raw)})
-	if r.status != 401 || r.errMsg(t) != "signature verification failed" {
-		t.Fatalf("raw r||s: %d %s", r.status, r.body)
+	if r.Status != 401 || errMsg(t, r) != "signature verification failed" {
+		t.Fatalf("raw r||s: %d %s", r.Status, r.Body)
 	}
 	// Base64 wrapped with CR/LF decodes (Go's decoder skips them); such a
 	// header cannot be sent through net/http, so check the verifier itself.
@@ -190,9 +190,9 @@ func TestAuthSignatureEncodings(t *testing.T) {
 	d, _ := x509.MarshalPKIXPublicKey(&small.PublicKey)
 	sk.pub = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: d}))
 	body = authBody(t, `{"mac":"small"}`, sk.pub, nil)
-	r = e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sk.sign(t, body)})
-	if r.status != 401 || r.errMsg(t) != "signature verification failed" {
-		t.Fatalf("768-bit RSA: %d %s", r.status, r.body)
+	r = e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": sk.sign(t, body)})
+	if r.Status != 401 || errMsg(t, r) != "signature verification failed" {
+		t.Fatalf("768-bit RSA: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -215,8 +215,8 @@ func TestAuthUnknownDevicePendingThenAccepted(t *testing.T) {
 	k := genKey(t, "ed25519")
 	// Key order and spacing do not matter: the identity is canonicalized.
 	r := e.auth(k, `{ "sn": "1", "mac": "aa" }`)
-	if r.status != 401 || r.errMsg(t) != "dev auth: unauthorized" {
-		t.Fatalf("first auth: %d %s", r.status, r.body)
+	if r.Status != 401 || errMsg(t, r) != "dev auth: unauthorized" {
+		t.Fatalf("first auth: %d %s", r.Status, r.Body)
 	}
 	st := e.state()
 	if len(st.Devices) != 1 || st.Devices[0].Status != statusPending ||
@@ -229,8 +229,8 @@ func TestAuthUnknownDevicePendingThenAccepted(t *testing.T) {
 		t.Errorf("stored key %q", dev.AuthSets[0].PubKey)
 	}
 	// Same again: same device, same auth set, still 401.
-	if r = e.auth(k, `{"mac":"aa","sn":"1"}`); r.status != 401 {
-		t.Fatalf("second auth: %d", r.status)
+	if r = e.auth(k, `{"mac":"aa","sn":"1"}`); r.Status != 401 {
+		t.Fatalf("second auth: %d", r.Status)
 	}
 	if st = e.state(); len(st.Devices) != 1 || len(st.Devices[0].AuthSets) != 1 {
 		t.Fatalf("duplicate records: %+v", st)
@@ -238,14 +238,14 @@ func TestAuthUnknownDevicePendingThenAccepted(t *testing.T) {
 	// Accept through the management API.
 	r = e.mgmt("PUT", "/api/management/v2/devauth/devices/"+dev.ID+"/auth/"+dev.AuthSets[0].ID+"/status",
 		map[string]string{"status": "accepted"})
-	if r.status != 204 {
-		t.Fatalf("accept: %d %s", r.status, r.body)
+	if r.Status != 204 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}
 	r = e.auth(k, `{"sn":"1","mac":"aa"}`)
-	if r.status != 200 || r.header.Get("Content-Type") != "application/jwt" {
-		t.Fatalf("accepted: %d %v %s", r.status, r.header, r.body)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/jwt" {
+		t.Fatalf("accepted: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	c, err := e.srv.jwt.parse(string(r.body))
+	c, err := e.srv.jwt.parse(string(r.Body))
 	if err != nil || c.ID != dev.AuthSets[0].ID || c.Subject != dev.ID {
 		t.Fatalf("claims %+v %v", c, err)
 	}
@@ -256,14 +256,14 @@ func TestAuthUnknownDevicePendingThenAccepted(t *testing.T) {
 		t.Errorf("tenant claim without tenant token: %q", c.Tenant)
 	}
 	// Reject: 401 again, and the token stops working.
-	tok := string(r.body)
+	tok := string(r.Body)
 	e.mgmt("PUT", "/api/management/v2/devauth/devices/"+dev.ID+"/auth/"+dev.AuthSets[0].ID+"/status",
 		map[string]string{"status": "rejected"})
-	if r = e.auth(k, `{"sn":"1","mac":"aa"}`); r.status != 401 {
-		t.Fatalf("rejected: %d", r.status)
+	if r = e.auth(k, `{"sn":"1","mac":"aa"}`); r.Status != 401 {
+		t.Fatalf("rejected: %d", r.Status)
 	}
-	if r = e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.status != 401 {
-		t.Fatalf("token of a rejected device: %d", r.status)
+	if r = e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok)); r.Status != 401 {
+		t.Fatalf("token of a rejected device: %d", r.Status)
 	}
 }
 
@@ -272,8 +272,8 @@ func TestAuthKeyRotation(t *testing.T) {
 	k1, k2 := genKey(t, "ed25519"), genKey(t, "p256")
 	tok1, devID := e.acceptedToken(k1, map[string]interface{}{"mac": "rot"})
 	// New key, same identity: new pending auth set; device stays accepted.
-	if r := e.auth(k2, `{"mac":"rot"}`); r.status != 401 {
-		t.Fatalf("new key: %d %s", r.status, r.body)
+	if r := e.auth(k2, `{"mac":"rot"}`); r.Status != 401 {
+		t.Fatalf("new key: %d %s", r.Status, r.Body)
 	}
 	st := e.state()
 	d := st.Devices[0]
@@ -283,21 +283,21 @@ func TestAuthKeyRotation(t *testing.T) {
 	// Accepting the new one rejects the old one.
 	r := e.mgmt("PUT", "/api/management/v2/devauth/devices/"+devID+"/auth/"+d.AuthSets[1].ID+"/status",
 		map[string]string{"status": "accepted"})
-	if r.status != 204 {
-		t.Fatalf("accept new: %d %s", r.status, r.body)
+	if r.Status != 204 {
+		t.Fatalf("accept new: %d %s", r.Status, r.Body)
 	}
 	d = e.state().Devices[0]
 	if d.AuthSets[0].Status != statusRejected || d.AuthSets[1].Status != statusAccepted {
 		t.Fatalf("statuses: %s %s", d.AuthSets[0].Status, d.AuthSets[1].Status)
 	}
-	if r = e.auth(k1, `{"mac":"rot"}`); r.status != 401 {
-		t.Fatalf("old key: %d", r.status)
+	if r = e.auth(k1, `{"mac":"rot"}`); r.Status != 401 {
+		t.Fatalf("old key: %d", r.Status)
 	}
-	if r = e.apiDo("PUT", invPath, []byte(`[]`), bearerJSON(tok1)); r.status != 401 {
-		t.Fatalf("old token: %d", r.status)
+	if r = e.APIDo("PUT", invPath, []byte(`[]`), bearerJSON(tok1)); r.Status != 401 {
+		t.Fatalf("old token: %d", r.Status)
 	}
-	if r = e.auth(k2, `{"mac":"rot"}`); r.status != 200 {
-		t.Fatalf("new key after accept: %d", r.status)
+	if r = e.auth(k2, `{"mac":"rot"}`); r.Status != 200 {
+		t.Fatalf("new key after accept: %d", r.Status)
 	}
 }
 
@@ -307,16 +307,16 @@ func TestAuthPreauthNeedsSameKeyAndIdentity(t *testing.T) {
 	r := e.mgmt("POST", "/api/management/v2/devauth/devices", map[string]interface{}{
 		"identity_data": map[string]interface{}{"mac": "pre", "sku": "gw"}, "pubkey": k.pub,
 	})
-	if r.status != 201 {
-		t.Fatal(r.status)
+	if r.Status != 201 {
+		t.Fatal(r.Status)
 	}
 	// Different identity: a new pending device.
-	if r = e.auth(k, `{"mac":"pre"}`); r.status != 401 {
-		t.Fatalf("other identity: %d", r.status)
+	if r = e.auth(k, `{"mac":"pre"}`); r.Status != 401 {
+		t.Fatalf("other identity: %d", r.Status)
 	}
 	// Different key: new pending auth set on the preauthorized device.
-	if r = e.auth(other, `{"sku":"gw","mac":"pre"}`); r.status != 401 {
-		t.Fatalf("other key: %d", r.status)
+	if r = e.auth(other, `{"sku":"gw","mac":"pre"}`); r.Status != 401 {
+		t.Fatalf("other key: %d", r.Status)
 	}
 	st := e.state()
 	if len(st.Devices) != 2 {
@@ -327,8 +327,8 @@ func TestAuthPreauthNeedsSameKeyAndIdentity(t *testing.T) {
 		t.Fatalf("preauthorized device: %+v", pre)
 	}
 	// Matching identity (any key order) and key: accepted.
-	if r = e.auth(k, `{"sku":"gw","mac":"pre"}`); r.status != 200 {
-		t.Fatalf("match: %d %s", r.status, r.body)
+	if r = e.auth(k, `{"sku":"gw","mac":"pre"}`); r.Status != 200 {
+		t.Fatalf("match: %d %s", r.Status, r.Body)
 	}
 	if d := e.state().Devices[0]; d.Status != statusAccepted || d.AuthSets[0].Status != statusAccepted {
 		t.Fatalf("after match: %+v", d)
@@ -343,19 +343,19 @@ func TestAuthTenantToken(t *testing.T) {
 	})
 	send := func(extra map[string]interface{}) resp {
 		body := authBody(t, `{"mac":"t"}`, k.pub, extra)
-		return e.apiDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": k.sign(t, body)})
+		return e.APIDo("POST", authPath, body, map[string]string{"Content-Type": "application/json", "X-MEN-Signature": k.sign(t, body)})
 	}
-	if r := send(nil); r.status != 401 {
-		t.Fatalf("no tenant token: %d", r.status)
+	if r := send(nil); r.Status != 401 {
+		t.Fatalf("no tenant token: %d", r.Status)
 	}
-	if r := send(map[string]interface{}{"tenant_token": "wrong"}); r.status != 401 {
-		t.Fatalf("wrong tenant token: %d", r.status)
+	if r := send(map[string]interface{}{"tenant_token": "wrong"}); r.Status != 401 {
+		t.Fatalf("wrong tenant token: %d", r.Status)
 	}
 	r := send(map[string]interface{}{"tenant_token": "tenant-XYZ"})
-	if r.status != 200 {
-		t.Fatalf("right tenant token: %d %s", r.status, r.body)
+	if r.Status != 200 {
+		t.Fatalf("right tenant token: %d %s", r.Status, r.Body)
 	}
-	c, _ := e.srv.jwt.parse(string(r.body))
+	c, _ := e.srv.jwt.parse(string(r.Body))
 	if c == nil || c.Tenant == "" {
 		t.Fatalf("no mender.tenant claim: %+v", c)
 	}
@@ -369,11 +369,11 @@ func TestAuthMaxDevices(t *testing.T) {
 		"identity_data": map[string]interface{}{"mac": "2"}, "pubkey": k2.pub,
 	})
 	r := e.auth(k2, `{"mac":"2"}`)
-	if r.status != 401 || r.errMsg(t) != "unauthorized" {
-		t.Fatalf("over the limit: %d %s", r.status, r.body)
+	if r.Status != 401 || errMsg(t, r) != "unauthorized" {
+		t.Fatalf("over the limit: %d %s", r.Status, r.Body)
 	}
 	var lim map[string]int
-	e.mgmt("GET", "/api/management/v2/devauth/limits/max_devices", nil).json(t, &lim)
+	e.mgmt("GET", "/api/management/v2/devauth/limits/max_devices", nil).JSON(t, &lim)
 	if lim["limit"] != 1 {
 		t.Fatalf("limit %v", lim)
 	}
@@ -394,8 +394,8 @@ func TestAuthRSAKeyRSAJWT(t *testing.T) {
 		t.Fatalf("claims %+v %v", c, err)
 	}
 	// The published key verifies the token.
-	r := e.ctlDo("GET", "/_emu/jwt-key", nil)
-	blk, _ := pem.Decode(r.body)
+	r := e.CtlDo("GET", "/_emu/jwt-key", nil)
+	blk, _ := pem.Decode(r.Body)
 	pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // apiError is the error body every Mender service renders
@@ -24,28 +25,22 @@ const (
 	vkAuthHeader  = "auth-header"  // required Authorization header missing or not Bearer
 )
 
-// writeJSON renders v the way gin's c.JSON does: json.Marshal (HTML-escaping,
-// no trailing newline) with Content-Type "application/json; charset=utf-8".
-func writeJSON(w http.ResponseWriter, status int, v interface{}) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
+// ginJSON renders JSON the way gin's c.JSON does: json.Marshal (HTML-escaping,
+// no trailing newline) with Content-Type "application/json; charset=utf-8",
+// no Content-Length of its own. The control API answers the same way.
+var ginJSON = emukit.JSONStyle{InternalError: `{"error":"internal error"}`}
+
+func writeJSON(w http.ResponseWriter, status int, v interface{}) { ginJSON.Write(w, status, v) }
 
 // writeError renders a Mender error body; it is not a spec violation
 // (state-dependent answers such as 401 pending or 404 unknown device).
 func writeError(w http.ResponseWriter, rc *reqCtx, status int, msg string) {
-	writeJSON(w, status, apiError{Err: msg, RequestID: rc.requestID})
+	writeJSON(w, status, apiError{Err: msg, RequestID: rc.RequestID})
 }
 
 // reject renders a Mender error body and records the request as a
 // violation of the published API description.
 func reject(w http.ResponseWriter, rc *reqCtx, status int, kind, msg string) {
-	rc.violate(kind, msg)
+	rc.Violate(kind, msg)
 	writeError(w, rc, status, msg)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -13,11 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"sbprov.test/emulators/emukit/emutest"
 )
 
 const (
@@ -26,12 +24,15 @@ const (
 	testPAT  = "test-pat-token"
 )
 
+// testEnv is the emulator on httptest servers (emutest.Env: do, APIDo,
+// CtlDo, Violations, ExpectViolations, AddFaults).
 type testEnv struct {
+	*emutest.Env
 	t   *testing.T
 	srv *Server
-	api *httptest.Server
-	ctl *httptest.Server
 }
+
+type resp = emutest.Resp
 
 func newEnv(t *testing.T, mod func(*Config)) *testEnv {
 	t.Helper()
@@ -45,78 +46,19 @@ func newEnv(t *testing.T, mod func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, srv: srv, api: httptest.NewServer(srv), ctl: httptest.NewServer(srv.ControlHandler())}
-	t.Cleanup(func() {
-		e.api.Close()
-		e.ctl.Close()
-		srv.Close()
-	})
-	return e
+	t.Cleanup(func() { srv.Close() })
+	return &testEnv{Env: emutest.NewEnv(t, srv, srv.ControlHandler()), t: t, srv: srv}
 }
 
-type resp struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r resp) json(t *testing.T, v interface{}) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("bad JSON %q: %v", r.body, err)
-	}
-}
-
-func (r resp) errMsg(t *testing.T) string {
+// errMsg is the "error" of a Mender error body, which must have a request_id.
+func errMsg(t *testing.T, r resp) string {
 	t.Helper()
 	var e apiError
-	r.json(t, &e)
+	r.JSON(t, &e)
 	if e.RequestID == "" {
-		t.Errorf("error body without request_id: %s", r.body)
+		t.Errorf("error body without request_id: %s", r.Body)
 	}
 	return e.Err
-}
-
-func (e *testEnv) do(method, url string, body []byte, hdr map[string]string) resp {
-	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp{status: res.StatusCode, header: res.Header, body: b}
-}
-
-func (e *testEnv) apiDo(method, path string, body []byte, hdr map[string]string) resp {
-	e.t.Helper()
-	return e.do(method, e.api.URL+path, body, hdr)
-}
-
-func (e *testEnv) ctlDo(method, path string, body interface{}) resp {
-	e.t.Helper()
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return e.do(method, e.ctl.URL+path, b, map[string]string{"Content-Type": "application/json"})
 }
 
 // mgmt sends a management request with the PAT.
@@ -131,27 +73,7 @@ func (e *testEnv) mgmt(method, path string, body interface{}) resp {
 		}
 		hdr["Content-Type"] = "application/json"
 	}
-	return e.apiDo(method, path, b, hdr)
-}
-
-func (e *testEnv) violations() []violation {
-	e.t.Helper()
-	var v []violation
-	e.ctlDo("GET", "/_emu/violations", nil).json(e.t, &v)
-	return v
-}
-
-func (e *testEnv) expectViolations(kinds ...string) {
-	e.t.Helper()
-	v := e.violations()
-	if len(v) != len(kinds) {
-		e.t.Fatalf("violations %+v, want kinds %v", v, kinds)
-	}
-	for i, k := range kinds {
-		if v[i].Kind != k {
-			e.t.Errorf("violation %d kind %q (%s), want %q", i, v[i].Kind, v[i].Message, k)
-		}
-	}
+	return e.APIDo(method, path, b, hdr)
 }
 
 type emuState struct {
@@ -166,7 +88,7 @@ type emuState struct {
 func (e *testEnv) state() emuState {
 	e.t.Helper()
 	var st emuState
-	e.ctlDo("GET", "/_emu/devices", nil).json(e.t, &st)
+	e.CtlDo("GET", "/_emu/devices", nil).JSON(e.t, &st)
 	return st
 }
 
@@ -242,7 +164,7 @@ const authPath = "/api/devices/v1/authentication/auth_requests"
 func (e *testEnv) auth(k devKey, idData string) resp {
 	e.t.Helper()
 	body := authBody(e.t, idData, k.pub, map[string]interface{}{"tier": "standard"})
-	return e.apiDo("POST", authPath, body, map[string]string{
+	return e.APIDo("POST", authPath, body, map[string]string{
 		"Content-Type":    "application/json",
 		"X-MEN-Signature": k.sign(e.t, body),
 	})
@@ -254,16 +176,16 @@ func (e *testEnv) acceptedToken(k devKey, identity map[string]interface{}) (toke
 	r := e.mgmt("POST", "/api/management/v2/devauth/devices", map[string]interface{}{
 		"identity_data": identity, "pubkey": k.pub,
 	})
-	if r.status != 201 {
-		e.t.Fatalf("preauthorize: %d %s", r.status, r.body)
+	if r.Status != 201 {
+		e.t.Fatalf("preauthorize: %d %s", r.Status, r.Body)
 	}
-	devID = strings.TrimPrefix(r.header.Get("Location"), "devices/")
+	devID = strings.TrimPrefix(r.Header.Get("Location"), "devices/")
 	idData, _ := json.Marshal(identity)
 	r = e.auth(k, string(idData))
-	if r.status != 200 {
-		e.t.Fatalf("auth: %d %s", r.status, r.body)
+	if r.Status != 200 {
+		e.t.Fatalf("auth: %d %s", r.Status, r.Body)
 	}
-	return string(r.body), devID
+	return string(r.Body), devID
 }
 
 func bearer(tok string) map[string]string {

@@ -105,7 +105,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request, rc *req
 	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
-	d := s.st.devices[rc.deviceID]
+	d := s.st.devices[rc.DeviceID]
 	if d == nil {
 		writeError(w, rc, http.StatusUnauthorized, "unauthorized")
 		return

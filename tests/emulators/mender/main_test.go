@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
+
+	"sbprov.test/emulators/emukit/emutest"
 )
 
 func TestRunFlagsAndListeners(t *testing.T) {
@@ -20,18 +20,7 @@ func TestRunFlagsAndListeners(t *testing.T) {
 		done <- run([]string{"-addr-file", addrFile, "-user", "A@B.c:pw,x@y.z:q", "-pat", "p1",
 			"-jwt-ttl", "1m", "-log", filepath.Join(dir, "log")}, &out, &errb, stop)
 	}()
-	var lines string
-	for i := 0; i < 200; i++ {
-		if b, err := os.ReadFile(addrFile); err == nil {
-			lines = string(b)
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	f := strings.Fields(lines)
-	if len(f) != 4 || f[0] != "listening" || f[2] != "control" || !strings.HasPrefix(f[1], "127.0.0.1:") {
-		t.Fatalf("addr file %q", lines)
-	}
+	f := emutest.WaitAddrFile(t, addrFile, &errb)
 	req, _ := http.NewRequest("POST", "http://"+f[1]+"/api/management/v1/useradm/auth/login", nil)
 	req.SetBasicAuth("a@b.c", "pw")
 	res, err := http.DefaultClient.Do(req)
@@ -48,7 +37,7 @@ func TestRunFlagsAndListeners(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if out.String() != lines {
+	if lines, _ := os.ReadFile(addrFile); out.String() != string(lines) {
 		t.Fatalf("stdout %q, addr file %q", out.String(), lines)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // --- useradm ---------------------------------------------------------------
@@ -19,7 +21,7 @@ import (
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		rc.violate(vkAuthHeader, "login without HTTP Basic authorization")
+		rc.Violate(vkAuthHeader, "login without HTTP Basic authorization")
 		writeError(w, rc, http.StatusUnauthorized, "invalid or missing auth header")
 		return
 	}
@@ -43,7 +45,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		ttl = 100 * 365 * 24 * time.Hour
 	}
 	raw, err := s.jwt.sign(claims{
-		ID:        newUUID(),
+		ID:        emukit.NewUUID(),
 		Subject:   userID(strings.ToLower(user)),
 		Issuer:    "Mender",
 		Tenant:    tenantID(s.cfg.TenantToken),
@@ -94,7 +96,7 @@ func (s *Server) handleCreatePAT(w http.ResponseWriter, r *http.Request, rc *req
 			return
 		}
 	}
-	tok := "pat-" + strings.ReplaceAll(newUUID(), "-", "") + strings.ReplaceAll(newUUID(), "-", "")
+	tok := "pat-" + strings.ReplaceAll(emukit.NewUUID(), "-", "") + strings.ReplaceAll(emukit.NewUUID(), "-", "")
 	s.st.pats[tok] = *req.Name
 	w.Header().Set("Content-Type", "application/jwt")
 	w.WriteHeader(http.StatusOK)

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // Config holds everything the command line sets.
@@ -56,22 +54,13 @@ type route struct {
 	checkJSON map[string]bool // methods behind contenttype.CheckJSON()
 }
 
-// reqCtx is the per-request state shared by the pipeline and the handlers.
+// reqCtx is the per-request state shared by the pipeline and the handlers;
+// emukit.Call holds what the request log records (request id, route name,
+// device id, fault, violations).
 type reqCtx struct {
-	requestID  string
-	routeName  string
-	route      *route
-	params     map[string]string
-	deviceID   string // set after device token verification
-	violations []string
-	fault      int
-	mu         sync.Mutex
-}
-
-func (rc *reqCtx) violate(kind, msg string) {
-	rc.mu.Lock()
-	rc.violations = append(rc.violations, kind+": "+msg)
-	rc.mu.Unlock()
+	emukit.Call
+	route  *route
+	params map[string]string
 }
 
 // Server is the emulated Mender API (one http.Handler) plus its control API.
@@ -79,8 +68,9 @@ type Server struct {
 	cfg    Config
 	jwt    *jwtSigner
 	st     *store
-	faults *faultSet
-	log    *requestLog
+	faults *emukit.FaultSet
+	log    *emukit.RequestLog
+	ctl    *emukit.Control
 	routes []*route
 	now    func() time.Time
 }
@@ -106,7 +96,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	rl, err := newRequestLog(cfg.LogPath)
+	rl, err := emukit.NewRequestLog(cfg.LogPath)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +104,11 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		jwt:    signer,
 		st:     newStore(cfg.MaxDevices),
-		faults: &faultSet{},
+		faults: &emukit.FaultSet{},
 		log:    rl,
 		now:    time.Now,
 	}
+	s.ctl = &emukit.Control{Faults: s.faults, Log: rl, JSON: ginJSON, Reset: s.reset}
 	s.st.expiredStatus = cfg.ExpiredStatus
 	s.st.decommissionDelay = cfg.DecommissionDelay
 	s.st.tenantToken = cfg.TenantToken
@@ -126,7 +117,7 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 // Close releases the request log file.
-func (s *Server) Close() error { return s.log.close() }
+func (s *Server) Close() error { return s.log.Close() }
 
 func (s *Server) buildRoutes() []*route {
 	r := func(name, path string, kind int, methods map[string]handlerFunc, checkJSON ...string) *route {
@@ -238,24 +229,21 @@ func (s *Server) routeName(method, path string) string {
 // Content-Type -> handler. Every request is logged.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
-	rc := &reqCtx{requestID: r.Header.Get("X-MEN-RequestID")}
-	if rc.requestID == "" {
-		rc.requestID = newUUID()
+	rc := &reqCtx{}
+	rc.RequestID = r.Header.Get("X-MEN-RequestID")
+	if rc.RequestID == "" {
+		rc.RequestID = emukit.NewUUID()
 	}
-	rec := &recorder{ResponseWriter: w, status: 0}
-	rec.Header().Set("X-MEN-RequestID", rc.requestID)
-	body := &bodyCapture{rc: r.Body, limit: logBodyLimit}
-	if r.Body != nil {
-		r.Body = body
-	}
+	rec, body := emukit.Capture(w, r)
+	rec.Header().Set("X-MEN-RequestID", rc.RequestID)
 	defer func() {
-		s.log.add(r, rec, rc, body, start)
+		s.log.Add(r, rec, body, start, &rc.Call, nil, nil)
 	}()
 
-	rc.routeName = s.routeName(r.Method, r.URL.Path)
-	if rule := s.faults.match(rc.routeName, r.Method, r.URL.Path); rule != nil {
-		rc.fault = rule.ID
-		if s.applyFault(rec, r, rc, rule) {
+	rc.RouteName = s.routeName(r.Method, r.URL.Path)
+	if rule := s.faults.Match(r.Method, r.URL.Path, rc.RouteName); rule != nil {
+		rc.Fault = rule.ID
+		if emukit.ApplyFault(rec, r, rule, faultBodies(rc)) {
 			return
 		}
 	}
@@ -322,44 +310,4 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		}
 	}
 	h(w, r, rc)
-}
-
-// recorder remembers the status and the bytes written; it keeps
-// http.Hijacker and http.Flusher reachable for fault injection.
-type recorder struct {
-	http.ResponseWriter
-	status   int
-	written  int64
-	hijacked bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.written += int64(n)
-	return n, err
-}
-
-func (r *recorder) Flush() {
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := r.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("hijacking not supported")
-	}
-	r.hijacked = true
-	return h.Hijack()
 }

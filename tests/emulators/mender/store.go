@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"sbprov.test/emulators/emukit"
 )
 
 // Device and auth-set states (DA/model/device.go).
@@ -118,16 +119,6 @@ func (st *store) v2Enabled() bool {
 	return st.v2next
 }
 
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 func tokenHash(raw string) string {
 	h := sha256.Sum256([]byte(raw))
 	return hex.EncodeToString(h[:])
@@ -233,7 +224,7 @@ func (st *store) updateAuthSetStatus(a *authSet, status string) {
 func (st *store) newDevice(idData string, idStruct map[string]interface{}, status string, now time.Time) *device {
 	st.seq++
 	d := &device{
-		ID:           newUUID(),
+		ID:           emukit.NewUUID(),
 		IdData:       idData,
 		IdDataStruct: idStruct,
 		Status:       status,
@@ -301,7 +292,7 @@ func (st *store) submitAuth(idData string, idStruct map[string]interface{}, pubk
 	}
 	a := d.authSetByKey(pubkey)
 	if a == nil {
-		a = st.addAuthSet(d, newUUID(), pubkey, statusPending, now)
+		a = st.addAuthSet(d, emukit.NewUUID(), pubkey, statusPending, now)
 	}
 	st.setDeviceStatus(d, aggregate(d), now)
 	if a.Status != statusAccepted {
@@ -336,13 +327,13 @@ func (st *store) preauthorize(idData string, idStruct map[string]interface{}, pu
 			}
 			a.Status = statusPreauth
 		} else {
-			st.addAuthSet(d, newUUID(), pubkey, statusPreauth, now)
+			st.addAuthSet(d, emukit.NewUUID(), pubkey, statusPreauth, now)
 		}
 		// Quirk kept from the real server: a fresh, unused UUID.
-		return d, true, newUUID()
+		return d, true, emukit.NewUUID()
 	}
 	d = st.newDevice(idData, idStruct, statusPreauth, now)
-	st.addAuthSet(d, newUUID(), pubkey, statusPreauth, now)
+	st.addAuthSet(d, emukit.NewUUID(), pubkey, statusPreauth, now)
 	return d, true, d.ID
 }
 

@@ -1,0 +1,3 @@
+module sbprov.test/emulators/emukit
+
+go 1.19
