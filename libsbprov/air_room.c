@@ -113,28 +113,14 @@ static int64_t to_tenths(double x)
     return -(int64_t)(-x * 10.0 + 0.5);
 }
 
-/* Decimal text of value / 10^decimals with trailing fractional zeros dropped
- * (2153, 2 -> "21.53"; 4520, 2 -> "45.2"; 2100, 2 -> "21"; -5, 2 -> "-0.05"). */
+/* Decimal text of value / 10^decimals (sbprov__text_append_fixed) into out. */
 static void format_fixed(char *out, size_t size, int64_t value, unsigned decimals)
 {
-    uint64_t scale = 1, mag = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    uint64_t frac;
-    char digits[24];
-    unsigned n = decimals;
-
-    for (unsigned i = 0; i < decimals; i++)
-        scale *= 10;
-    frac = mag % scale;
-    while (n > 0 && frac % 10 == 0) {
-        frac /= 10;
-        n--;
-    }
-    if (n == 0) {
-        snprintf(out, size, "%s%llu", value < 0 ? "-" : "", (unsigned long long)(mag / scale));
-        return;
-    }
-    snprintf(digits, sizeof digits, "%0*llu", (int)n, (unsigned long long)frac);
-    snprintf(out, size, "%s%llu.%s", value < 0 ? "-" : "", (unsigned long long)(mag / scale), digits);
+    sbprov__text t;
+    sbprov__text_init(&t, out, size);
+    sbprov__text_append_fixed(&t, value, decimals);
+    if (sbprov__text_finish(&t, NULL) != SBPROV_OK && size > 0)
+        out[0] = '\0'; /* every caller's buffer is large enough */
 }
 
 /* A ppm/min value for messages: one decimal, trailing zero dropped. */
@@ -701,10 +687,8 @@ static void json_key(sbprov__text *t, const char *key)
 
 static void json_fixed(sbprov__text *t, const char *key, int64_t value, unsigned decimals)
 {
-    char num[48];
-    format_fixed(num, sizeof num, value, decimals);
     json_key(t, key);
-    sbprov__text_append_str(t, num);
+    sbprov__text_append_fixed(t, value, decimals);
 }
 
 static void json_string(sbprov__text *t, const char *key, const char *s)

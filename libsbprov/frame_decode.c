@@ -15,6 +15,20 @@
 
 #define NONE UINT32_MAX
 
+/* The reading table (sbprov_frame_kind_info()), copied for fast lookup. */
+typedef struct kind_table {
+    uint8_t len[SBPROV_FRAME_KIND_LAST + 1]; /* 0: unknown (no known kind has length 0) */
+    int32_t min[SBPROV_FRAME_KIND_LAST + 1], max[SBPROV_FRAME_KIND_LAST + 1];
+} kind_table;
+
+static void kind_table_init(kind_table *t)
+{
+    t->len[0] = 0;
+    for (unsigned k = 1; k <= SBPROV_FRAME_KIND_LAST; k++)
+        if (!sbprov_frame_kind_info((uint8_t)k, &t->len[k], &t->min[k], &t->max[k]))
+            t->len[k] = 0;
+}
+
 typedef struct node_entry {
     uint64_t id;
     uint16_t epoch, seq;
@@ -32,10 +46,7 @@ struct sbprov_frame_decoder {
 
     sbprov_frame_counters counters;
     sbprov_frame_reading readings[SBPROV_FRAME_KIND_LAST];
-
-    /* The reading table (sbprov_frame_kind_info()), copied for fast lookup. */
-    uint8_t kind_len[SBPROV_FRAME_KIND_LAST + 1]; /* 0: unknown (no known kind has length 0) */
-    int32_t kind_min[SBPROV_FRAME_KIND_LAST + 1], kind_max[SBPROV_FRAME_KIND_LAST + 1];
+    kind_table kinds;
 
     /* node table */
     node_entry *nodes;
@@ -90,9 +101,7 @@ sbprov_result sbprov_frame_decoder_new(sbprov_frame_decoder **out, const sbprov_
         sbprov_frame_decoder_free(dec);
         return sbprov__fail(SBPROV_ENOMEM, "frame decoder: out of memory for %zu nodes", o.node_table_size);
     }
-    for (unsigned k = 1; k <= SBPROV_FRAME_KIND_LAST; k++)
-        if (!sbprov_frame_kind_info((uint8_t)k, &dec->kind_len[k], &dec->kind_min[k], &dec->kind_max[k]))
-            dec->kind_len[k] = 0;
+    kind_table_init(&dec->kinds);
     dec->cap = (uint32_t)o.node_table_size;
     dec->mask = (uint32_t)(slots - 1);
     dec->head = dec->tail = NONE;
@@ -244,9 +253,10 @@ static uint32_t get_le(const uint8_t *p, unsigned n)
     return v;
 }
 
-/* Check and decode a record into `f` (readings into dec->readings), in the
+/* Check and decode a record into `f` (readings into `readings`), in the
  * specification's order. Sequence tracking is not done here. */
-static sbprov_frame_outcome parse(sbprov_frame_decoder *dec, sbprov_frame *f, const uint8_t *r, size_t len)
+static sbprov_frame_outcome parse(const kind_table *kinds, sbprov_frame_reading *readings, sbprov_frame *f,
+                                  const uint8_t *r, size_t len)
 {
     size_t pos = SBPROV_FRAME_HEADER_SIZE, end;
     uint16_t seen = 0;
@@ -290,21 +300,21 @@ static sbprov_frame_outcome parse(sbprov_frame_decoder *dec, sbprov_frame *f, co
         pos += 2;
         if (vlen > end - pos)
             return SBPROV_FRAME_DROP_BAD_LENGTH;
-        if (kind > SBPROV_FRAME_KIND_LAST || dec->kind_len[kind] == 0) {
+        if (kind > SBPROV_FRAME_KIND_LAST || kinds->len[kind] == 0) {
             f->unknown_kinds++;
             pos += vlen;
             continue;
         }
-        min = dec->kind_min[kind];
-        max = dec->kind_max[kind];
-        if (vlen != dec->kind_len[kind] || (seen & (1u << (kind - 1))) != 0)
+        min = kinds->min[kind];
+        max = kinds->max[kind];
+        if (vlen != kinds->len[kind] || (seen & (1u << (kind - 1))) != 0)
             return SBPROV_FRAME_DROP_BAD_LENGTH;
         seen = (uint16_t)(seen | (1u << (kind - 1)));
         uint32_t u = get_le(r + pos, vlen);
         int64_t v = u;
         if (min < 0) /* signed: sign-extend from vlen bytes */
             v = vlen == 1 ? (int8_t)u : vlen == 2 ? (int16_t)u : (int32_t)u;
-        sbprov_frame_reading *rd = &dec->readings[f->reading_count++];
+        sbprov_frame_reading *rd = &readings[f->reading_count++];
         rd->kind = kind;
         rd->value = v;
         rd->valid = v >= min && v <= max;
@@ -312,10 +322,36 @@ static sbprov_frame_outcome parse(sbprov_frame_decoder *dec, sbprov_frame *f, co
             f->out_of_range++;
         pos += vlen;
     }
-    f->readings = dec->readings;
+    f->readings = readings;
     f->record = r;
     f->record_len = len;
     return SBPROV_FRAME_ACCEPTED;
+}
+
+const char *sbprov_frame_outcome_name(sbprov_frame_outcome outcome)
+{
+    switch (outcome) {
+    case SBPROV_FRAME_ACCEPTED: return "accepted";
+    case SBPROV_FRAME_DROP_CRC: return "crc";
+    case SBPROV_FRAME_DROP_TOO_LONG: return "too_long";
+    case SBPROV_FRAME_DROP_TRUNCATED: return "truncated";
+    case SBPROV_FRAME_DROP_BAD_VERSION: return "bad_version";
+    case SBPROV_FRAME_DROP_BAD_LENGTH: return "bad_length";
+    case SBPROV_FRAME_DROP_UNKNOWN_TYPE: return "unknown_type";
+    case SBPROV_FRAME_DROP_DUPLICATE: return "duplicate";
+    }
+    return "invalid";
+}
+
+const char *sbprov_frame_seq_status_name(sbprov_frame_seq_status status)
+{
+    switch (status) {
+    case SBPROV_FRAME_SEQ_FIRST: return "first";
+    case SBPROV_FRAME_SEQ_NEXT: return "next";
+    case SBPROV_FRAME_SEQ_GAP: return "gap";
+    case SBPROV_FRAME_SEQ_REBOOT: return "reboot";
+    }
+    return "invalid";
 }
 
 static void count_drop(sbprov_frame_counters *c, sbprov_frame_outcome o)
@@ -337,7 +373,7 @@ static sbprov_frame_outcome process(sbprov_frame_decoder *dec, const uint8_t *r,
                                     void *payload, int *stop)
 {
     sbprov_frame f;
-    sbprov_frame_outcome o = parse(dec, &f, r, len);
+    sbprov_frame_outcome o = parse(&dec->kinds, dec->readings, &f, r, len);
 
     if (o == SBPROV_FRAME_ACCEPTED && !track(dec, f.node_id, f.epoch, f.seq, &f.seq_status, &f.missed))
         o = SBPROV_FRAME_DROP_DUPLICATE;
@@ -367,6 +403,25 @@ sbprov_result sbprov_frame_decode_record(sbprov_frame_outcome *outcome, sbprov_f
     if (outcome != NULL)
         *outcome = o;
     return stop ? sbprov__fail(SBPROV_ECANCELED, "frame decode record: the callback stopped") : SBPROV_OK;
+}
+
+sbprov_result sbprov_frame_parse(sbprov_frame *out, sbprov_frame_reading *readings, sbprov_frame_outcome *outcome,
+                                 const uint8_t *record, size_t len)
+{
+    kind_table kinds;
+    sbprov_frame_outcome o;
+
+    if (out == NULL || readings == NULL || (record == NULL && len > 0))
+        return sbprov__fail(SBPROV_EINVAL, "frame parse: %s is NULL",
+                            out == NULL ? "out" : readings == NULL ? "readings" : "record");
+    kind_table_init(&kinds);
+    o = parse(&kinds, readings, out, record, len);
+    if (outcome != NULL)
+        *outcome = o;
+    if (o != SBPROV_FRAME_ACCEPTED)
+        return sbprov__fail(SBPROV_EPARSE, "frame parse: record of %zu bytes dropped: %s", len,
+                            sbprov_frame_outcome_name(o));
+    return SBPROV_OK;
 }
 
 /* --- the stream ---------------------------------------------------------------------- */

@@ -44,6 +44,31 @@ void sbprov__text_append_i64(sbprov__text *t, int64_t v)
     sbprov__text_append(t, digits + i, sizeof digits - i);
 }
 
+void sbprov__text_append_fixed(sbprov__text *t, int64_t value, unsigned decimals)
+{
+    char digits[48];
+    size_t i = sizeof digits;
+    uint64_t u = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    int fraction = 0; /* a non-zero fractional digit was written */
+
+    for (unsigned d = 0; d < decimals; d++, u /= 10) {
+        unsigned digit = (unsigned)(u % 10);
+        if (digit != 0 || fraction) {
+            digits[--i] = (char)('0' + digit);
+            fraction = 1;
+        }
+    }
+    if (fraction)
+        digits[--i] = '.';
+    do {
+        digits[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (value < 0)
+        digits[--i] = '-';
+    sbprov__text_append(t, digits + i, sizeof digits - i);
+}
+
 /* 1 for the bytes SAS percent-encoding keeps (RFC 3986 unreserved). */
 static const uint8_t unreserved[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,

@@ -19,6 +19,9 @@ void sbprov__text_append(sbprov__text *t, const char *s, size_t n);
 void sbprov__text_append_str(sbprov__text *t, const char *s);
 /* Append the decimal form of v. */
 void sbprov__text_append_i64(sbprov__text *t, int64_t v);
+/* Append value / 10^decimals exactly, trailing fractional zeros dropped
+ * (2153, 2 -> "21.53"; 4520, 2 -> "45.2"; 2100, 2 -> "21"; -5, 2 -> "-0.05"). */
+void sbprov__text_append_fixed(sbprov__text *t, int64_t value, unsigned decimals);
 /* Append s percent-encoded (keep A-Z a-z 0-9 - _ . ~, others as %XX upper-case). */
 void sbprov__text_append_url_encoded(sbprov__text *t, const void *s, size_t n);
 

@@ -44,6 +44,7 @@
  */
 
 #include <sbprov/common.h>
+#include <sbprov/frame.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -157,6 +158,22 @@ typedef struct sbprov_air_sample {
  * @retval SBPROV_EINVAL `sample` is NULL or `struct_size` is smaller than the first version.
  */
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_sample_init(sbprov_air_sample *sample, size_t struct_size);
+
+/**
+ * Fill a sample from a decoded sensor record: CO2, motion, temperature and
+ * humidity readings that are in range (others are left unset: a record
+ * without any is a clock tick). The node's own timestamp (uptime) is not
+ * used; `time_ms` is the gateway's clock when the record arrived.
+ *
+ * @param[out] sample  receives the sample; it is initialised here (set nothing before).
+ * @param[in]  frame   the record (from a decoder callback or sbprov_frame_parse()).
+ * @param[in]  time_ms the gateway's monotonic clock in milliseconds (>= 0).
+ * @retval SBPROV_OK     `*sample` is set.
+ * @retval SBPROV_EINVAL a pointer is NULL, `time_ms` is negative, or `frame` is malformed (too many readings,
+ *                       no reading array).
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_sample_from_frame(sbprov_air_sample *sample,
+                                                                       const sbprov_frame *frame, int64_t time_ms);
 
 /** Where a room stands after its latest sample. The caller sets `struct_size`. */
 typedef struct sbprov_air_state {
@@ -399,6 +416,21 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_building_add_node(sbprov_ai
  */
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_building_update(sbprov_air_building *building, uint64_t node_id,
                                                                      const sbprov_air_sample *sample);
+
+/**
+ * Feed a decoded sensor record to the room of its node: sbprov_air_sample_from_frame()
+ * and sbprov_air_building_update() in one call.
+ *
+ * @param building the building.
+ * @param frame    the record; its `node_id` selects the room.
+ * @param time_ms  the gateway's monotonic clock in milliseconds when it arrived.
+ * @retval SBPROV_OK       taken.
+ * @retval SBPROV_ENOTFOUND the node is not placed in a room (nothing changed).
+ * @retval SBPROV_EINVAL   as sbprov_air_sample_from_frame() or sbprov_air_room_update() (nothing changed).
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_building_update_frame(sbprov_air_building *building,
+                                                                           const sbprov_frame *frame,
+                                                                           int64_t time_ms);
 
 /**
  * Find a room by name.

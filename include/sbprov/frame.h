@@ -218,6 +218,127 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_frame_decode_record(sbprov_fram
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_frame_decoder_counters(sbprov_frame_counters *out,
                                                                         const sbprov_frame_decoder *dec);
 
+/**
+ * Check and decode one record on its own (no COBS), without a decoder: the
+ * same checks as the decoder in the same order, but no sequence tracking and
+ * no counters. For records kept to be rendered later (a telemetry queue, a
+ * binding's frame object). `out->seq_status` is ::SBPROV_FRAME_SEQ_FIRST and
+ * `out->missed` 0; `out->readings` points into `readings` and `out->record`
+ * into `record`, so both must outlive the use of `*out`.
+ *
+ * @param[out] out      receives the decoded view.
+ * @param[out] readings room for the readings: ::SBPROV_FRAME_KIND_LAST entries.
+ * @param[out] outcome  receives ::SBPROV_FRAME_ACCEPTED or the drop reason; may be NULL.
+ * @param[in]  record   the record bytes, CRC included.
+ * @param[in]  len      their number.
+ * @retval SBPROV_OK     the record is valid; `*out` is set.
+ * @retval SBPROV_EPARSE the record fails a check (`*outcome` says which; never ::SBPROV_FRAME_DROP_DUPLICATE).
+ * @retval SBPROV_EINVAL `out` or `readings` is NULL, or `record` is NULL with `len` > 0.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_frame_parse(sbprov_frame *out, sbprov_frame_reading *readings,
+                                                             sbprov_frame_outcome *outcome, const uint8_t *record,
+                                                             size_t len);
+
+/**
+ * Static name of an outcome: "accepted", or the counter a drop raises ("crc",
+ * "too_long", "truncated", "bad_version", "bad_length", "unknown_type",
+ * "duplicate").
+ *
+ * @param outcome an outcome.
+ * @return the name, or "invalid" for other values; never NULL.
+ */
+SBPROV_API const char *sbprov_frame_outcome_name(sbprov_frame_outcome outcome);
+
+/**
+ * Static name of a sequence status: "first", "next", "gap" or "reboot".
+ *
+ * @param status a status.
+ * @return the name, or "invalid" for other values; never NULL.
+ */
+SBPROV_API const char *sbprov_frame_seq_status_name(sbprov_frame_seq_status status);
+
+/** A buffer of this size holds either rendering of any version-1 record, NUL included. */
+#define SBPROV_FRAME_JSON_MAX 512
+
+/**
+ * Render a record as the flat JSON object sent as Azure IoT Hub telemetry
+ * (docs/frame-format.md, "JSON and SenML"). Names are DTDL-legal; keys in this
+ * order: `node` (16 hex digits), `epoch`, `seq`, `time_ms` (if the record has a
+ * timestamp), `"type":"hello"` (hello records only), then one key per reading
+ * in record order (`co2_ppm`, `temperature_c`, `humidity_pct`, `motion`,
+ * `voc_ppb`, `pressure_pa`, `illuminance_lux`, `battery_mv`), `null` when out
+ * of range. Fixed-point values print exactly (2153 -> `21.53`, 4520 -> `45.2`).
+ * Example: `{"node":"0011223344556677","epoch":1,"seq":5,"co2_ppm":812,"temperature_c":21.53}`.
+ * Allocates nothing.
+ *
+ * @param[out] buf      buffer for the NUL-terminated JSON (::SBPROV_FRAME_JSON_MAX is always enough).
+ * @param[in]  buf_size its size.
+ * @param[out] out_len  length without the NUL, or the size needed (NUL included) on ::SBPROV_EBUFS; may be NULL.
+ * @param[in]  frame    the record, from a decoder callback or sbprov_frame_parse().
+ * @retval SBPROV_OK     `buf` holds the JSON.
+ * @retval SBPROV_EBUFS  `buf` is too small (its contents are unspecified); `*out_len` has the size needed.
+ * @retval SBPROV_EINVAL `frame` is NULL or malformed (a reading of an unknown kind, too many readings, an
+ *                       implausible struct_size), or `buf` is NULL with a non-zero `buf_size`.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_frame_to_json(char *buf, size_t buf_size, size_t *out_len,
+                                                               const sbprov_frame *frame);
+
+/** Smallest `unix_time_ms` for sbprov_frame_to_senml(): 2^28 s (SenML reads smaller times as relative). */
+#define SBPROV_FRAME_SENML_MIN_TIME_MS 268435456000LL
+/** Largest `unix_time_ms` for sbprov_frame_to_senml(): 9999-12-31T23:59:59.999Z. */
+#define SBPROV_FRAME_SENML_MAX_TIME_MS 253402300799999LL
+
+/**
+ * Render a record as a SenML pack (RFC 8428, application/senml+json): base
+ * name `urn:dev:mac:<node>:` (RFC 9039), one record per reading in range, with
+ * the names and units `co2` ppm, `temperature` Cel, `humidity` %RH, `motion`
+ * count, `voc` ppb, `pressure` Pa, `illuminance` lx, `battery` V (from mV,
+ * exact). `"bver":26` (RFC 9100: secondary units) when the pack uses `ppm` or
+ * `ppb` (RFC 8798 secondary units). Out-of-range readings are left out (a SenML
+ * record needs a value); a record without readings in range gives `[]`.
+ * SenML has no place for epoch, seq or the node's uptime: use sbprov_frame_to_json()
+ * where those matter. Allocates nothing.
+ *
+ * @param[out] buf          buffer for the NUL-terminated JSON (::SBPROV_FRAME_JSON_MAX is always enough).
+ * @param[in]  buf_size     its size.
+ * @param[out] out_len      length without the NUL, or the size needed (NUL included) on ::SBPROV_EBUFS;
+ *                          may be NULL.
+ * @param[in]  frame        the record.
+ * @param[in]  unix_time_ms when the gateway received it, in milliseconds since the Unix epoch, written as
+ *                          the base time `bt` in seconds (exact, up to 3 decimals); 0 for no `bt` (SenML then
+ *                          means "now"). Otherwise ::SBPROV_FRAME_SENML_MIN_TIME_MS .. ::SBPROV_FRAME_SENML_MAX_TIME_MS.
+ * @retval SBPROV_OK     `buf` holds the JSON.
+ * @retval SBPROV_EBUFS  `buf` is too small (its contents are unspecified); `*out_len` has the size needed.
+ * @retval SBPROV_EINVAL as sbprov_frame_to_json(), or `unix_time_ms` is out of range.
+ */
+SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_frame_to_senml(char *buf, size_t buf_size, size_t *out_len,
+                                                                const sbprov_frame *frame, int64_t unix_time_ms);
+
+/**
+ * The JSON name of a reading kind.
+ *
+ * @param kind a kind, 1 .. ::SBPROV_FRAME_KIND_LAST.
+ * @return a static string such as "co2_ppm" or "temperature_c", or NULL for a kind version 1 does not know.
+ */
+SBPROV_API const char *sbprov_frame_kind_name(uint8_t kind);
+
+/**
+ * The kind of a JSON reading name (the inverse of sbprov_frame_kind_name()).
+ *
+ * @param name a name such as "co2_ppm"; NULL gives 0.
+ * @return the kind, or 0 if no kind has that name.
+ */
+SBPROV_API uint8_t sbprov_frame_kind_from_name(const char *name);
+
+/**
+ * Decimal places of a kind's fixed-point value in JSON: 2 for temperature_c
+ * and humidity_pct (hundredths), 0 for the others.
+ *
+ * @param kind a kind.
+ * @return the number of decimals; 0 for unknown kinds.
+ */
+SBPROV_API unsigned sbprov_frame_kind_decimals(uint8_t kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,9 @@ Layout of vectors.json:
              time_ms or null, readings in record order: {kind, value, valid}
              for known kinds and {kind, raw} for unknown ones), unknown_kinds
              and out_of_range (what decoding it adds to those counters),
-             record (hex) and wire (hex: COBS + 0x00)
+             record (hex) and wire (hex: COBS + 0x00), and the renderings:
+             json (flat telemetry object), senml (SenML pack without time) and
+             senml_at (with bt for the receive time in "senml_unix_time_ms")
   malformed  inputs that must be dropped, each raising exactly `counter` by
              one and nothing else: "record" inputs (also given as "wire") are
              checked as datagrams and on a stream; "wire"-only inputs on a
@@ -70,10 +72,16 @@ def fields_of(rec):
     }, f["unknown_kinds"], f["out_of_range"]
 
 
+# The gateway receive time every record's SenML "senml_at" rendering uses.
+SENML_UNIX_TIME_MS = 1767225600250   # 2026-01-01T00:00:00.250Z
+
+
 def record_entry(name, rec):
     fields, unknown, oor = fields_of(rec)
+    parsed = ref.parse_record(rec)[1]
     return {"name": name, "fields": fields, "unknown_kinds": unknown, "out_of_range": oor,
-            "record": rec.hex(), "wire": ref.wire(rec).hex()}
+            "record": rec.hex(), "wire": ref.wire(rec).hex(), "json": ref.to_json(parsed),
+            "senml": ref.to_senml(parsed), "senml_at": ref.to_senml(parsed, SENML_UNIX_TIME_MS)}
 
 
 def find_seq(make, predicate, start=0):
@@ -373,6 +381,7 @@ def make():
     doc["kinds"] = [{"kind": k, "name": v[0], "length": v[1], "signed": v[2], "min": v[3], "max": v[4]}
                     for k, v in sorted(ref.KINDS.items())]
     doc["crc32c"] = [{"input": h, "crc": "%08x" % ref.crc32c(bytes.fromhex(h))} for h in crc_inputs]
+    doc["senml_unix_time_ms"] = SENML_UNIX_TIME_MS
     doc["records"] = valid_records()
     doc["malformed"] = malformed()
     doc["streams"] = streams()

@@ -209,6 +209,75 @@ def parse_record(rec):
     }
 
 
+# --- rendering (docs/frame-format.md, "JSON and SenML") ----------------------------
+
+# kind -> decimals of the fixed-point value in the flat JSON
+JSON_DECIMALS = {0x02: 2, 0x03: 2}
+# kind -> (SenML name, unit, decimals of the SenML value, secondary unit (RFC 8798))
+SENML = {
+    0x01: ("co2", "ppm", 0, True),
+    0x02: ("temperature", "Cel", 2, False),
+    0x03: ("humidity", "%RH", 2, False),
+    0x04: ("motion", "count", 0, False),
+    0x05: ("voc", "ppb", 0, True),
+    0x06: ("pressure", "Pa", 0, False),
+    0x07: ("illuminance", "lx", 0, False),
+    0x08: ("battery", "V", 3, False),
+}
+SENML_BVER_SECONDARY = 26          # RFC 9100: 10 + feature 4 (secondary units)
+SENML_MIN_UNIX_MS = (1 << 28) * 1000  # below 2**28 s SenML reads a time as relative
+SENML_MAX_UNIX_MS = 253402300799999   # 9999-12-31T23:59:59.999Z
+
+
+def fixed(value, decimals):
+    """Exact decimal text of value / 10**decimals, trailing fractional zeros dropped."""
+    sign = "-" if value < 0 else ""
+    mag = abs(value)
+    whole, frac = divmod(mag, 10 ** decimals)
+    digits = str(frac).rjust(decimals, "0").rstrip("0") if decimals else ""
+    return sign + str(whole) + ("." + digits if digits else "")
+
+
+def to_json(f):
+    """The flat telemetry object: node, epoch, seq, time_ms (if any), type
+    "hello" for hello records, then the readings in record order (null when
+    out of range)."""
+    parts = ['"node":"%s"' % f["node"], '"epoch":%d' % f["epoch"], '"seq":%d' % f["seq"]]
+    if f["time_ms"] is not None:
+        parts.append('"time_ms":%d' % f["time_ms"])
+    if f["type"] == TYPE_HELLO:
+        parts.append('"type":"hello"')
+    for r in f["readings"]:
+        value = fixed(r["value"], JSON_DECIMALS.get(r["kind"], 0)) if r["valid"] else "null"
+        parts.append('"%s":%s' % (KINDS[r["kind"]][0], value))
+    return "{" + ",".join(parts) + "}"
+
+
+def to_senml(f, unix_time_ms=None):
+    """A SenML pack (RFC 8428, JSON): base name urn:dev:mac:<node>:, bver 26
+    when a secondary unit (RFC 8798) is used, bt (seconds) when the gateway's
+    receive time is given; one record per valid reading; [] if none."""
+    records = []
+    for r in f["readings"]:
+        if r["valid"]:
+            records.append(SENML[r["kind"]] + (r["value"],))
+    if not records:
+        return "[]"
+    base = ['"bn":"urn:dev:mac:%s:"' % f["node"]]
+    if any(secondary for _, _, _, secondary, _ in records):
+        base.append('"bver":%d' % SENML_BVER_SECONDARY)
+    if unix_time_ms is not None:
+        if not SENML_MIN_UNIX_MS <= unix_time_ms <= SENML_MAX_UNIX_MS:
+            raise ValueError("unix_time_ms out of range")
+        base.append('"bt":%s' % fixed(unix_time_ms, 3))
+    out = []
+    for i, (name, unit, decimals, _, value) in enumerate(records):
+        fields = (base if i == 0 else []) + ['"n":"%s"' % name, '"u":"%s"' % unit,
+                                              '"v":%s' % fixed(value, decimals)]
+        out.append("{" + ",".join(fields) + "}")
+    return "[" + ",".join(out) + "]"
+
+
 # --- the decoder: counters and sequence tracking -----------------------------------
 
 class Decoder:
@@ -323,6 +392,11 @@ def self_test():
     d = Decoder()
     got = d.feed(b"\x00" + wire(rec) + wire(rec))
     assert len(got) == 1 and d.counters["duplicate"] == 1
+    assert to_json(f) == '{"node":"0011223344556677","epoch":1,"seq":5,"co2_ppm":812,"temperature_c":21.53,' \
+        '"humidity_pct":45.2,"motion":1}', to_json(f)
+    assert fixed(-5, 2) == "-0.05" and fixed(2100, 2) == "21" and fixed(3300, 3) == "3.3"
+    assert to_senml(f, 1700000000123).startswith(
+        '[{"bn":"urn:dev:mac:0011223344556677:","bver":26,"bt":1700000000.123,"n":"co2","u":"ppm","v":812},')
     print("reference.py: self-test passed; example record", rec.hex())
 
 

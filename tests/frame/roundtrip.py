@@ -8,7 +8,8 @@
 2. Stream decoding: the wire bytes of those records, from a small pool of nodes
    (so duplicates, gaps and reboots happen) with random damage (bit flips,
    cut records, noise, stray delimiters), -> `frame_tool decode` in odd-sized
-   chunks -> the accepted records (every field, seq_status, missed) and the
+   chunks -> the accepted records (every field, seq_status, missed, the JSON
+   and SenML renderings byte for byte) and the
    counters must equal reference.Decoder.feed().
 3. Datagrams: the same records, damaged differently, one a line ->
    `frame_tool decode --datagrams` -> as reference.Decoder.record().
@@ -98,6 +99,10 @@ def damage(rng, data):
     return bytes(data)
 
 
+# The SenML receive time frame_tool renders with (RENDER_UNIX_TIME_MS there).
+RENDER_UNIX_TIME_MS = 1767225600250
+
+
 def run(tool, args, stdin):
     p = subprocess.run([tool] + args, input=stdin, capture_output=True, check=False)
     if p.returncode != 0:
@@ -115,6 +120,7 @@ def compare_decoded(what, c_lines, py_records, py_counters):
         raise SystemExit(f"roundtrip: {what}: C accepted {len(records)} records, Python {len(py_records)}")
     for i, (line, py) in enumerate(zip(records, py_records)):
         c = json.loads(line)
+        py = dict(py, json=ref.to_json(py), senml_at=ref.to_senml(py, RENDER_UNIX_TIME_MS))
         want = {k: py[k] for k in c}
         if c != want:
             raise SystemExit(f"roundtrip: {what}: record {i} differs:\n  C:      {c}\n  Python: {want}")

@@ -11,12 +11,14 @@
  *   - counters only increase, and every byte is consumed;
  *   - any accepted record re-encodes to the same bytes with the encoder (and
  *     its COBS form decodes to it again);
+ *   - both renderings (flat JSON, SenML) succeed and parse as JSON;
  *   - the chunked feed delivers exactly what feeding everything at once
  *     delivers, with the same counters.
  * Built and run by tests/fuzz/run-fuzzer.sh; seeds in corpus/frame are the
  * wire bytes of tests/frame/vectors.json (made by make_vectors.py). */
 #include "fuzz_check.h"
 
+#include <cjson/cJSON.h>
 #include <sbprov/frame.h>
 #include <sbprov/sbprov.h>
 
@@ -84,6 +86,22 @@ static void check_reencode(const sbprov_frame *f)
     CHECK(wlen <= SBPROV_FRAME_WIRE_MAX && wire[wlen - 1] == 0 && memchr(wire, 0, wlen - 1) == NULL);
 }
 
+/* Both renderings succeed within SBPROV_FRAME_JSON_MAX and are valid JSON. */
+static void check_render(const sbprov_frame *f)
+{
+    char text[SBPROV_FRAME_JSON_MAX];
+    size_t n = 0;
+    cJSON *parsed;
+
+    CHECK(sbprov_frame_to_json(text, sizeof text, &n, f) == SBPROV_OK && n == strlen(text));
+    CHECK((parsed = cJSON_Parse(text)) != NULL && cJSON_IsObject(parsed));
+    cJSON_Delete(parsed);
+    CHECK(sbprov_frame_to_senml(text, sizeof text, &n, f, SBPROV_FRAME_SENML_MAX_TIME_MS) == SBPROV_OK);
+    CHECK((parsed = cJSON_Parse(text)) != NULL && cJSON_IsArray(parsed));
+    CHECK((size_t)cJSON_GetArraySize(parsed) == f->reading_count - f->out_of_range);
+    cJSON_Delete(parsed);
+}
+
 static int on_frame(const sbprov_frame *f, void *payload)
 {
     trace *t = payload;
@@ -95,6 +113,7 @@ static int on_frame(const sbprov_frame *f, void *payload)
     CHECK(f->has_time == ((f->flags & SBPROV_FRAME_FLAG_TIME) != 0));
     CHECK(f->seq_status == SBPROV_FRAME_SEQ_GAP ? f->missed >= 1 && f->missed < 32767 : f->missed == 0);
     check_reencode(f);
+    check_render(f);
     mix(t, f->record, f->record_len);
     mix(t, &f->seq_status, sizeof f->seq_status);
     mix(t, &f->missed, sizeof f->missed);

@@ -13,8 +13,9 @@
  *       stdin: one record a line, in hex.
  *       Both print one JSON line per accepted record ({"record", "version",
  *       "type", "flags", "node", "epoch", "seq", "time_ms", "readings",
- *       "unknown_kinds", "out_of_range", "seq_status", "missed"}) and last a
- *       line {"counters": {...}}.
+ *       "unknown_kinds", "out_of_range", "seq_status", "missed", and the
+ *       renderings "json" and "senml_at" (received at 1767225600250 ms) as
+ *       strings}) and last a line {"counters": {...}}.
  *
  * Exit 1 on a failed call (detail on stderr), 2 on bad usage or input. */
 #include <sbprov/sbprov.h>
@@ -132,8 +133,25 @@ done:
 
 static const char *seq_names[] = {"first", "next", "gap", "reboot"};
 
+/* The SenML receive time roundtrip.py renders with too. */
+#define RENDER_UNIX_TIME_MS 1767225600250LL
+
+/* key then s as a JSON string: the renderings have quotes but no backslashes or controls. */
+static void print_json_string(const char *key, const char *s)
+{
+    fputs(key, stdout);
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
 static int print_frame(const sbprov_frame *f, void *payload)
 {
+    char text[SBPROV_FRAME_JSON_MAX];
     (void)payload;
     printf("{\"record\":\"");
     print_hex(f->record, f->record_len);
@@ -147,8 +165,15 @@ static int print_frame(const sbprov_frame *f, void *payload)
     for (size_t i = 0; i < f->reading_count; i++)
         printf("%s{\"kind\":%u,\"value\":%" PRId64 ",\"valid\":%s}", i ? "," : "", f->readings[i].kind,
                f->readings[i].value, f->readings[i].valid ? "true" : "false");
-    printf("],\"unknown_kinds\":%zu,\"out_of_range\":%zu,\"seq_status\":\"%s\",\"missed\":%" PRIu32 "}\n",
+    printf("],\"unknown_kinds\":%zu,\"out_of_range\":%zu,\"seq_status\":\"%s\",\"missed\":%" PRIu32,
            f->unknown_kinds, f->out_of_range, seq_names[f->seq_status], f->missed);
+    if (sbprov_frame_to_json(text, sizeof text, NULL, f) != SBPROV_OK)
+        return 1;
+    print_json_string(",\"json\":", text);
+    if (sbprov_frame_to_senml(text, sizeof text, NULL, f, RENDER_UNIX_TIME_MS) != SBPROV_OK)
+        return 1;
+    print_json_string(",\"senml_at\":", text);
+    printf("}\n");
     return 0;
 }
 
