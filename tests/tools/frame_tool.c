@@ -131,8 +131,6 @@ done:
     return rc;
 }
 
-static const char *seq_names[] = {"first", "next", "gap", "reboot"};
-
 /* The SenML receive time roundtrip.py renders with too. */
 #define RENDER_UNIX_TIME_MS 1767225600250LL
 
@@ -166,7 +164,7 @@ static int print_frame(const sbprov_frame *f, void *payload)
         printf("%s{\"kind\":%u,\"value\":%" PRId64 ",\"valid\":%s}", i ? "," : "", f->readings[i].kind,
                f->readings[i].value, f->readings[i].valid ? "true" : "false");
     printf("],\"unknown_kinds\":%zu,\"out_of_range\":%zu,\"seq_status\":\"%s\",\"missed\":%" PRIu32,
-           f->unknown_kinds, f->out_of_range, seq_names[f->seq_status], f->missed);
+           f->unknown_kinds, f->out_of_range, sbprov_frame_seq_status_name(f->seq_status), f->missed);
     if (sbprov_frame_to_json(text, sizeof text, NULL, f) != SBPROV_OK)
         return 1;
     print_json_string(",\"json\":", text);
