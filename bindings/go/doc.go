@@ -20,7 +20,17 @@
 //   - Azure over HTTPS: DPS registration with a symmetric key
 //     (Provisioning), IoT Hub device-to-cloud messages (Hub) and the IoT Hub
 //     identity registry (Registry), with SAS tokens signed and renewed by
-//     the library and a check of the local clock against the servers'.
+//     the library and a check of the local clock against the servers';
+//   - sensor frames (docs/frame-format.md): the records a room's
+//     microcontroller sends over a UART or UDP, encoded (EncodeFrame,
+//     EncodeRecord, FrameBuilder), decoded from a stream or datagrams with
+//     drop counters and per-node sequence tracking (FrameDecoder,
+//     ParseFrame), rendered as IoT Hub JSON or SenML (Frame.JSON,
+//     Frame.SenML), values kept as exact fixed-point integers;
+//   - rooms (docs/air.md): ventilation advice after the UBA / ASR A3.6 CO2
+//     steps with a trend and a prediction, occupancy from PIR motion and
+//     rising CO2, events with reasons (Room), and buildings of rooms fed by
+//     the sensor nodes placed in them (Building).
 //
 // The package wraps the libsbprov C library (stable ABI, found with
 // pkg-config as "sbprov") through cgo; building it needs a C compiler and
@@ -51,7 +61,8 @@
 // library keeps the detail message of a failure per OS thread; this package
 // reads it on the same thread as the failing call, so each error carries its
 // own message. A Deriver, SASSigner, Identity, Key, MenderDevice,
-// MenderManagement, Provisioning, Hub or Registry serialises its own calls;
+// MenderManagement, Provisioning, Hub, Registry, FrameDecoder, Room or
+// Building serialises its own calls;
 // use one per goroutine for parallel work. Network calls block only their goroutine; Cancel and
 // context cancellation stop them from another goroutine.
 //

@@ -136,7 +136,8 @@ type Error struct {
 
 	// cause is the context error behind ErrCanceled or ErrTimeout of a call
 	// that took a context.Context (context.Canceled or
-	// context.DeadlineExceeded), or nil; Unwrap returns it.
+	// context.DeadlineExceeded), the FrameOutcome of a record ParseFrame
+	// refused (ErrParse), or nil; Unwrap returns it.
 	cause error
 }
 
@@ -167,7 +168,9 @@ func (e *Error) Is(target error) bool {
 // Unwrap returns the context error (context.Canceled or
 // context.DeadlineExceeded) that ended a call taking a context.Context, so
 // that errors.Is(err, context.Canceled) holds as well as
-// errors.Is(err, sbprov.ErrCanceled); nil for every other error.
+// errors.Is(err, sbprov.ErrCanceled); for an ErrParse of ParseFrame, the
+// FrameOutcome saying why the record was refused
+// (errors.Is(err, sbprov.FrameDropCRC)); nil for every other error.
 func (e *Error) Unwrap() error {
 	return e.cause
 }

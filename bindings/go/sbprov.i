@@ -48,6 +48,25 @@
  *                                            builds the structs in C memory,
  *                                            freed before it returns
  *
+ *   - callbacks (the frame decoder's)        -> never into Go: a C callback
+ *                                              of the helper copies each
+ *                                              accepted record into caller
+ *                                              buffers (one []int64 of fixed
+ *                                              fields per record, one []byte of
+ *                                              record bytes) and stops the
+ *                                              feed when they are full; Go
+ *                                              feeds the rest from *consumed
+ *   - structs passed by pointer (a decoded
+ *     frame, room samples, states, events)  -> fixed layouts of int64 (and
+ *                                              double) slots whose indices are
+ *                                              GOSBPROV_* constants of this
+ *                                              file, built into or copied out
+ *                                              of the struct on the C stack
+ *   - the MCU encoder's builder (it holds
+ *     a pointer to its buffer)              -> not wrapped: one helper runs a
+ *                                              flat list of operations on a
+ *                                              builder and buffer of its own
+ *
  * The thread-local error detail (sbprov_last_error) is read by the Go layer
  * on the same OS thread as the failing call (runtime.LockOSThread).
  *
@@ -159,6 +178,27 @@
 /* C int is 32 bits on every target this binding builds for (64-bit guard in doc.go). */
 %typemap(gotype) int32_t *out_accepted, int *existed "*int32"
 %typemap(in) int32_t *out_accepted, int *existed %{ $1 = ($1_ltype)$input; %}
+/* Frames and rooms: scalar outputs of the gosbprov_frame_* and gosbprov_air_*
+ * helpers. */
+%typemap(gotype) int64_t *out_consumed, int64_t *out_count, int64_t *out_outcome, int64_t *out_index,
+                 int64_t *out_length, int64_t *out_min, int64_t *out_max "*int64"
+%typemap(in) int64_t *out_consumed, int64_t *out_count, int64_t *out_outcome, int64_t *out_index,
+             int64_t *out_length, int64_t *out_min, int64_t *out_max
+%{ $1 = (int64_t *)$input; %}
+/* Frames and rooms: fixed-layout outputs the helpers write during the call
+ * (a Go []int64 and []float64, no Go pointers in them). */
+%typemap(gotype) (int64_t *slots, size_t slot_count) "[]int64"
+%typemap(in) (int64_t *slots, size_t slot_count)
+%{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+%typemap(gotype) (double *doubles, size_t double_count) "[]float64"
+%typemap(in) (double *doubles, size_t double_count)
+%{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
 
 /* NUL-terminated inputs. SWIG's default copies every Go string into malloc'd
  * memory; short strings (every valid ID, host name or policy) are copied to
@@ -286,6 +326,9 @@ SBPROV_HANDLE(sbprov_azure_dps_result)
 SBPROV_HANDLE(sbprov_azure_hub)
 SBPROV_HANDLE(sbprov_azure_registry)
 SBPROV_HANDLE(sbprov_azure_device)
+SBPROV_HANDLE(sbprov_frame_decoder)
+SBPROV_HANDLE(sbprov_air_room)
+SBPROV_HANDLE(sbprov_air_building)
 
 /* ---- What is wrapped --------------------------------------------------- */
 
@@ -427,6 +470,60 @@ SBPROV_HANDLE(sbprov_azure_device)
 %ignore sbprov_azure_device_status;
 %ignore sbprov_azure_device_primary_key;
 %ignore sbprov_azure_device_secondary_key;
+/* Sensor frames: the builder (it keeps a pointer to its buffer), the frame,
+ * reading, options and counter structs, the callback type and every function
+ * taking them are replaced by flat gosbprov_frame_* helpers; so are the
+ * functions returning a const char * or writing through uint8_t / int32_t
+ * pointers. The constants (kinds, sizes, outcomes, statuses, encoder results)
+ * are wrapped, and a test compares them with the Go layer's. */
+%ignore sbprov_frame_builder;
+%ignore sbprov_frame_builder_init;
+%ignore sbprov_frame_add_timestamp;
+%ignore sbprov_frame_add_reading;
+%ignore sbprov_frame_add_raw;
+%ignore sbprov_frame_finish;
+%ignore sbprov_cobs_encode;
+%ignore sbprov_frame_kind_info;
+%ignore sbprov_frame_decoder_options;
+%ignore sbprov_frame_decoder_options_init;
+%ignore sbprov_frame_decoder_new;
+%ignore sbprov_frame_reading;
+%ignore sbprov_frame;
+/* (its member `type` is a Go keyword; the struct is not wrapped anyway) */
+%warnfilter(314) sbprov_frame::type;
+%ignore sbprov_frame_cb;
+%ignore sbprov_frame_counters;
+%ignore sbprov_frame_decoder_feed;
+%ignore sbprov_frame_decode_record;
+%ignore sbprov_frame_decoder_counters;
+%ignore sbprov_frame_parse;
+%ignore sbprov_frame_outcome_name;
+%ignore sbprov_frame_seq_status_name;
+%ignore sbprov_frame_to_json;
+%ignore sbprov_frame_to_senml;
+%ignore sbprov_frame_kind_name;
+/* Rooms: the option, sample, state and event structs and the functions
+ * taking them are replaced by flat gosbprov_air_* helpers; so are the
+ * functions returning a const char *. */
+%ignore sbprov_air_room_options;
+%ignore sbprov_air_room_options_init;
+%ignore sbprov_air_sample;
+%ignore sbprov_air_sample_init;
+%ignore sbprov_air_sample_from_frame;
+%ignore sbprov_air_state;
+%ignore sbprov_air_event;
+%ignore sbprov_air_room_new;
+%ignore sbprov_air_room_update;
+%ignore sbprov_air_room_state;
+%ignore sbprov_air_room_next_event;
+%ignore sbprov_air_room_name;
+%ignore sbprov_air_co2_class_name;
+%ignore sbprov_air_event_kind_name;
+%ignore sbprov_air_reason_name;
+%ignore sbprov_air_building_add_room;
+%ignore sbprov_air_building_update;
+%ignore sbprov_air_building_update_frame;
+%ignore sbprov_air_building_next_event;
 
 #define SBPROV_API
 #define SBPROV_NODISCARD
@@ -443,6 +540,9 @@ SBPROV_HANDLE(sbprov_azure_device)
 %include <sbprov/http.h>
 %include <sbprov/mender.h>
 %include <sbprov/azure_http.h>
+%include <sbprov/frame_encode.h>
+%include <sbprov/frame.h>
+%include <sbprov/air.h>
 
 %{
 /* Overwrite n bytes at p with zeros in a way the compiler keeps. */
@@ -1197,5 +1297,815 @@ int64_t gosbprov_azure_device_field(char *buf, size_t buf_size, const sbprov_azu
         return gosbprov_copy(buf, buf_size, sbprov_azure_device_secondary_key(d));
     }
     return -1;
+}
+%}
+
+/* ---- Sensor frames ---- */
+
+%{
+/* The int64 fields of one decoded record ("slot") in the []int64 the frame
+ * helpers read and write, GOSBPROV_FRAME_SLOT per record: */
+#define GOSBPROV_FRAME_TYPE 0           /* SBPROV_FRAME_TYPE_READINGS or _HELLO */
+#define GOSBPROV_FRAME_FLAGS 1          /* as received */
+#define GOSBPROV_FRAME_NODE 2           /* node_id (the 8 bytes read big-endian), as int64 bits */
+#define GOSBPROV_FRAME_EPOCH 3
+#define GOSBPROV_FRAME_SEQ 4
+#define GOSBPROV_FRAME_HAS_TIME 5
+#define GOSBPROV_FRAME_TIME_MS 6
+#define GOSBPROV_FRAME_UNKNOWN_KINDS 7
+#define GOSBPROV_FRAME_OUT_OF_RANGE 8
+#define GOSBPROV_FRAME_SEQ_STATUS 9
+#define GOSBPROV_FRAME_MISSED 10
+#define GOSBPROV_FRAME_RECORD_OFFSET 11 /* where its bytes start in the record []byte */
+#define GOSBPROV_FRAME_RECORD_LEN 12
+#define GOSBPROV_FRAME_READING_COUNT 13
+#define GOSBPROV_FRAME_READINGS 14      /* then kind, valid, value per reading */
+#define GOSBPROV_FRAME_SLOT (GOSBPROV_FRAME_READINGS + 3 * SBPROV_FRAME_KIND_LAST)
+
+/* Copy the decoded view f into slot s (record bytes at record_offset). */
+static void gosbprov_frame_to_slot(int64_t *s, const sbprov_frame *f, size_t record_offset)
+{
+    size_t i, n = f->reading_count < SBPROV_FRAME_KIND_LAST ? f->reading_count : SBPROV_FRAME_KIND_LAST;
+    s[GOSBPROV_FRAME_TYPE] = f->type;
+    s[GOSBPROV_FRAME_FLAGS] = f->flags;
+    s[GOSBPROV_FRAME_NODE] = (int64_t)f->node_id;
+    s[GOSBPROV_FRAME_EPOCH] = f->epoch;
+    s[GOSBPROV_FRAME_SEQ] = f->seq;
+    s[GOSBPROV_FRAME_HAS_TIME] = f->has_time != 0;
+    s[GOSBPROV_FRAME_TIME_MS] = f->time_ms;
+    s[GOSBPROV_FRAME_UNKNOWN_KINDS] = (int64_t)f->unknown_kinds;
+    s[GOSBPROV_FRAME_OUT_OF_RANGE] = (int64_t)f->out_of_range;
+    s[GOSBPROV_FRAME_SEQ_STATUS] = (int64_t)f->seq_status;
+    s[GOSBPROV_FRAME_MISSED] = f->missed;
+    s[GOSBPROV_FRAME_RECORD_OFFSET] = (int64_t)record_offset;
+    s[GOSBPROV_FRAME_RECORD_LEN] = (int64_t)f->record_len;
+    s[GOSBPROV_FRAME_READING_COUNT] = (int64_t)n;
+    for (i = 0; i < n; i++) {
+        s[GOSBPROV_FRAME_READINGS + 3 * i] = f->readings[i].kind;
+        s[GOSBPROV_FRAME_READINGS + 3 * i + 1] = f->readings[i].valid != 0;
+        s[GOSBPROV_FRAME_READINGS + 3 * i + 2] = f->readings[i].value;
+    }
+}
+
+/* Build a frame view in *f (readings in rd) from slot s of n fields, for the
+ * renderers and the rooms. Returns SBPROV_EINVAL (with a detail) for a slot
+ * that is too short or holds more readings than any record can; the library
+ * checks the rest (kinds, struct). No record bytes: nothing that takes a
+ * frame view reads them. */
+static sbprov_result gosbprov_frame_from_slot(sbprov_frame *f, sbprov_frame_reading *rd, const int64_t *s, size_t n)
+{
+    size_t i, count;
+    uint64_t id;
+    if (s == NULL || n < GOSBPROV_FRAME_SLOT) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    count = (size_t)s[GOSBPROV_FRAME_READING_COUNT];
+    if (s[GOSBPROV_FRAME_READING_COUNT] < 0 || count > SBPROV_FRAME_KIND_LAST) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(f, 0, sizeof *f);
+    memset(rd, 0, SBPROV_FRAME_KIND_LAST * sizeof *rd);
+    f->struct_size = sizeof *f;
+    f->version = SBPROV_FRAME_VERSION;
+    f->type = (uint8_t)s[GOSBPROV_FRAME_TYPE];
+    f->flags = (uint8_t)s[GOSBPROV_FRAME_FLAGS];
+    id = (uint64_t)s[GOSBPROV_FRAME_NODE];
+    f->node_id = id;
+    for (i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
+        f->node[i] = (uint8_t)(id >> (8 * (SBPROV_FRAME_NODE_SIZE - 1 - i)));
+    f->epoch = (uint16_t)s[GOSBPROV_FRAME_EPOCH];
+    f->seq = (uint16_t)s[GOSBPROV_FRAME_SEQ];
+    f->has_time = s[GOSBPROV_FRAME_HAS_TIME] != 0;
+    f->time_ms = (uint32_t)s[GOSBPROV_FRAME_TIME_MS];
+    f->unknown_kinds = (size_t)s[GOSBPROV_FRAME_UNKNOWN_KINDS];
+    f->out_of_range = (size_t)s[GOSBPROV_FRAME_OUT_OF_RANGE];
+    f->seq_status = (sbprov_frame_seq_status)s[GOSBPROV_FRAME_SEQ_STATUS];
+    f->missed = (uint32_t)s[GOSBPROV_FRAME_MISSED];
+    for (i = 0; i < count; i++) {
+        rd[i].kind = (uint8_t)s[GOSBPROV_FRAME_READINGS + 3 * i];
+        rd[i].valid = s[GOSBPROV_FRAME_READINGS + 3 * i + 1] != 0;
+        rd[i].value = s[GOSBPROV_FRAME_READINGS + 3 * i + 2];
+    }
+    f->readings = rd;
+    f->reading_count = count;
+    return SBPROV_OK;
+}
+
+/* Where the decoder's callback copies accepted records: slot_cap slots and a
+ * byte buffer. With stop_when_full it stops the feed as soon as the next
+ * record might not fit, so that no accepted record is ever lost (the record
+ * a callback stops at is consumed). */
+typedef struct gosbprov_frame_sink {
+    int64_t *slots;
+    size_t slot_cap, count;
+    uint8_t *buf;
+    size_t buf_size, used;
+    int stop_when_full, overflow;
+} gosbprov_frame_sink;
+
+static int gosbprov_frame_sink_cb(const sbprov_frame *f, void *payload)
+{
+    gosbprov_frame_sink *k = (gosbprov_frame_sink *)payload;
+    if (k->count >= k->slot_cap || k->buf_size - k->used < f->record_len) {
+        k->overflow = 1; /* not reached: the sink stopped the feed before */
+        return 1;
+    }
+    memcpy(k->buf + k->used, f->record, f->record_len);
+    gosbprov_frame_to_slot(k->slots + k->count * GOSBPROV_FRAME_SLOT, f, k->used);
+    k->used += f->record_len;
+    k->count++;
+    return k->stop_when_full && (k->count >= k->slot_cap || k->buf_size - k->used < SBPROV_FRAME_MAX);
+}
+
+/* The operations of gosbprov_frame_encode(), one after another in a byte
+ * string: */
+#define GOSBPROV_ENC_TIME 1    /* then time_ms, 4 bytes little-endian */
+#define GOSBPROV_ENC_READING 2 /* then kind, value (int32, 4 bytes little-endian) */
+#define GOSBPROV_ENC_RAW 3     /* then kind, length n, n value bytes */
+
+/* Names for gosbprov_enum_name(). */
+#define GOSBPROV_NAME_KIND 0
+#define GOSBPROV_NAME_OUTCOME 1
+#define GOSBPROV_NAME_SEQ_STATUS 2
+#define GOSBPROV_NAME_CO2_CLASS 3
+#define GOSBPROV_NAME_EVENT_KIND 4
+#define GOSBPROV_NAME_REASON 5
+
+/* Counters written by gosbprov_frame_counters(), in the struct's order:
+ * frames, crc, too_long, truncated, bad_version, bad_length, unknown_type,
+ * duplicate, gaps, reboots, unknown_kinds, out_of_range. */
+#define GOSBPROV_FRAME_COUNTERS 12
+%}
+
+/* Wrap the layout constants for the Go layer. */
+#define GOSBPROV_FRAME_TYPE 0
+#define GOSBPROV_FRAME_FLAGS 1
+#define GOSBPROV_FRAME_NODE 2
+#define GOSBPROV_FRAME_EPOCH 3
+#define GOSBPROV_FRAME_SEQ 4
+#define GOSBPROV_FRAME_HAS_TIME 5
+#define GOSBPROV_FRAME_TIME_MS 6
+#define GOSBPROV_FRAME_UNKNOWN_KINDS 7
+#define GOSBPROV_FRAME_OUT_OF_RANGE 8
+#define GOSBPROV_FRAME_SEQ_STATUS 9
+#define GOSBPROV_FRAME_MISSED 10
+#define GOSBPROV_FRAME_RECORD_OFFSET 11
+#define GOSBPROV_FRAME_RECORD_LEN 12
+#define GOSBPROV_FRAME_READING_COUNT 13
+#define GOSBPROV_FRAME_READINGS 14
+#define GOSBPROV_FRAME_SLOT 38
+#define GOSBPROV_ENC_TIME 1
+#define GOSBPROV_ENC_READING 2
+#define GOSBPROV_ENC_RAW 3
+#define GOSBPROV_NAME_KIND 0
+#define GOSBPROV_NAME_OUTCOME 1
+#define GOSBPROV_NAME_SEQ_STATUS 2
+#define GOSBPROV_NAME_CO2_CLASS 3
+#define GOSBPROV_NAME_EVENT_KIND 4
+#define GOSBPROV_NAME_REASON 5
+#define GOSBPROV_FRAME_COUNTERS 12
+
+%inline %{
+/* The GOSBPROV_FRAME_SLOT the C side was compiled with (a test compares it
+ * with the wrapped constant). */
+int64_t gosbprov_frame_slot_size(void)
+{
+    return GOSBPROV_FRAME_SLOT;
+}
+
+/* A static name into buf; returns its length, or -1 for none (a kind version
+ * 1 does not know) or an unknown table. Values outside an enum give the
+ * library's "invalid". */
+int64_t gosbprov_enum_name(char *buf, size_t buf_size, int32_t table, int32_t value)
+{
+    switch (table) {
+    case GOSBPROV_NAME_KIND:
+        return value < 0 || value > 255 ? -1 : gosbprov_copy(buf, buf_size, sbprov_frame_kind_name((uint8_t)value));
+    case GOSBPROV_NAME_OUTCOME:
+        return gosbprov_copy(buf, buf_size, sbprov_frame_outcome_name((sbprov_frame_outcome)value));
+    case GOSBPROV_NAME_SEQ_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_frame_seq_status_name((sbprov_frame_seq_status)value));
+    case GOSBPROV_NAME_CO2_CLASS:
+        return gosbprov_copy(buf, buf_size, sbprov_air_co2_class_name((sbprov_air_co2_class)value));
+    case GOSBPROV_NAME_EVENT_KIND:
+        return gosbprov_copy(buf, buf_size, sbprov_air_event_kind_name((sbprov_air_event_kind)value));
+    case GOSBPROV_NAME_REASON:
+        return gosbprov_copy(buf, buf_size, sbprov_air_reason_name((sbprov_air_reason)value));
+    }
+    return -1;
+}
+
+/* sbprov_frame_kind_info(): 1 and the outputs set if kind (0..255) is known,
+ * else 0. */
+int32_t gosbprov_frame_kind_info(int64_t *out_length, int64_t *out_min, int64_t *out_max, int32_t kind)
+{
+    uint8_t len = 0;
+    int32_t min = 0, max = 0;
+    if (kind < 0 || kind > 255 || !sbprov_frame_kind_info((uint8_t)kind, &len, &min, &max))
+        return 0;
+    *out_length = len;
+    *out_min = min;
+    *out_max = max;
+    return 1;
+}
+
+/* Build one record with the MCU encoder (sbprov/frame_encode.h) on a builder
+ * of its own: sbprov_frame_builder_init(type, node, epoch, seq), then the
+ * operations in (data, len) (GOSBPROV_ENC_*), then sbprov_frame_finish().
+ * The record goes into buf (at most SBPROV_FRAME_MAX bytes are used) and its
+ * length into *out_len. Returns the encoder's result (not an sbprov_result);
+ * *out_index is the operation that failed (0-based), -1 for init or finish,
+ * or -2 for an operation list that does not add up. */
+int32_t gosbprov_frame_encode(char *buf, size_t buf_size, size_t *out_len, int64_t *out_index, uint8_t type,
+                              uint64_t node_id, uint16_t epoch, uint16_t seq, const void *data, size_t len)
+{
+    const uint8_t *ops = (const uint8_t *)data, *end = ops + len;
+    uint8_t node[SBPROV_FRAME_NODE_SIZE];
+    sbprov_frame_builder b;
+    sbprov_frame_enc_result rc;
+    size_t i;
+    int64_t index = 0;
+
+    *out_len = 0;
+    *out_index = -1;
+    for (i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
+        node[i] = (uint8_t)(node_id >> (8 * (SBPROV_FRAME_NODE_SIZE - 1 - i)));
+    rc = sbprov_frame_builder_init(&b, (uint8_t *)buf, buf_size < SBPROV_FRAME_MAX ? buf_size : SBPROV_FRAME_MAX,
+                                   type, node, epoch, seq);
+    if (rc != SBPROV_FRAME_ENC_OK)
+        return rc;
+    while (ops < end) {
+        uint8_t op = *ops++;
+        if (op == GOSBPROV_ENC_TIME && end - ops >= 4) {
+            uint32_t t = (uint32_t)ops[0] | (uint32_t)ops[1] << 8 | (uint32_t)ops[2] << 16 | (uint32_t)ops[3] << 24;
+            ops += 4;
+            rc = sbprov_frame_add_timestamp(&b, t);
+        } else if (op == GOSBPROV_ENC_READING && end - ops >= 5) {
+            uint32_t v = (uint32_t)ops[1] | (uint32_t)ops[2] << 8 | (uint32_t)ops[3] << 16 | (uint32_t)ops[4] << 24;
+            rc = sbprov_frame_add_reading(&b, ops[0], (int32_t)v);
+            ops += 5;
+        } else if (op == GOSBPROV_ENC_RAW && end - ops >= 2 && (size_t)(end - ops - 2) >= ops[1]) {
+            rc = sbprov_frame_add_raw(&b, ops[0], ops + 2, ops[1]);
+            ops += 2 + (size_t)ops[1];
+        } else {
+            *out_index = -2;
+            return SBPROV_FRAME_ENC_EINVAL;
+        }
+        if (rc != SBPROV_FRAME_ENC_OK) {
+            *out_index = index;
+            return rc;
+        }
+        index++;
+    }
+    *out_index = -1;
+    return sbprov_frame_finish(&b, out_len);
+}
+
+/* sbprov_cobs_encode() of (data, len) into buf; *out_len as the library
+ * gives it. Returns the encoder's result. */
+int32_t gosbprov_cobs_encode(char *buf, size_t buf_size, size_t *out_len, const void *data, size_t len)
+{
+    return sbprov_cobs_encode((uint8_t *)buf, buf_size, (const uint8_t *)data, len, out_len);
+}
+
+/* sbprov_frame_decoder_new() with node_table_size (0: the default). */
+sbprov_result gosbprov_frame_decoder_new(sbprov_frame_decoder **out, uint64_t node_table_size)
+{
+    sbprov_frame_decoder_options opts;
+    sbprov_result rc = sbprov_frame_decoder_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (node_table_size > (uint64_t)SIZE_MAX)
+        node_table_size = (uint64_t)SIZE_MAX; /* refused by the library with its range */
+    if (node_table_size != 0)
+        opts.node_table_size = (size_t)node_table_size;
+    return sbprov_frame_decoder_new(out, &opts);
+}
+
+/* sbprov_frame_decoder_feed() of (data, len): every accepted record is
+ * copied into the next slot of `slots` (GOSBPROV_FRAME_SLOT int64 each) and
+ * its bytes into buf, which must hold at least one slot and SBPROV_FRAME_MAX
+ * bytes. *out_count is the number of records copied. SBPROV_ECANCELED: the
+ * buffers are full; *out_consumed bytes of data were used (every record in
+ * them is in the buffers) and the rest is to be fed again. No Go memory is
+ * kept: the callback is C and writes only into the buffers of this call. */
+sbprov_result gosbprov_frame_feed(int64_t *out_consumed, int64_t *out_count, sbprov_frame_decoder *dec,
+                                  const void *data, size_t len, int64_t *slots, size_t slot_count, char *buf,
+                                  size_t buf_size)
+{
+    gosbprov_frame_sink k;
+    size_t consumed = 0;
+    sbprov_result rc;
+
+    *out_consumed = 0;
+    *out_count = 0;
+    if (slot_count < GOSBPROV_FRAME_SLOT || buf_size < SBPROV_FRAME_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&k, 0, sizeof k);
+    k.slots = slots;
+    k.slot_cap = slot_count / GOSBPROV_FRAME_SLOT;
+    k.buf = (uint8_t *)buf;
+    k.buf_size = buf_size;
+    k.stop_when_full = 1;
+    rc = sbprov_frame_decoder_feed(&consumed, dec, (const uint8_t *)data, len, gosbprov_frame_sink_cb, &k);
+    *out_consumed = (int64_t)consumed;
+    *out_count = (int64_t)k.count;
+    if (k.overflow) {
+        sbprov_clear_error();
+        return SBPROV_ERROR;
+    }
+    return rc;
+}
+
+/* sbprov_frame_decode_record() of one datagram: *out_outcome is the
+ * sbprov_frame_outcome; an accepted record is copied into slot 0 and buf
+ * (*out_count 1). */
+sbprov_result gosbprov_frame_decode_record(int64_t *out_outcome, int64_t *out_count, sbprov_frame_decoder *dec,
+                                           const void *data, size_t len, int64_t *slots, size_t slot_count,
+                                           char *buf, size_t buf_size)
+{
+    gosbprov_frame_sink k;
+    sbprov_frame_outcome o = SBPROV_FRAME_DROP_TRUNCATED;
+    sbprov_result rc;
+
+    *out_outcome = -1;
+    *out_count = 0;
+    if (slot_count < GOSBPROV_FRAME_SLOT || buf_size < SBPROV_FRAME_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&k, 0, sizeof k);
+    k.slots = slots;
+    k.slot_cap = 1;
+    k.buf = (uint8_t *)buf;
+    k.buf_size = buf_size;
+    rc = sbprov_frame_decode_record(&o, dec, (const uint8_t *)data, len, gosbprov_frame_sink_cb, &k);
+    *out_count = (int64_t)k.count;
+    if (rc == SBPROV_OK)
+        *out_outcome = (int64_t)o;
+    if (k.overflow) {
+        sbprov_clear_error();
+        return SBPROV_ERROR;
+    }
+    return rc;
+}
+
+/* sbprov_frame_decoder_counters() into slots (GOSBPROV_FRAME_COUNTERS, in the
+ * struct's order). */
+sbprov_result gosbprov_frame_counters(int64_t *slots, size_t slot_count, const sbprov_frame_decoder *dec)
+{
+    sbprov_frame_counters c;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_FRAME_COUNTERS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
+    if ((rc = sbprov_frame_decoder_counters(&c, dec)) != SBPROV_OK)
+        return rc;
+    slots[0] = (int64_t)c.frames;
+    slots[1] = (int64_t)c.crc;
+    slots[2] = (int64_t)c.too_long;
+    slots[3] = (int64_t)c.truncated;
+    slots[4] = (int64_t)c.bad_version;
+    slots[5] = (int64_t)c.bad_length;
+    slots[6] = (int64_t)c.unknown_type;
+    slots[7] = (int64_t)c.duplicate;
+    slots[8] = (int64_t)c.gaps;
+    slots[9] = (int64_t)c.reboots;
+    slots[10] = (int64_t)c.unknown_kinds;
+    slots[11] = (int64_t)c.out_of_range;
+    return SBPROV_OK;
+}
+
+/* sbprov_frame_parse() of (data, len) into slot 0 (record offset 0). SBPROV_EPARSE:
+ * *out_outcome says why. */
+sbprov_result gosbprov_frame_parse(int64_t *out_outcome, int64_t *slots, size_t slot_count, const void *data,
+                                   size_t len)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_frame_outcome o = SBPROV_FRAME_DROP_TRUNCATED;
+    sbprov_result rc;
+
+    *out_outcome = -1;
+    if (slot_count < GOSBPROV_FRAME_SLOT) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    rc = sbprov_frame_parse(&f, rd, &o, (const uint8_t *)data, len);
+    if (rc == SBPROV_OK || rc == SBPROV_EPARSE)
+        *out_outcome = (int64_t)o;
+    if (rc == SBPROV_OK)
+        gosbprov_frame_to_slot(slots, &f, 0);
+    return rc;
+}
+
+/* sbprov_frame_to_json() (senml 0) or sbprov_frame_to_senml() (senml 1, with
+ * unix_time_ms) of the frame in slot (fields, field_count). */
+sbprov_result gosbprov_frame_render(char *buf, size_t buf_size, size_t *out_len, const void *fields,
+                                    size_t field_count, int32_t senml, int64_t unix_time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_result rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    return senml ? sbprov_frame_to_senml(buf, buf_size, out_len, &f, unix_time_ms)
+                 : sbprov_frame_to_json(buf, buf_size, out_len, &f);
+}
+%}
+
+/* ---- Rooms ---- */
+
+%{
+/* The uint32 room options in the []int64 of gosbprov_air_room_new() and
+ * gosbprov_air_building_add_room(), in this order; -1 keeps the default: */
+#define GOSBPROV_ROOM_VENTILATE_PPM 0
+#define GOSBPROV_ROOM_VENTILATE_NOW_PPM 1
+#define GOSBPROV_ROOM_HYSTERESIS_PPM 2
+#define GOSBPROV_ROOM_SMOOTHING_S 3
+#define GOSBPROV_ROOM_TREND_WINDOW_S 4
+#define GOSBPROV_ROOM_TREND_MIN_SAMPLES 5
+#define GOSBPROV_ROOM_TREND_MIN_SPAN_S 6
+#define GOSBPROV_ROOM_PIR_HOLD_S 7
+#define GOSBPROV_ROOM_CO2_RISE_S 8
+#define GOSBPROV_ROOM_OPTIONS 9
+
+/* The sample fields of gosbprov_air_update() and gosbprov_air_sample_from_frame(): */
+#define GOSBPROV_SAMPLE_TIME_MS 0
+#define GOSBPROV_SAMPLE_HAS_CO2 1
+#define GOSBPROV_SAMPLE_CO2_PPM 2
+#define GOSBPROV_SAMPLE_HAS_MOTION 3
+#define GOSBPROV_SAMPLE_MOTION 4
+#define GOSBPROV_SAMPLE_HAS_TEMPERATURE 5
+#define GOSBPROV_SAMPLE_TEMPERATURE 6
+#define GOSBPROV_SAMPLE_HAS_HUMIDITY 7
+#define GOSBPROV_SAMPLE_HUMIDITY 8
+#define GOSBPROV_SAMPLE_FIELDS 9
+
+/* The state fields of gosbprov_air_room_state(): int64 ... */
+#define GOSBPROV_STATE_TIME_MS 0
+#define GOSBPROV_STATE_SAMPLES 1
+#define GOSBPROV_STATE_CO2_CLASS 2
+#define GOSBPROV_STATE_HAS_CO2 3
+#define GOSBPROV_STATE_CO2_PPM 4
+#define GOSBPROV_STATE_MS_SINCE_CO2 5
+#define GOSBPROV_STATE_HAS_TREND 6
+#define GOSBPROV_STATE_NEXT_THRESHOLD 7
+#define GOSBPROV_STATE_OCCUPIED 8
+#define GOSBPROV_STATE_OCCUPIED_REASON 9
+#define GOSBPROV_STATE_CO2_RISING 10
+#define GOSBPROV_STATE_MS_SINCE_MOTION 11
+#define GOSBPROV_STATE_HAS_TEMPERATURE 12
+#define GOSBPROV_STATE_TEMPERATURE 13
+#define GOSBPROV_STATE_HAS_HUMIDITY 14
+#define GOSBPROV_STATE_HUMIDITY 15
+#define GOSBPROV_STATE_EVENTS_PENDING 16
+#define GOSBPROV_STATE_EVENTS_DROPPED 17
+#define GOSBPROV_STATE_FIELDS 18
+/* ... and double: */
+#define GOSBPROV_STATE_CO2_SMOOTHED 0
+#define GOSBPROV_STATE_TREND 1
+#define GOSBPROV_STATE_MINUTES 2
+#define GOSBPROV_STATE_DOUBLES 3
+
+/* The event fields of gosbprov_air_events(), per event: int64 ... */
+#define GOSBPROV_EVENT_KIND 0
+#define GOSBPROV_EVENT_REASON 1
+#define GOSBPROV_EVENT_TIME_MS 2
+#define GOSBPROV_EVENT_CO2_CLASS 3
+#define GOSBPROV_EVENT_PREVIOUS_CLASS 4
+#define GOSBPROV_EVENT_CO2_PPM 5
+#define GOSBPROV_EVENT_THRESHOLD 6
+#define GOSBPROV_EVENT_MS_SINCE_MOTION 7
+#define GOSBPROV_EVENT_FIELDS 8
+/* ... one double (the trend), and GOSBPROV_EVENT_TEXT bytes: the room's name
+ * (SBPROV_AIR_NAME_SIZE bytes, NUL-terminated), then the reason text
+ * (SBPROV_AIR_REASON_SIZE bytes, NUL-terminated). */
+#define GOSBPROV_EVENT_TEXT (SBPROV_AIR_NAME_SIZE + SBPROV_AIR_REASON_SIZE)
+
+/* Room options from flat values: -1 keeps the default; rate_set 0 keeps the
+ * default CO2 rise rate. Values beyond uint32 are refused. */
+static sbprov_result gosbprov_room_options(sbprov_air_room_options *o, const int64_t *v, size_t n, double rate,
+                                           int32_t rate_set)
+{
+    uint32_t *dst[GOSBPROV_ROOM_OPTIONS];
+    size_t i;
+    sbprov_result rc = sbprov_air_room_options_init(o, sizeof *o);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (n != GOSBPROV_ROOM_OPTIONS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    dst[GOSBPROV_ROOM_VENTILATE_PPM] = &o->ventilate_ppm;
+    dst[GOSBPROV_ROOM_VENTILATE_NOW_PPM] = &o->ventilate_now_ppm;
+    dst[GOSBPROV_ROOM_HYSTERESIS_PPM] = &o->hysteresis_ppm;
+    dst[GOSBPROV_ROOM_SMOOTHING_S] = &o->smoothing_s;
+    dst[GOSBPROV_ROOM_TREND_WINDOW_S] = &o->trend_window_s;
+    dst[GOSBPROV_ROOM_TREND_MIN_SAMPLES] = &o->trend_min_samples;
+    dst[GOSBPROV_ROOM_TREND_MIN_SPAN_S] = &o->trend_min_span_s;
+    dst[GOSBPROV_ROOM_PIR_HOLD_S] = &o->pir_hold_s;
+    dst[GOSBPROV_ROOM_CO2_RISE_S] = &o->co2_rise_s;
+    for (i = 0; i < n; i++) {
+        if (v[i] < -1 || v[i] > (int64_t)UINT32_MAX) {
+            sbprov_clear_error();
+            return SBPROV_EINVAL;
+        }
+        if (v[i] >= 0)
+            *dst[i] = (uint32_t)v[i];
+    }
+    if (rate_set)
+        o->co2_rise_ppm_per_min = rate;
+    return SBPROV_OK;
+}
+
+/* A sample from GOSBPROV_SAMPLE_FIELDS flat values. */
+static sbprov_result gosbprov_sample(sbprov_air_sample *s, const int64_t *v, size_t n)
+{
+    sbprov_result rc = sbprov_air_sample_init(s, sizeof *s);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (n != GOSBPROV_SAMPLE_FIELDS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    s->time_ms = v[GOSBPROV_SAMPLE_TIME_MS];
+    s->has_co2 = v[GOSBPROV_SAMPLE_HAS_CO2] != 0;
+    s->co2_ppm = (uint32_t)v[GOSBPROV_SAMPLE_CO2_PPM];
+    s->has_motion = v[GOSBPROV_SAMPLE_HAS_MOTION] != 0;
+    s->motion = (uint32_t)v[GOSBPROV_SAMPLE_MOTION];
+    s->has_temperature = v[GOSBPROV_SAMPLE_HAS_TEMPERATURE] != 0;
+    s->temperature_centi_c = (int32_t)v[GOSBPROV_SAMPLE_TEMPERATURE];
+    s->has_humidity = v[GOSBPROV_SAMPLE_HAS_HUMIDITY] != 0;
+    s->humidity_centi_pct = (uint32_t)v[GOSBPROV_SAMPLE_HUMIDITY];
+    return SBPROV_OK;
+}
+
+/* Copy the queued events of room (or, if room is NULL, of building) into the
+ * buffers, at most as many as they hold; *out_count is their number. */
+static sbprov_result gosbprov_events(int64_t *out_count, sbprov_air_room *room, sbprov_air_building *building,
+                                     int64_t *slots, size_t slot_count, double *doubles, size_t double_count,
+                                     char *buf, size_t buf_size)
+{
+    size_t cap = slot_count / GOSBPROV_EVENT_FIELDS, n = 0;
+    if (cap > double_count)
+        cap = double_count;
+    if (cap > buf_size / GOSBPROV_EVENT_TEXT)
+        cap = buf_size / GOSBPROV_EVENT_TEXT;
+    *out_count = 0;
+    while (n < cap) {
+        sbprov_air_event e;
+        int64_t *s = slots + n * GOSBPROV_EVENT_FIELDS;
+        char *t = buf + n * GOSBPROV_EVENT_TEXT;
+        sbprov_result rc;
+        memset(&e, 0, sizeof e);
+        e.struct_size = sizeof e;
+        rc = room != NULL ? sbprov_air_room_next_event(&e, room) : sbprov_air_building_next_event(&e, building);
+        if (rc != SBPROV_OK)
+            return rc;
+        if (e.kind == SBPROV_AIR_EVENT_NONE)
+            break;
+        s[GOSBPROV_EVENT_KIND] = (int64_t)e.kind;
+        s[GOSBPROV_EVENT_REASON] = (int64_t)e.reason;
+        s[GOSBPROV_EVENT_TIME_MS] = e.time_ms;
+        s[GOSBPROV_EVENT_CO2_CLASS] = (int64_t)e.co2_class;
+        s[GOSBPROV_EVENT_PREVIOUS_CLASS] = (int64_t)e.previous_class;
+        s[GOSBPROV_EVENT_CO2_PPM] = e.co2_ppm;
+        s[GOSBPROV_EVENT_THRESHOLD] = e.threshold_ppm;
+        s[GOSBPROV_EVENT_MS_SINCE_MOTION] = e.ms_since_motion;
+        doubles[n] = e.trend_ppm_per_min;
+        memcpy(t, e.room, SBPROV_AIR_NAME_SIZE);
+        t[SBPROV_AIR_NAME_SIZE - 1] = '\0';
+        memcpy(t + SBPROV_AIR_NAME_SIZE, e.reason_text, SBPROV_AIR_REASON_SIZE);
+        t[GOSBPROV_EVENT_TEXT - 1] = '\0';
+        n++;
+        *out_count = (int64_t)n;
+    }
+    return SBPROV_OK;
+}
+%}
+
+#define GOSBPROV_ROOM_VENTILATE_PPM 0
+#define GOSBPROV_ROOM_VENTILATE_NOW_PPM 1
+#define GOSBPROV_ROOM_HYSTERESIS_PPM 2
+#define GOSBPROV_ROOM_SMOOTHING_S 3
+#define GOSBPROV_ROOM_TREND_WINDOW_S 4
+#define GOSBPROV_ROOM_TREND_MIN_SAMPLES 5
+#define GOSBPROV_ROOM_TREND_MIN_SPAN_S 6
+#define GOSBPROV_ROOM_PIR_HOLD_S 7
+#define GOSBPROV_ROOM_CO2_RISE_S 8
+#define GOSBPROV_ROOM_OPTIONS 9
+#define GOSBPROV_SAMPLE_TIME_MS 0
+#define GOSBPROV_SAMPLE_HAS_CO2 1
+#define GOSBPROV_SAMPLE_CO2_PPM 2
+#define GOSBPROV_SAMPLE_HAS_MOTION 3
+#define GOSBPROV_SAMPLE_MOTION 4
+#define GOSBPROV_SAMPLE_HAS_TEMPERATURE 5
+#define GOSBPROV_SAMPLE_TEMPERATURE 6
+#define GOSBPROV_SAMPLE_HAS_HUMIDITY 7
+#define GOSBPROV_SAMPLE_HUMIDITY 8
+#define GOSBPROV_SAMPLE_FIELDS 9
+#define GOSBPROV_STATE_TIME_MS 0
+#define GOSBPROV_STATE_SAMPLES 1
+#define GOSBPROV_STATE_CO2_CLASS 2
+#define GOSBPROV_STATE_HAS_CO2 3
+#define GOSBPROV_STATE_CO2_PPM 4
+#define GOSBPROV_STATE_MS_SINCE_CO2 5
+#define GOSBPROV_STATE_HAS_TREND 6
+#define GOSBPROV_STATE_NEXT_THRESHOLD 7
+#define GOSBPROV_STATE_OCCUPIED 8
+#define GOSBPROV_STATE_OCCUPIED_REASON 9
+#define GOSBPROV_STATE_CO2_RISING 10
+#define GOSBPROV_STATE_MS_SINCE_MOTION 11
+#define GOSBPROV_STATE_HAS_TEMPERATURE 12
+#define GOSBPROV_STATE_TEMPERATURE 13
+#define GOSBPROV_STATE_HAS_HUMIDITY 14
+#define GOSBPROV_STATE_HUMIDITY 15
+#define GOSBPROV_STATE_EVENTS_PENDING 16
+#define GOSBPROV_STATE_EVENTS_DROPPED 17
+#define GOSBPROV_STATE_FIELDS 18
+#define GOSBPROV_STATE_CO2_SMOOTHED 0
+#define GOSBPROV_STATE_TREND 1
+#define GOSBPROV_STATE_MINUTES 2
+#define GOSBPROV_STATE_DOUBLES 3
+#define GOSBPROV_EVENT_KIND 0
+#define GOSBPROV_EVENT_REASON 1
+#define GOSBPROV_EVENT_TIME_MS 2
+#define GOSBPROV_EVENT_CO2_CLASS 3
+#define GOSBPROV_EVENT_PREVIOUS_CLASS 4
+#define GOSBPROV_EVENT_CO2_PPM 5
+#define GOSBPROV_EVENT_THRESHOLD 6
+#define GOSBPROV_EVENT_MS_SINCE_MOTION 7
+#define GOSBPROV_EVENT_FIELDS 8
+#define GOSBPROV_EVENT_TEXT 160
+
+%inline %{
+/* The sizes the C side was compiled with, for a test against the wrapped
+ * constants: GOSBPROV_FRAME_SLOT, GOSBPROV_EVENT_TEXT. */
+int64_t gosbprov_air_event_text_size(void)
+{
+    return GOSBPROV_EVENT_TEXT;
+}
+
+/* sbprov_air_room_new() with flat options (gosbprov_room_options()). */
+sbprov_result gosbprov_air_room_new(sbprov_air_room **out, const void *fields, size_t field_count,
+                                    double co2_rise_ppm_per_min, int32_t rate_set)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = gosbprov_room_options(&o, (const int64_t *)fields, field_count, co2_rise_ppm_per_min,
+                                             rate_set);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_air_room_new(out, &o);
+}
+
+/* sbprov_air_building_add_room() with flat options. */
+sbprov_result gosbprov_air_building_add_room(sbprov_air_room **out, sbprov_air_building *building,
+                                             const char *name, const void *fields, size_t field_count,
+                                             double co2_rise_ppm_per_min, int32_t rate_set)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = gosbprov_room_options(&o, (const int64_t *)fields, field_count, co2_rise_ppm_per_min,
+                                             rate_set);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_air_building_add_room(out, building, name, &o);
+}
+
+/* sbprov_air_room_name() into buf; returns its length. */
+int64_t gosbprov_air_room_name(char *buf, size_t buf_size, const sbprov_air_room *room)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_air_room_name(room));
+}
+
+/* Feed a sample (GOSBPROV_SAMPLE_FIELDS values) to room, or if room is NULL
+ * to the room of node_id in building. */
+sbprov_result gosbprov_air_update(sbprov_air_room *room, sbprov_air_building *building, uint64_t node_id,
+                                  const void *fields, size_t field_count)
+{
+    sbprov_air_sample s;
+    sbprov_result rc = gosbprov_sample(&s, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    return room != NULL ? sbprov_air_room_update(room, &s) : sbprov_air_building_update(building, node_id, &s);
+}
+
+/* Feed the frame in slot (fields, field_count) received at time_ms to room
+ * (sbprov_air_sample_from_frame() and sbprov_air_room_update()), or if room
+ * is NULL to its node's room in building (sbprov_air_building_update_frame()). */
+sbprov_result gosbprov_air_update_frame(sbprov_air_room *room, sbprov_air_building *building, const void *fields,
+                                        size_t field_count, int64_t time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_air_sample s;
+    sbprov_result rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (room == NULL)
+        return sbprov_air_building_update_frame(building, &f, time_ms);
+    if ((rc = sbprov_air_sample_from_frame(&s, &f, time_ms)) != SBPROV_OK)
+        return rc;
+    return sbprov_air_room_update(room, &s);
+}
+
+/* sbprov_air_sample_from_frame() of the frame in slot (fields, field_count)
+ * into slots (GOSBPROV_SAMPLE_FIELDS values). */
+sbprov_result gosbprov_air_sample_from_frame(int64_t *slots, size_t slot_count, const void *fields,
+                                             size_t field_count, int64_t time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_air_sample s;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_SAMPLE_FIELDS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    if ((rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count)) != SBPROV_OK ||
+        (rc = sbprov_air_sample_from_frame(&s, &f, time_ms)) != SBPROV_OK)
+        return rc;
+    slots[GOSBPROV_SAMPLE_TIME_MS] = s.time_ms;
+    slots[GOSBPROV_SAMPLE_HAS_CO2] = s.has_co2 != 0;
+    slots[GOSBPROV_SAMPLE_CO2_PPM] = s.co2_ppm;
+    slots[GOSBPROV_SAMPLE_HAS_MOTION] = s.has_motion != 0;
+    slots[GOSBPROV_SAMPLE_MOTION] = s.motion;
+    slots[GOSBPROV_SAMPLE_HAS_TEMPERATURE] = s.has_temperature != 0;
+    slots[GOSBPROV_SAMPLE_TEMPERATURE] = s.temperature_centi_c;
+    slots[GOSBPROV_SAMPLE_HAS_HUMIDITY] = s.has_humidity != 0;
+    slots[GOSBPROV_SAMPLE_HUMIDITY] = s.humidity_centi_pct;
+    return SBPROV_OK;
+}
+
+/* sbprov_air_room_state() into slots (GOSBPROV_STATE_FIELDS) and doubles
+ * (GOSBPROV_STATE_DOUBLES). */
+sbprov_result gosbprov_air_room_state(int64_t *slots, size_t slot_count, double *doubles, size_t double_count,
+                                      const sbprov_air_room *room)
+{
+    sbprov_air_state st;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_STATE_FIELDS || double_count < GOSBPROV_STATE_DOUBLES) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    if ((rc = sbprov_air_room_state(&st, room)) != SBPROV_OK)
+        return rc;
+    slots[GOSBPROV_STATE_TIME_MS] = st.time_ms;
+    slots[GOSBPROV_STATE_SAMPLES] = (int64_t)st.samples;
+    slots[GOSBPROV_STATE_CO2_CLASS] = (int64_t)st.co2_class;
+    slots[GOSBPROV_STATE_HAS_CO2] = st.has_co2 != 0;
+    slots[GOSBPROV_STATE_CO2_PPM] = st.co2_ppm;
+    slots[GOSBPROV_STATE_MS_SINCE_CO2] = st.ms_since_co2;
+    slots[GOSBPROV_STATE_HAS_TREND] = st.has_trend != 0;
+    slots[GOSBPROV_STATE_NEXT_THRESHOLD] = st.next_threshold_ppm;
+    slots[GOSBPROV_STATE_OCCUPIED] = st.occupied != 0;
+    slots[GOSBPROV_STATE_OCCUPIED_REASON] = (int64_t)st.occupied_reason;
+    slots[GOSBPROV_STATE_CO2_RISING] = st.co2_rising != 0;
+    slots[GOSBPROV_STATE_MS_SINCE_MOTION] = st.ms_since_motion;
+    slots[GOSBPROV_STATE_HAS_TEMPERATURE] = st.has_temperature != 0;
+    slots[GOSBPROV_STATE_TEMPERATURE] = st.temperature_centi_c;
+    slots[GOSBPROV_STATE_HAS_HUMIDITY] = st.has_humidity != 0;
+    slots[GOSBPROV_STATE_HUMIDITY] = st.humidity_centi_pct;
+    slots[GOSBPROV_STATE_EVENTS_PENDING] = st.events_pending;
+    slots[GOSBPROV_STATE_EVENTS_DROPPED] = (int64_t)st.events_dropped;
+    doubles[GOSBPROV_STATE_CO2_SMOOTHED] = st.co2_smoothed_ppm;
+    doubles[GOSBPROV_STATE_TREND] = st.trend_ppm_per_min;
+    doubles[GOSBPROV_STATE_MINUTES] = st.minutes_to_threshold;
+    return SBPROV_OK;
+}
+
+/* Take the queued events of a room into the buffers (gosbprov_events()). */
+sbprov_result gosbprov_air_room_events(int64_t *out_count, sbprov_air_room *room, int64_t *slots,
+                                       size_t slot_count, double *doubles, size_t double_count, char *buf,
+                                       size_t buf_size)
+{
+    if (room == NULL) {
+        *out_count = 0;
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    return gosbprov_events(out_count, room, NULL, slots, slot_count, doubles, double_count, buf, buf_size);
+}
+
+/* Take the queued events of every room of a building, oldest first. */
+sbprov_result gosbprov_air_building_events(int64_t *out_count, sbprov_air_building *building, int64_t *slots,
+                                           size_t slot_count, double *doubles, size_t double_count, char *buf,
+                                           size_t buf_size)
+{
+    if (building == NULL) {
+        *out_count = 0;
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    return gosbprov_events(out_count, NULL, building, slots, slot_count, doubles, double_count, buf, buf_size);
 }
 %}

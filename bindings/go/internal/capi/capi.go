@@ -129,89 +129,89 @@ typedef _gostring_ swig_type_96;
 typedef _gostring_ swig_type_97;
 typedef _gostring_ swig_type_98;
 typedef _gostring_ swig_type_99;
-typedef long long swig_type_100;
+typedef _gostring_ swig_type_100;
 typedef _goslice_ swig_type_101;
 typedef long long swig_type_102;
-typedef _goslice_ swig_type_103;
-typedef long long swig_type_104;
-typedef _goslice_ swig_type_105;
+typedef _gostring_ swig_type_103;
+typedef _gostring_ swig_type_104;
+typedef long long swig_type_105;
 typedef long long swig_type_106;
-typedef _goslice_ swig_type_107;
+typedef long long swig_type_107;
 typedef long long swig_type_108;
 typedef _goslice_ swig_type_109;
 typedef long long swig_type_110;
 typedef _goslice_ swig_type_111;
 typedef long long swig_type_112;
-typedef long long swig_type_113;
-typedef _goslice_ swig_type_114;
-typedef long long swig_type_115;
+typedef _goslice_ swig_type_113;
+typedef long long swig_type_114;
+typedef _goslice_ swig_type_115;
 typedef long long swig_type_116;
-typedef _gostring_ swig_type_117;
-typedef _gostring_ swig_type_118;
-typedef _gostring_ swig_type_119;
-typedef _gostring_ swig_type_120;
-typedef _gostring_ swig_type_121;
-typedef _gostring_ swig_type_122;
-typedef _goslice_ swig_type_123;
-typedef _gostring_ swig_type_124;
+typedef _goslice_ swig_type_117;
+typedef long long swig_type_118;
+typedef _goslice_ swig_type_119;
+typedef long long swig_type_120;
+typedef long long swig_type_121;
+typedef _goslice_ swig_type_122;
+typedef long long swig_type_123;
+typedef long long swig_type_124;
 typedef _gostring_ swig_type_125;
 typedef _gostring_ swig_type_126;
 typedef _gostring_ swig_type_127;
-typedef _goslice_ swig_type_128;
+typedef _gostring_ swig_type_128;
 typedef _gostring_ swig_type_129;
 typedef _gostring_ swig_type_130;
 typedef _goslice_ swig_type_131;
-typedef _goslice_ swig_type_132;
+typedef _gostring_ swig_type_132;
 typedef _gostring_ swig_type_133;
 typedef _gostring_ swig_type_134;
 typedef _gostring_ swig_type_135;
-typedef _gostring_ swig_type_136;
+typedef _goslice_ swig_type_136;
 typedef _gostring_ swig_type_137;
 typedef _gostring_ swig_type_138;
-typedef _gostring_ swig_type_139;
-typedef _gostring_ swig_type_140;
+typedef _goslice_ swig_type_139;
+typedef _goslice_ swig_type_140;
 typedef _gostring_ swig_type_141;
 typedef _gostring_ swig_type_142;
-typedef long long swig_type_143;
-typedef _goslice_ swig_type_144;
-typedef _goslice_ swig_type_145;
+typedef _gostring_ swig_type_143;
+typedef _gostring_ swig_type_144;
+typedef _gostring_ swig_type_145;
 typedef _gostring_ swig_type_146;
 typedef _gostring_ swig_type_147;
-typedef long long swig_type_148;
-typedef long long swig_type_149;
-typedef _goslice_ swig_type_150;
-typedef _gostring_ swig_type_151;
-typedef _gostring_ swig_type_152;
-typedef _gostring_ swig_type_153;
+typedef _gostring_ swig_type_148;
+typedef _gostring_ swig_type_149;
+typedef _gostring_ swig_type_150;
+typedef long long swig_type_151;
+typedef _goslice_ swig_type_152;
+typedef _goslice_ swig_type_153;
 typedef _gostring_ swig_type_154;
 typedef _gostring_ swig_type_155;
-typedef _gostring_ swig_type_156;
+typedef long long swig_type_156;
 typedef long long swig_type_157;
-typedef long long swig_type_158;
-typedef long long swig_type_159;
-typedef _goslice_ swig_type_160;
-typedef long long swig_type_161;
+typedef _goslice_ swig_type_158;
+typedef _gostring_ swig_type_159;
+typedef _gostring_ swig_type_160;
+typedef _gostring_ swig_type_161;
 typedef _gostring_ swig_type_162;
 typedef _gostring_ swig_type_163;
 typedef _gostring_ swig_type_164;
-typedef _gostring_ swig_type_165;
-typedef _gostring_ swig_type_166;
-typedef _gostring_ swig_type_167;
-typedef _gostring_ swig_type_168;
-typedef _gostring_ swig_type_169;
+typedef long long swig_type_165;
+typedef long long swig_type_166;
+typedef long long swig_type_167;
+typedef _goslice_ swig_type_168;
+typedef long long swig_type_169;
 typedef _gostring_ swig_type_170;
-typedef long long swig_type_171;
-typedef _goslice_ swig_type_172;
-typedef long long swig_type_173;
-typedef _goslice_ swig_type_174;
+typedef _gostring_ swig_type_171;
+typedef _gostring_ swig_type_172;
+typedef _gostring_ swig_type_173;
+typedef _gostring_ swig_type_174;
 typedef _gostring_ swig_type_175;
 typedef _gostring_ swig_type_176;
 typedef _gostring_ swig_type_177;
 typedef _gostring_ swig_type_178;
-typedef _gostring_ swig_type_179;
-typedef _gostring_ swig_type_180;
-typedef _gostring_ swig_type_181;
-typedef long long swig_type_182;
+typedef long long swig_type_179;
+typedef _goslice_ swig_type_180;
+typedef long long swig_type_181;
+typedef _goslice_ swig_type_182;
 typedef _gostring_ swig_type_183;
 typedef _gostring_ swig_type_184;
 typedef _gostring_ swig_type_185;
@@ -220,194 +220,313 @@ typedef _gostring_ swig_type_187;
 typedef _gostring_ swig_type_188;
 typedef _gostring_ swig_type_189;
 typedef long long swig_type_190;
-typedef _goslice_ swig_type_191;
-typedef _goslice_ swig_type_192;
+typedef _gostring_ swig_type_191;
+typedef _gostring_ swig_type_192;
 typedef _gostring_ swig_type_193;
-typedef _goslice_ swig_type_194;
-typedef long long swig_type_195;
-typedef long long swig_type_196;
-typedef _goslice_ swig_type_197;
-extern void _wrap_Swig_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_capi_f13859cb2585aff1(swig_intgo arg1);
-extern swig_intgo _wrap_SBPROV_OK_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ERROR_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EINVAL_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EBUFS_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EBASE64_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EID_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EINIT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EKEY_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EIO_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EPARSE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ETLS_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECERT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EHTTP_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ESERVER_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_EAUTH_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1(void);
-extern int _wrap_sbprov_last_error_code_capi_f13859cb2585aff1(void);
-extern void _wrap_sbprov_clear_error_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_sbprov_global_init_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_sbprov_version_number_capi_f13859cb2585aff1(void);
-extern int _wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(swig_type_1 arg1);
-extern int _wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(swig_type_2 arg1);
-extern int _wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
-extern int _wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_6 arg2);
-extern int _wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
-extern void _wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
-extern int _wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
-extern int _wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_17 arg2);
-extern int _wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
-extern void _wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
-extern int _wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
-extern int _wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
-extern int _wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
-extern int _wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1(void);
-extern int _wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(swig_voidp arg1);
-extern int _wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_38 arg2);
-extern int _wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
-extern int _wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
-extern void _wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_identity_new_capi_f13859cb2585aff1(swig_voidp arg1);
-extern void _wrap_sbprov_identity_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_identity_add_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
-extern int _wrap_sbprov_identity_parse_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_43 arg2);
-extern swig_type_44 _wrap_sbprov_identity_count_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_type_45 _wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_46 arg2);
-extern int _wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_digest_capi_f13859cb2585aff1(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
-extern int _wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_51 arg2);
-extern void _wrap_sbprov_key_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_bits_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_key_has_private_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_key_sign_capi_f13859cb2585aff1(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
-extern int _wrap_sbprov_key_verify_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
-extern int _wrap_sbprov_key_csr_capi_f13859cb2585aff1(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
-extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1(void);
-extern void _wrap_sbprov_store_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(swig_type_61 arg1);
-extern int _wrap_sbprov_store_put_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern int _wrap_sbprov_store_delete_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_64 arg2);
-extern int _wrap_sbprov_store_exists_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_65 arg2);
-extern int _wrap_sbprov_store_list_names_capi_f13859cb2585aff1(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_store_swap_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern int _wrap_sbprov_store_export_env_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
-extern int _wrap_sbprov_store_import_env_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
-extern swig_intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1(void);
-extern void _wrap_sbprov_mender_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1(void);
-extern void _wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_mender_token_capi_f13859cb2585aff1(swig_type_72 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(swig_type_73 arg1, swig_voidp arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2);
-extern int _wrap_sbprov_inventory_new_capi_f13859cb2585aff1(swig_voidp arg1);
-extern void _wrap_sbprov_inventory_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_74 arg2, swig_type_75 arg3);
-extern swig_type_76 _wrap_sbprov_inventory_count_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1(void);
-extern swig_intgo _wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1(void);
-extern int _wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3);
-extern int _wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_77 arg3, swig_type_78 arg4);
-extern void _wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
-extern int _wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_81 arg2);
-extern swig_intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1(void);
-extern int _wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(swig_type_82 arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4, uintptr_t arg5, uintptr_t arg6, swig_intgo arg7);
-extern int _wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_83 arg3);
-extern int _wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, uintptr_t arg3);
-extern int _wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_84 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_type_85 _wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_type_86 _wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3, swig_type_89 arg4);
-extern int _wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_90 arg2);
-extern int _wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_91 arg3);
-extern void _wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_92 arg3, swig_intgo arg4);
-extern void _wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_intgo _wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_93 arg3, swig_type_94 arg4, swig_type_95 arg5, swig_type_96 arg6);
-extern int _wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_97 arg3);
-extern int _wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_98 arg2, swig_type_99 arg3);
-extern int _wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(uintptr_t arg1);
-extern void _wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(uintptr_t arg1);
-extern swig_type_100 _wrap_gosbprov_version_capi_f13859cb2585aff1(swig_type_101 arg1);
-extern swig_type_102 _wrap_gosbprov_strerror_capi_f13859cb2585aff1(swig_type_103 arg1, int arg2);
-extern swig_type_104 _wrap_gosbprov_last_error_capi_f13859cb2585aff1(swig_type_105 arg1);
-extern swig_type_106 _wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(swig_type_107 arg1, swig_intgo arg2);
-extern swig_type_108 _wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(swig_type_109 arg1, uintptr_t arg2, swig_intgo arg3);
-extern swig_type_110 _wrap_gosbprov_identity_name_capi_f13859cb2585aff1(swig_type_111 arg1, uintptr_t arg2, swig_type_112 arg3);
-extern swig_type_113 _wrap_gosbprov_identity_value_capi_f13859cb2585aff1(swig_type_114 arg1, uintptr_t arg2, swig_type_115 arg3, swig_type_116 arg4);
-extern int _wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_117 arg4, swig_type_118 arg5, swig_intgo arg6, swig_type_119 arg7, swig_type_120 arg8);
-extern int _wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_121 arg2, swig_intgo arg3, swig_intgo arg4);
-extern int _wrap_gosbprov_key_generate_capi_f13859cb2585aff1(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_key_load_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_122 arg2, swig_type_123 arg3, swig_intgo arg4, swig_type_124 arg5, swig_type_125 arg6, swig_type_126 arg7);
-extern int _wrap_gosbprov_key_save_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_127 arg2, swig_type_128 arg3, swig_intgo arg4, swig_intgo arg5);
-extern swig_intgo _wrap_gosbprov_key_type_capi_f13859cb2585aff1(uintptr_t arg1);
-extern int _wrap_gosbprov_store_open_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_129 arg2, swig_type_130 arg3, swig_type_131 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
-extern int _wrap_gosbprov_store_get_capi_f13859cb2585aff1(swig_type_132 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_133 arg4);
-extern int _wrap_gosbprov_mender_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_134 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_135 arg5, swig_type_136 arg6, swig_intgo arg7, uintptr_t arg8, swig_type_137 arg9, swig_intgo arg10, swig_type_138 arg11, swig_type_139 arg12, swig_type_140 arg13, uintptr_t arg14, swig_type_141 arg15, swig_intgo arg16, swig_type_142 arg17, swig_intgo arg18, swig_intgo arg19, swig_type_143 arg20, swig_intgo arg21);
-extern int _wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2);
-extern int _wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern int _wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(swig_type_144 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern int _wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(swig_type_145 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern int _wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_146 arg2, swig_type_147 arg3, swig_type_148 arg4);
-extern swig_type_149 _wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(swig_type_150 arg1, uintptr_t arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_151 arg2, swig_type_152 arg3, swig_type_153 arg4, swig_type_154 arg5, uintptr_t arg6, swig_type_155 arg7, swig_intgo arg8, swig_type_156 arg9, swig_intgo arg10, swig_intgo arg11, swig_type_157 arg12, swig_intgo arg13);
-extern swig_intgo _wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(uintptr_t arg1, swig_type_158 arg2);
-extern swig_type_159 _wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(swig_type_160 arg1, uintptr_t arg2, swig_intgo arg3, swig_type_161 arg4);
-extern int _wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_162 arg2, swig_type_163 arg3, swig_type_164 arg4, swig_type_165 arg5, swig_intgo arg6, swig_intgo arg7, swig_type_166 arg8, swig_type_167 arg9, swig_type_168 arg10, uintptr_t arg11, swig_type_169 arg12, swig_intgo arg13, swig_type_170 arg14, swig_intgo arg15, swig_intgo arg16, swig_type_171 arg17, swig_intgo arg18);
-extern int _wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(swig_type_172 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern swig_type_173 _wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(swig_type_174 arg1, uintptr_t arg2, swig_intgo arg3);
-extern int _wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_175 arg2, swig_type_176 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_177 arg7, swig_type_178 arg8, swig_type_179 arg9, uintptr_t arg10, swig_type_180 arg11, swig_intgo arg12, swig_type_181 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_182 arg16, swig_intgo arg17);
-extern int _wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(swig_voidp arg1, swig_type_183 arg2, swig_type_184 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_185 arg7, swig_type_186 arg8, swig_type_187 arg9, uintptr_t arg10, swig_type_188 arg11, swig_intgo arg12, swig_type_189 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_190 arg16, swig_intgo arg17);
-extern int _wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(swig_type_191 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern int _wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(swig_voidp arg1, uintptr_t arg2, swig_type_192 arg3, swig_type_193 arg4, swig_type_194 arg5, swig_type_195 arg6);
-extern swig_type_196 _wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(swig_type_197 arg1, uintptr_t arg2, swig_intgo arg3);
+typedef _gostring_ swig_type_194;
+typedef _gostring_ swig_type_195;
+typedef _gostring_ swig_type_196;
+typedef _gostring_ swig_type_197;
+typedef long long swig_type_198;
+typedef _goslice_ swig_type_199;
+typedef _goslice_ swig_type_200;
+typedef _gostring_ swig_type_201;
+typedef _goslice_ swig_type_202;
+typedef long long swig_type_203;
+typedef long long swig_type_204;
+typedef _goslice_ swig_type_205;
+typedef long long swig_type_206;
+typedef long long swig_type_207;
+typedef _goslice_ swig_type_208;
+typedef _goslice_ swig_type_209;
+typedef long long swig_type_210;
+typedef _goslice_ swig_type_211;
+typedef _goslice_ swig_type_212;
+typedef _goslice_ swig_type_213;
+typedef long long swig_type_214;
+typedef _goslice_ swig_type_215;
+typedef _goslice_ swig_type_216;
+typedef _goslice_ swig_type_217;
+typedef _goslice_ swig_type_218;
+typedef _goslice_ swig_type_219;
+typedef _goslice_ swig_type_220;
+typedef _goslice_ swig_type_221;
+typedef _goslice_ swig_type_222;
+typedef _goslice_ swig_type_223;
+typedef _goslice_ swig_type_224;
+typedef _goslice_ swig_type_225;
+typedef long long swig_type_226;
+typedef long long swig_type_227;
+typedef _goslice_ swig_type_228;
+typedef _gostring_ swig_type_229;
+typedef _goslice_ swig_type_230;
+typedef long long swig_type_231;
+typedef _goslice_ swig_type_232;
+typedef long long swig_type_233;
+typedef _goslice_ swig_type_234;
+typedef _goslice_ swig_type_235;
+typedef long long swig_type_236;
+typedef _goslice_ swig_type_237;
+typedef _goslice_ swig_type_238;
+typedef long long swig_type_239;
+typedef _goslice_ swig_type_240;
+typedef _goslice_ swig_type_241;
+typedef _goslice_ swig_type_242;
+typedef _goslice_ swig_type_243;
+typedef _goslice_ swig_type_244;
+typedef _goslice_ swig_type_245;
+typedef _goslice_ swig_type_246;
+typedef _goslice_ swig_type_247;
+extern void _wrap_Swig_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_capi_144f5847d112ebac(swig_intgo arg1);
+extern swig_intgo _wrap_SBPROV_OK_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ERROR_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EINVAL_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ENOMEM_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EBUFS_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EBASE64_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EKEYSIZE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EID_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EEXPIRY_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECONNSTR_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECRYPTO_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EINIT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ENOTFOUND_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ERANDOM_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EKEY_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ESIGNATURE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EIO_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EPROVIDER_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EPASSPHRASE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ESCRIPT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ETIMEOUT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EPARSE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EEXISTS_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ETAMPERED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EFORMAT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EUNSAFE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ENETWORK_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ETLS_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECERT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EHTTP_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ESERVER_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ERESPONSE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_EAUTH_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ERATELIMIT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECANCELED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECLOCK_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_ECONFLICT_capi_144f5847d112ebac(void);
+extern int _wrap_sbprov_last_error_code_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_clear_error_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_sbprov_global_init_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_sbprov_version_number_capi_144f5847d112ebac(void);
+extern int _wrap_sbprov_azure_check_registration_id_capi_144f5847d112ebac(swig_type_1 arg1);
+extern int _wrap_sbprov_azure_check_device_id_capi_144f5847d112ebac(swig_type_2 arg1);
+extern int _wrap_sbprov_azure_derive_device_key_capi_144f5847d112ebac(swig_type_3 arg1, swig_voidp arg2, swig_type_4 arg3, swig_type_5 arg4);
+extern int _wrap_sbprov_azure_deriver_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_6 arg2);
+extern int _wrap_sbprov_azure_deriver_derive_capi_144f5847d112ebac(swig_type_7 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_8 arg4);
+extern void _wrap_sbprov_azure_deriver_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_azure_url_encode_capi_144f5847d112ebac(swig_type_9 arg1, swig_voidp arg2, swig_type_10 arg3);
+extern int _wrap_sbprov_azure_sas_token_capi_144f5847d112ebac(swig_type_11 arg1, swig_voidp arg2, swig_type_12 arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_type_16 arg7);
+extern int _wrap_sbprov_azure_sas_signer_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_17 arg2);
+extern int _wrap_sbprov_azure_sas_signer_token_capi_144f5847d112ebac(swig_type_18 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_19 arg4, swig_type_20 arg5, swig_type_21 arg6, swig_type_22 arg7);
+extern void _wrap_sbprov_azure_sas_signer_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_azure_hub_device_uri_capi_144f5847d112ebac(swig_type_23 arg1, swig_voidp arg2, swig_type_24 arg3, swig_type_25 arg4);
+extern int _wrap_sbprov_azure_hub_module_uri_capi_144f5847d112ebac(swig_type_26 arg1, swig_voidp arg2, swig_type_27 arg3, swig_type_28 arg4, swig_type_29 arg5);
+extern int _wrap_sbprov_azure_dps_registration_uri_capi_144f5847d112ebac(swig_type_30 arg1, swig_voidp arg2, swig_type_31 arg3, swig_type_32 arg4);
+extern int _wrap_sbprov_azure_generate_key_capi_144f5847d112ebac(swig_type_33 arg1, swig_voidp arg2, swig_type_34 arg3);
+extern int _wrap_sbprov_azure_generate_keys_capi_144f5847d112ebac(swig_type_35 arg1, swig_type_36 arg2, swig_voidp arg3, swig_type_37 arg4);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AZURE_CS_X509_capi_144f5847d112ebac(void);
+extern int _wrap_sbprov_azure_connstr_new_capi_144f5847d112ebac(swig_voidp arg1);
+extern int _wrap_sbprov_azure_connstr_parse_capi_144f5847d112ebac(swig_voidp arg1, swig_type_38 arg2);
+extern int _wrap_sbprov_azure_connstr_set_capi_144f5847d112ebac(uintptr_t arg1, swig_intgo arg2, swig_type_39 arg3);
+extern int _wrap_sbprov_azure_connstr_build_capi_144f5847d112ebac(swig_type_40 arg1, swig_voidp arg2, uintptr_t arg3);
+extern void _wrap_sbprov_azure_connstr_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_identity_new_capi_144f5847d112ebac(swig_voidp arg1);
+extern void _wrap_sbprov_identity_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_identity_add_capi_144f5847d112ebac(uintptr_t arg1, swig_type_41 arg2, swig_type_42 arg3);
+extern int _wrap_sbprov_identity_parse_capi_144f5847d112ebac(swig_voidp arg1, swig_type_43 arg2);
+extern swig_type_44 _wrap_sbprov_identity_count_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_type_45 _wrap_sbprov_identity_value_count_capi_144f5847d112ebac(uintptr_t arg1, swig_type_46 arg2);
+extern int _wrap_sbprov_identity_canonical_json_capi_144f5847d112ebac(swig_type_47 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_digest_capi_144f5847d112ebac(swig_type_48 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_identity_format_id_capi_144f5847d112ebac(swig_type_49 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_50 arg4);
+extern int _wrap_sbprov_key_from_public_pem_capi_144f5847d112ebac(swig_voidp arg1, swig_type_51 arg2);
+extern void _wrap_sbprov_key_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_bits_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_key_has_private_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_key_public_pem_capi_144f5847d112ebac(swig_type_52 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_fingerprint_capi_144f5847d112ebac(swig_type_53 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_key_sign_capi_144f5847d112ebac(swig_type_54 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_55 arg4);
+extern int _wrap_sbprov_key_verify_capi_144f5847d112ebac(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
+extern int _wrap_sbprov_key_csr_capi_144f5847d112ebac(swig_type_58 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_59 arg4, swig_type_60 arg5);
+extern swig_intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_store_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_store_create_key_file_capi_144f5847d112ebac(swig_type_61 arg1);
+extern int _wrap_sbprov_store_put_capi_144f5847d112ebac(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern int _wrap_sbprov_store_delete_capi_144f5847d112ebac(uintptr_t arg1, swig_type_64 arg2);
+extern int _wrap_sbprov_store_exists_capi_144f5847d112ebac(uintptr_t arg1, swig_type_65 arg2);
+extern int _wrap_sbprov_store_list_names_capi_144f5847d112ebac(swig_type_66 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_store_swap_capi_144f5847d112ebac(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern int _wrap_sbprov_store_export_env_capi_144f5847d112ebac(uintptr_t arg1, swig_type_69 arg2, swig_type_70 arg3, swig_intgo arg4);
+extern int _wrap_sbprov_store_import_env_capi_144f5847d112ebac(uintptr_t arg1, swig_type_71 arg2, swig_intgo arg3);
+extern swig_intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_mender_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_MENDER_PENDING_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_mender_cancel_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_mender_token_capi_144f5847d112ebac(swig_type_72 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_device_id_capi_144f5847d112ebac(swig_type_73 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_token_expiry_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_sbprov_inventory_new_capi_144f5847d112ebac(swig_voidp arg1);
+extern void _wrap_sbprov_inventory_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_inventory_add_numbers_capi_144f5847d112ebac(uintptr_t arg1, swig_type_74 arg2, swig_type_75 arg3);
+extern swig_type_76 _wrap_sbprov_inventory_count_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_INVENTORY_MERGE_capi_144f5847d112ebac(void);
+extern int _wrap_sbprov_mender_update_inventory_capi_144f5847d112ebac(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_sbprov_mender_check_update_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_77 arg3, swig_type_78 arg4);
+extern void _wrap_sbprov_mender_update_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_mender_mgmt_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_login_capi_144f5847d112ebac(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
+extern int _wrap_sbprov_mender_mgmt_set_token_capi_144f5847d112ebac(uintptr_t arg1, swig_type_81 arg2);
+extern swig_intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_144f5847d112ebac(void);
+extern int _wrap_sbprov_mender_mgmt_preauthorize_capi_144f5847d112ebac(swig_type_82 arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4, uintptr_t arg5, uintptr_t arg6, swig_intgo arg7);
+extern int _wrap_sbprov_mender_mgmt_get_device_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_83 arg3);
+extern int _wrap_sbprov_mender_mgmt_find_device_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, uintptr_t arg3);
+extern int _wrap_sbprov_mender_mgmt_list_devices_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_84 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_type_85 _wrap_sbprov_mender_device_list_count_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_mender_device_list_has_next_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_list_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_type_86 _wrap_sbprov_mender_device_auth_set_count_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_mender_device_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_mender_mgmt_set_auth_status_capi_144f5847d112ebac(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3, swig_type_89 arg4);
+extern int _wrap_sbprov_mender_mgmt_decommission_capi_144f5847d112ebac(uintptr_t arg1, swig_type_90 arg2);
+extern int _wrap_sbprov_mender_mgmt_count_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_91 arg3);
+extern void _wrap_sbprov_mender_mgmt_cancel_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_dps_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_azure_dps_register_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_92 arg3, swig_intgo arg4);
+extern void _wrap_sbprov_azure_dps_cancel_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_sbprov_azure_dps_result_error_code_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_dps_result_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_hub_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_hub_cancel_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_registry_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_azure_registry_put_device_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_93 arg3, swig_type_94 arg4, swig_type_95 arg5, swig_type_96 arg6);
+extern int _wrap_sbprov_azure_registry_get_device_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_97 arg3);
+extern int _wrap_sbprov_azure_registry_delete_device_capi_144f5847d112ebac(uintptr_t arg1, swig_type_98 arg2, swig_type_99 arg3);
+extern int _wrap_sbprov_azure_registry_last_response_capi_144f5847d112ebac(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_sbprov_azure_registry_cancel_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_azure_device_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern swig_intgo _wrap_SBPROV_FRAME_MIN_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_OK_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_EINVAL_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_ESPACE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_EKIND_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_ERANGE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_EDUP_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ENC_EORDER_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_SEQ_FIRST_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_SEQ_NEXT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_SEQ_GAP_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_SEQ_REBOOT_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_ACCEPTED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_CRC_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_TOO_LONG_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_TRUNCATED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_BAD_VERSION_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_BAD_LENGTH_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_UNKNOWN_TYPE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_FRAME_DROP_DUPLICATE_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_frame_decoder_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern char _wrap_sbprov_frame_kind_from_name_capi_144f5847d112ebac(swig_type_100 arg1);
+extern swig_intgo _wrap_sbprov_frame_kind_decimals_capi_144f5847d112ebac(char arg1);
+extern swig_intgo _wrap_SBPROV_AIR_CO2_UNKNOWN_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_CO2_FINE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_CO2_VENTILATE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_CO2_VENTILATE_NOW_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_EVENT_NONE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_EVENT_OCCUPIED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_EVENT_FREE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_EVENT_VENTILATION_NEEDED_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_EVENT_VENTILATION_DONE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_NONE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_MOTION_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_CO2_RISING_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_NO_PRESENCE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_CO2_ABOVE_capi_144f5847d112ebac(void);
+extern swig_intgo _wrap_SBPROV_AIR_REASON_CO2_BELOW_capi_144f5847d112ebac(void);
+extern void _wrap_sbprov_air_room_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern void _wrap_sbprov_air_room_reset_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_air_room_state_json_capi_144f5847d112ebac(swig_type_101 arg1, swig_voidp arg2, uintptr_t arg3);
+extern int _wrap_sbprov_air_building_new_capi_144f5847d112ebac(swig_voidp arg1);
+extern void _wrap_sbprov_air_building_free_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_air_building_add_node_capi_144f5847d112ebac(uintptr_t arg1, swig_type_102 arg2, swig_type_103 arg3);
+extern int _wrap_sbprov_air_building_room_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_104 arg3);
+extern int _wrap_sbprov_air_building_room_for_node_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_105 arg3);
+extern swig_type_106 _wrap_sbprov_air_building_room_count_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_sbprov_air_building_room_at_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_107 arg3);
+extern swig_type_108 _wrap_gosbprov_version_capi_144f5847d112ebac(swig_type_109 arg1);
+extern swig_type_110 _wrap_gosbprov_strerror_capi_144f5847d112ebac(swig_type_111 arg1, int arg2);
+extern swig_type_112 _wrap_gosbprov_last_error_capi_144f5847d112ebac(swig_type_113 arg1);
+extern swig_type_114 _wrap_gosbprov_cs_field_name_capi_144f5847d112ebac(swig_type_115 arg1, swig_intgo arg2);
+extern swig_type_116 _wrap_gosbprov_connstr_get_capi_144f5847d112ebac(swig_type_117 arg1, uintptr_t arg2, swig_intgo arg3);
+extern swig_type_118 _wrap_gosbprov_identity_name_capi_144f5847d112ebac(swig_type_119 arg1, uintptr_t arg2, swig_type_120 arg3);
+extern swig_type_121 _wrap_gosbprov_identity_value_capi_144f5847d112ebac(swig_type_122 arg1, uintptr_t arg2, swig_type_123 arg3, swig_type_124 arg4);
+extern int _wrap_gosbprov_identity_probe_capi_144f5847d112ebac(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3, swig_type_125 arg4, swig_type_126 arg5, swig_intgo arg6, swig_type_127 arg7, swig_type_128 arg8);
+extern int _wrap_gosbprov_identity_from_script_capi_144f5847d112ebac(swig_voidp arg1, swig_type_129 arg2, swig_intgo arg3, swig_intgo arg4);
+extern int _wrap_gosbprov_key_generate_capi_144f5847d112ebac(swig_voidp arg1, swig_intgo arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_key_load_capi_144f5847d112ebac(swig_voidp arg1, swig_type_130 arg2, swig_type_131 arg3, swig_intgo arg4, swig_type_132 arg5, swig_type_133 arg6, swig_type_134 arg7);
+extern int _wrap_gosbprov_key_save_capi_144f5847d112ebac(uintptr_t arg1, swig_type_135 arg2, swig_type_136 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_intgo _wrap_gosbprov_key_type_capi_144f5847d112ebac(uintptr_t arg1);
+extern int _wrap_gosbprov_store_open_capi_144f5847d112ebac(swig_voidp arg1, swig_type_137 arg2, swig_type_138 arg3, swig_type_139 arg4, swig_intgo arg5, uintptr_t arg6, swig_intgo arg7, swig_intgo arg8, swig_intgo arg9);
+extern int _wrap_gosbprov_store_get_capi_144f5847d112ebac(swig_type_140 arg1, swig_voidp arg2, uintptr_t arg3, swig_type_141 arg4);
+extern int _wrap_gosbprov_mender_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_142 arg2, uintptr_t arg3, uintptr_t arg4, swig_type_143 arg5, swig_type_144 arg6, swig_intgo arg7, uintptr_t arg8, swig_type_145 arg9, swig_intgo arg10, swig_type_146 arg11, swig_type_147 arg12, swig_type_148 arg13, uintptr_t arg14, swig_type_149 arg15, swig_intgo arg16, swig_type_150 arg17, swig_intgo arg18, swig_intgo arg19, swig_type_151 arg20, swig_intgo arg21);
+extern int _wrap_gosbprov_mender_authenticate_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2);
+extern int _wrap_gosbprov_mender_wait_capi_144f5847d112ebac(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern int _wrap_gosbprov_mender_last_response_capi_144f5847d112ebac(swig_type_152 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_mender_mgmt_last_response_capi_144f5847d112ebac(swig_type_153 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_inventory_add_strings_capi_144f5847d112ebac(uintptr_t arg1, swig_type_154 arg2, swig_type_155 arg3, swig_type_156 arg4);
+extern swig_type_157 _wrap_gosbprov_mender_update_field_capi_144f5847d112ebac(swig_type_158 arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_mender_mgmt_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_159 arg2, swig_type_160 arg3, swig_type_161 arg4, swig_type_162 arg5, uintptr_t arg6, swig_type_163 arg7, swig_intgo arg8, swig_type_164 arg9, swig_intgo arg10, swig_intgo arg11, swig_type_165 arg12, swig_intgo arg13);
+extern swig_intgo _wrap_gosbprov_mender_device_list_get_capi_144f5847d112ebac(uintptr_t arg1, swig_type_166 arg2);
+extern swig_type_167 _wrap_gosbprov_mender_device_field_capi_144f5847d112ebac(swig_type_168 arg1, uintptr_t arg2, swig_intgo arg3, swig_type_169 arg4);
+extern int _wrap_gosbprov_azure_dps_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_170 arg2, swig_type_171 arg3, swig_type_172 arg4, swig_type_173 arg5, swig_intgo arg6, swig_intgo arg7, swig_type_174 arg8, swig_type_175 arg9, swig_type_176 arg10, uintptr_t arg11, swig_type_177 arg12, swig_intgo arg13, swig_type_178 arg14, swig_intgo arg15, swig_intgo arg16, swig_type_179 arg17, swig_intgo arg18);
+extern int _wrap_gosbprov_azure_dps_last_response_capi_144f5847d112ebac(swig_type_180 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_type_181 _wrap_gosbprov_azure_dps_result_field_capi_144f5847d112ebac(swig_type_182 arg1, uintptr_t arg2, swig_intgo arg3);
+extern int _wrap_gosbprov_azure_hub_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_183 arg2, swig_type_184 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_185 arg7, swig_type_186 arg8, swig_type_187 arg9, uintptr_t arg10, swig_type_188 arg11, swig_intgo arg12, swig_type_189 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_190 arg16, swig_intgo arg17);
+extern int _wrap_gosbprov_azure_registry_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_191 arg2, swig_type_192 arg3, swig_intgo arg4, swig_intgo arg5, swig_intgo arg6, swig_type_193 arg7, swig_type_194 arg8, swig_type_195 arg9, uintptr_t arg10, swig_type_196 arg11, swig_intgo arg12, swig_type_197 arg13, swig_intgo arg14, swig_intgo arg15, swig_type_198 arg16, swig_intgo arg17);
+extern int _wrap_gosbprov_azure_hub_last_response_capi_144f5847d112ebac(swig_type_199 arg1, swig_voidp arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern int _wrap_gosbprov_azure_hub_send_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_200 arg3, swig_type_201 arg4, swig_type_202 arg5, swig_type_203 arg6);
+extern swig_type_204 _wrap_gosbprov_azure_device_field_capi_144f5847d112ebac(swig_type_205 arg1, uintptr_t arg2, swig_intgo arg3);
+extern swig_type_206 _wrap_gosbprov_frame_slot_size_capi_144f5847d112ebac(void);
+extern swig_type_207 _wrap_gosbprov_enum_name_capi_144f5847d112ebac(swig_type_208 arg1, swig_intgo arg2, swig_intgo arg3);
+extern swig_intgo _wrap_gosbprov_frame_kind_info_capi_144f5847d112ebac(swig_voidp arg1, swig_voidp arg2, swig_voidp arg3, swig_intgo arg4);
+extern swig_intgo _wrap_gosbprov_frame_encode_capi_144f5847d112ebac(swig_type_209 arg1, swig_voidp arg2, swig_voidp arg3, char arg4, swig_type_210 arg5, short arg6, short arg7, swig_type_211 arg8);
+extern swig_intgo _wrap_gosbprov_cobs_encode_capi_144f5847d112ebac(swig_type_212 arg1, swig_voidp arg2, swig_type_213 arg3);
+extern int _wrap_gosbprov_frame_decoder_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_214 arg2);
+extern int _wrap_gosbprov_frame_feed_capi_144f5847d112ebac(swig_voidp arg1, swig_voidp arg2, uintptr_t arg3, swig_type_215 arg4, swig_type_216 arg5, swig_type_217 arg6);
+extern int _wrap_gosbprov_frame_decode_record_capi_144f5847d112ebac(swig_voidp arg1, swig_voidp arg2, uintptr_t arg3, swig_type_218 arg4, swig_type_219 arg5, swig_type_220 arg6);
+extern int _wrap_gosbprov_frame_counters_capi_144f5847d112ebac(swig_type_221 arg1, uintptr_t arg2);
+extern int _wrap_gosbprov_frame_parse_capi_144f5847d112ebac(swig_voidp arg1, swig_type_222 arg2, swig_type_223 arg3);
+extern int _wrap_gosbprov_frame_render_capi_144f5847d112ebac(swig_type_224 arg1, swig_voidp arg2, swig_type_225 arg3, swig_intgo arg4, swig_type_226 arg5);
+extern swig_type_227 _wrap_gosbprov_air_event_text_size_capi_144f5847d112ebac(void);
+extern int _wrap_gosbprov_air_room_new_capi_144f5847d112ebac(swig_voidp arg1, swig_type_228 arg2, double arg3, swig_intgo arg4);
+extern int _wrap_gosbprov_air_building_add_room_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_229 arg3, swig_type_230 arg4, double arg5, swig_intgo arg6);
+extern swig_type_231 _wrap_gosbprov_air_room_name_capi_144f5847d112ebac(swig_type_232 arg1, uintptr_t arg2);
+extern int _wrap_gosbprov_air_update_capi_144f5847d112ebac(uintptr_t arg1, uintptr_t arg2, swig_type_233 arg3, swig_type_234 arg4);
+extern int _wrap_gosbprov_air_update_frame_capi_144f5847d112ebac(uintptr_t arg1, uintptr_t arg2, swig_type_235 arg3, swig_type_236 arg4);
+extern int _wrap_gosbprov_air_sample_from_frame_capi_144f5847d112ebac(swig_type_237 arg1, swig_type_238 arg2, swig_type_239 arg3);
+extern int _wrap_gosbprov_air_room_state_capi_144f5847d112ebac(swig_type_240 arg1, swig_type_241 arg2, uintptr_t arg3);
+extern int _wrap_gosbprov_air_room_events_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_242 arg3, swig_type_243 arg4, swig_type_244 arg5);
+extern int _wrap_gosbprov_air_building_events_capi_144f5847d112ebac(swig_voidp arg1, uintptr_t arg2, swig_type_245 arg3, swig_type_246 arg4, swig_type_247 arg5);
 #undef intgo
 */
 import "C"
@@ -435,13 +554,13 @@ type _ sync.Mutex
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_f13859cb2585aff1(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_capi_144f5847d112ebac(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -449,7 +568,7 @@ type Enum_SS_sbprov_result_code int
 
 func _swig_getSBPROV_OK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_OK_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -457,7 +576,7 @@ var SBPROV_OK Enum_SS_sbprov_result_code = _swig_getSBPROV_OK()
 
 func _swig_getSBPROV_ERROR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERROR_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -465,7 +584,7 @@ var SBPROV_ERROR Enum_SS_sbprov_result_code = _swig_getSBPROV_ERROR()
 
 func _swig_getSBPROV_EINVAL() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINVAL_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -473,7 +592,7 @@ var SBPROV_EINVAL Enum_SS_sbprov_result_code = _swig_getSBPROV_EINVAL()
 
 func _swig_getSBPROV_ENOMEM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOMEM_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -481,7 +600,7 @@ var SBPROV_ENOMEM Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOMEM()
 
 func _swig_getSBPROV_EBUFS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBUFS_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -489,7 +608,7 @@ var SBPROV_EBUFS Enum_SS_sbprov_result_code = _swig_getSBPROV_EBUFS()
 
 func _swig_getSBPROV_EBASE64() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EBASE64_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -497,7 +616,7 @@ var SBPROV_EBASE64 Enum_SS_sbprov_result_code = _swig_getSBPROV_EBASE64()
 
 func _swig_getSBPROV_EKEYSIZE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEYSIZE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -505,7 +624,7 @@ var SBPROV_EKEYSIZE Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEYSIZE()
 
 func _swig_getSBPROV_EID() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EID_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -513,7 +632,7 @@ var SBPROV_EID Enum_SS_sbprov_result_code = _swig_getSBPROV_EID()
 
 func _swig_getSBPROV_EEXPIRY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXPIRY_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -521,7 +640,7 @@ var SBPROV_EEXPIRY Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXPIRY()
 
 func _swig_getSBPROV_ECONNSTR() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONNSTR_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -529,7 +648,7 @@ var SBPROV_ECONNSTR Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONNSTR()
 
 func _swig_getSBPROV_ECRYPTO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECRYPTO_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -537,7 +656,7 @@ var SBPROV_ECRYPTO Enum_SS_sbprov_result_code = _swig_getSBPROV_ECRYPTO()
 
 func _swig_getSBPROV_EINIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EINIT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -545,7 +664,7 @@ var SBPROV_EINIT Enum_SS_sbprov_result_code = _swig_getSBPROV_EINIT()
 
 func _swig_getSBPROV_ENOTFOUND() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENOTFOUND_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -553,7 +672,7 @@ var SBPROV_ENOTFOUND Enum_SS_sbprov_result_code = _swig_getSBPROV_ENOTFOUND()
 
 func _swig_getSBPROV_ERANDOM() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERANDOM_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -561,7 +680,7 @@ var SBPROV_ERANDOM Enum_SS_sbprov_result_code = _swig_getSBPROV_ERANDOM()
 
 func _swig_getSBPROV_EKEY() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EKEY_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -569,7 +688,7 @@ var SBPROV_EKEY Enum_SS_sbprov_result_code = _swig_getSBPROV_EKEY()
 
 func _swig_getSBPROV_ESIGNATURE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESIGNATURE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -577,7 +696,7 @@ var SBPROV_ESIGNATURE Enum_SS_sbprov_result_code = _swig_getSBPROV_ESIGNATURE()
 
 func _swig_getSBPROV_EIO() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EIO_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -585,7 +704,7 @@ var SBPROV_EIO Enum_SS_sbprov_result_code = _swig_getSBPROV_EIO()
 
 func _swig_getSBPROV_EPROVIDER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPROVIDER_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -593,7 +712,7 @@ var SBPROV_EPROVIDER Enum_SS_sbprov_result_code = _swig_getSBPROV_EPROVIDER()
 
 func _swig_getSBPROV_EPASSPHRASE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPASSPHRASE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -601,7 +720,7 @@ var SBPROV_EPASSPHRASE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPASSPHRASE(
 
 func _swig_getSBPROV_ESCRIPT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESCRIPT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -609,7 +728,7 @@ var SBPROV_ESCRIPT Enum_SS_sbprov_result_code = _swig_getSBPROV_ESCRIPT()
 
 func _swig_getSBPROV_ETIMEOUT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETIMEOUT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -617,7 +736,7 @@ var SBPROV_ETIMEOUT Enum_SS_sbprov_result_code = _swig_getSBPROV_ETIMEOUT()
 
 func _swig_getSBPROV_EPARSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EPARSE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -625,7 +744,7 @@ var SBPROV_EPARSE Enum_SS_sbprov_result_code = _swig_getSBPROV_EPARSE()
 
 func _swig_getSBPROV_EEXISTS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EEXISTS_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -633,7 +752,7 @@ var SBPROV_EEXISTS Enum_SS_sbprov_result_code = _swig_getSBPROV_EEXISTS()
 
 func _swig_getSBPROV_ETAMPERED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETAMPERED_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -641,7 +760,7 @@ var SBPROV_ETAMPERED Enum_SS_sbprov_result_code = _swig_getSBPROV_ETAMPERED()
 
 func _swig_getSBPROV_EFORMAT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EFORMAT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -649,7 +768,7 @@ var SBPROV_EFORMAT Enum_SS_sbprov_result_code = _swig_getSBPROV_EFORMAT()
 
 func _swig_getSBPROV_EUNSAFE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EUNSAFE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -657,7 +776,7 @@ var SBPROV_EUNSAFE Enum_SS_sbprov_result_code = _swig_getSBPROV_EUNSAFE()
 
 func _swig_getSBPROV_ENETWORK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ENETWORK_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -665,7 +784,7 @@ var SBPROV_ENETWORK Enum_SS_sbprov_result_code = _swig_getSBPROV_ENETWORK()
 
 func _swig_getSBPROV_ETLS() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ETLS_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -673,7 +792,7 @@ var SBPROV_ETLS Enum_SS_sbprov_result_code = _swig_getSBPROV_ETLS()
 
 func _swig_getSBPROV_ECERT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECERT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -681,7 +800,7 @@ var SBPROV_ECERT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECERT()
 
 func _swig_getSBPROV_EHTTP() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EHTTP_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -689,7 +808,7 @@ var SBPROV_EHTTP Enum_SS_sbprov_result_code = _swig_getSBPROV_EHTTP()
 
 func _swig_getSBPROV_ESERVER() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ESERVER_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -697,7 +816,7 @@ var SBPROV_ESERVER Enum_SS_sbprov_result_code = _swig_getSBPROV_ESERVER()
 
 func _swig_getSBPROV_ERESPONSE() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERESPONSE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -705,7 +824,7 @@ var SBPROV_ERESPONSE Enum_SS_sbprov_result_code = _swig_getSBPROV_ERESPONSE()
 
 func _swig_getSBPROV_EAUTH() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_EAUTH_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -713,7 +832,7 @@ var SBPROV_EAUTH Enum_SS_sbprov_result_code = _swig_getSBPROV_EAUTH()
 
 func _swig_getSBPROV_ERATELIMIT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ERATELIMIT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -721,7 +840,7 @@ var SBPROV_ERATELIMIT Enum_SS_sbprov_result_code = _swig_getSBPROV_ERATELIMIT()
 
 func _swig_getSBPROV_ECANCELED() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECANCELED_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -729,7 +848,7 @@ var SBPROV_ECANCELED Enum_SS_sbprov_result_code = _swig_getSBPROV_ECANCELED()
 
 func _swig_getSBPROV_ECLOCK() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECLOCK_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -737,7 +856,7 @@ var SBPROV_ECLOCK Enum_SS_sbprov_result_code = _swig_getSBPROV_ECLOCK()
 
 func _swig_getSBPROV_ECONFLICT() (_swig_ret Enum_SS_sbprov_result_code) {
 	var swig_r Enum_SS_sbprov_result_code
-	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_result_code)(C._wrap_SBPROV_ECONFLICT_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -745,23 +864,23 @@ var SBPROV_ECONFLICT Enum_SS_sbprov_result_code = _swig_getSBPROV_ECONFLICT()
 
 func Sbprov_last_error_code() (_swig_ret int32) {
 	var swig_r int32
-	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_f13859cb2585aff1())
+	swig_r = (int32)(C._wrap_sbprov_last_error_code_capi_144f5847d112ebac())
 	return swig_r
 }
 
 func Sbprov_clear_error() {
-	C._wrap_sbprov_clear_error_capi_f13859cb2585aff1()
+	C._wrap_sbprov_clear_error_capi_144f5847d112ebac()
 }
 
 func Sbprov_global_init() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_sbprov_global_init_capi_f13859cb2585aff1())
+	swig_r = (int)(C._wrap_sbprov_global_init_capi_144f5847d112ebac())
 	return swig_r
 }
 
 func Sbprov_version_number() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_sbprov_version_number_capi_f13859cb2585aff1())
+	swig_r = (uint)(C._wrap_sbprov_version_number_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -776,7 +895,7 @@ const SBPROV_AZURE_SAS_EXPIRY_MIN int = 1577836800
 func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_registration_id_capi_144f5847d112ebac(*(*C.swig_type_1)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -786,7 +905,7 @@ func Sbprov_azure_check_registration_id(arg1 string) (_swig_ret int32) {
 func Sbprov_azure_check_device_id(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_azure_check_device_id_capi_144f5847d112ebac(*(*C.swig_type_2)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -799,7 +918,7 @@ func Sbprov_azure_derive_device_key(arg1 []byte, arg2 *int64, arg3 string, arg4 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_derive_device_key_capi_144f5847d112ebac(*(*C.swig_type_3)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_4)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_5)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -816,7 +935,7 @@ func Sbprov_azure_deriver_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_6)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -829,7 +948,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_deriver_derive_capi_144f5847d112ebac(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_8)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -841,7 +960,7 @@ func Sbprov_azure_deriver_derive(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 st
 
 func Sbprov_azure_deriver_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_deriver_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int32) {
@@ -849,7 +968,7 @@ func Sbprov_azure_url_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_url_encode_capi_144f5847d112ebac(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -868,7 +987,7 @@ func Sbprov_azure_sas_token(arg1 []byte, arg2 *int64, arg3 string, arg4 string, 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_token_capi_144f5847d112ebac(*(*C.swig_type_11)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_14)(unsafe.Pointer(&_swig_i_4)), C.swig_type_15(_swig_i_5), C.swig_type_16(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -888,7 +1007,7 @@ func Sbprov_azure_sas_signer_new(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -904,7 +1023,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_azure_sas_signer_token_capi_144f5847d112ebac(*(*C.swig_type_18)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_4)), C.swig_type_21(_swig_i_5), C.swig_type_22(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -919,7 +1038,7 @@ func Sbprov_azure_sas_signer_token(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 
 
 func Sbprov_azure_sas_signer_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_sas_signer_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 string) (_swig_ret int32) {
@@ -928,7 +1047,7 @@ func Sbprov_azure_hub_device_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_device_uri_capi_144f5847d112ebac(*(*C.swig_type_23)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -948,7 +1067,7 @@ func Sbprov_azure_hub_module_uri(arg1 []byte, arg2 *int64, arg3 string, arg4 str
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_azure_hub_module_uri_capi_144f5847d112ebac(*(*C.swig_type_26)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -970,7 +1089,7 @@ func Sbprov_azure_dps_registration_uri(arg1 []byte, arg2 *int64, arg3 string, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_registration_uri_capi_144f5847d112ebac(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -988,7 +1107,7 @@ func Sbprov_azure_generate_key(arg1 []byte, arg2 *int64, arg3 int64) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_key_capi_144f5847d112ebac(*(*C.swig_type_33)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_type_34(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1001,7 +1120,7 @@ func Sbprov_azure_generate_keys(arg1 []byte, arg2 []byte, arg3 *int64, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_generate_keys_capi_144f5847d112ebac(*(*C.swig_type_35)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_36)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_37(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1015,7 +1134,7 @@ type Enum_SS_sbprov_azure_cs_field int
 
 func _swig_getSBPROV_AZURE_CS_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_HOST_NAME_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1023,7 +1142,7 @@ var SBPROV_AZURE_CS_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_DEVICE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1031,7 +1150,7 @@ var SBPROV_AZURE_CS_DEVICE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_MODULE_ID() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_MODULE_ID_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1039,7 +1158,7 @@ var SBPROV_AZURE_CS_MODULE_ID Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZ
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1047,7 +1166,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME Enum_SS_sbprov_azure_cs_field = _swig
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_KEY() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1055,7 +1174,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_KEY Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1063,7 +1182,7 @@ var SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE Enum_SS_sbprov_azure_cs_field = _swi
 
 func _swig_getSBPROV_AZURE_CS_GATEWAY_HOST_NAME() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1071,7 +1190,7 @@ var SBPROV_AZURE_CS_GATEWAY_HOST_NAME Enum_SS_sbprov_azure_cs_field = _swig_getS
 
 func _swig_getSBPROV_AZURE_CS_X509() (_swig_ret Enum_SS_sbprov_azure_cs_field) {
 	var swig_r Enum_SS_sbprov_azure_cs_field
-	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_azure_cs_field)(C._wrap_SBPROV_AZURE_CS_X509_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1080,7 +1199,7 @@ var SBPROV_AZURE_CS_X509 Enum_SS_sbprov_azure_cs_field = _swig_getSBPROV_AZURE_C
 func Sbprov_azure_connstr_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
@@ -1088,7 +1207,7 @@ func Sbprov_azure_connstr_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_parse_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_38)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1100,7 +1219,7 @@ func Sbprov_azure_connstr_set(arg1 uintptr, arg2 int32, arg3 string) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_set_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1112,7 +1231,7 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_azure_connstr_build_capi_144f5847d112ebac(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1121,19 +1240,19 @@ func Sbprov_azure_connstr_build(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_r
 
 func Sbprov_azure_connstr_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_connstr_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_identity_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_identity_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_identity_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_identity_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -1141,7 +1260,7 @@ func Sbprov_identity_add(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_identity_add_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1155,7 +1274,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_identity_parse_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1165,7 +1284,7 @@ func Sbprov_identity_parse(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 func Sbprov_identity_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_identity_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1173,7 +1292,7 @@ func Sbprov_identity_value_count(arg1 uintptr, arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
+	swig_r = (int64)(C._wrap_sbprov_identity_value_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1)))
 	return swig_r
 }
 
@@ -1182,7 +1301,7 @@ func Sbprov_identity_canonical_json(arg1 []byte, arg2 *int64, arg3 uintptr) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_canonical_json_capi_144f5847d112ebac(*(*C.swig_type_47)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1194,7 +1313,7 @@ func Sbprov_identity_digest(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_f13859cb2585aff1(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_identity_digest_capi_144f5847d112ebac(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1207,7 +1326,7 @@ func Sbprov_identity_format_id(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 stri
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_identity_format_id_capi_144f5847d112ebac(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1221,7 +1340,7 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_key_from_public_pem_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1230,20 +1349,20 @@ func Sbprov_key_from_public_pem(arg1 *uintptr, arg2 string) (_swig_ret int32) {
 
 func Sbprov_key_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_key_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_key_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_key_bits(arg1 uintptr) (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_sbprov_key_bits_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_key_has_private(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_key_has_private_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1252,7 +1371,7 @@ func Sbprov_key_public_pem(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_public_pem_capi_144f5847d112ebac(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1264,7 +1383,7 @@ func Sbprov_key_fingerprint(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_key_fingerprint_capi_144f5847d112ebac(*(*C.swig_type_53)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1277,7 +1396,7 @@ func Sbprov_key_sign(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 []byte) (_swig
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_f13859cb2585aff1(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_key_sign_capi_144f5847d112ebac(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1292,7 +1411,7 @@ func Sbprov_key_verify(arg1 uintptr, arg2 []byte, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_key_verify_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1309,7 +1428,7 @@ func Sbprov_key_csr(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string, arg5 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_f13859cb2585aff1(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int32)(C._wrap_sbprov_key_csr_capi_144f5847d112ebac(*(*C.swig_type_58)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1326,7 +1445,7 @@ const SBPROV_STORE_NAME_MAX int = 128
 
 func _swig_getSBPROV_STORE_VALUE_MAX() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1())
+	swig_r = (uint)(C._wrap_SBPROV_STORE_VALUE_MAX_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1336,13 +1455,13 @@ const SBPROV_STORE_KEY_SIZE int = 32
 
 func Sbprov_store_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_store_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_store_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_store_create_key_file(arg1 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int32)(C._wrap_sbprov_store_create_key_file_capi_144f5847d112ebac(*(*C.swig_type_61)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1354,7 +1473,7 @@ func Sbprov_store_put(arg1 uintptr, arg2 string, arg3 []byte) (_swig_ret int32) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_put_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_put_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1368,7 +1487,7 @@ func Sbprov_store_delete(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_delete_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1379,7 +1498,7 @@ func Sbprov_store_exists(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_store_exists_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1391,7 +1510,7 @@ func Sbprov_store_list_names(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_f13859cb2585aff1(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_list_names_capi_144f5847d112ebac(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1403,7 +1522,7 @@ func Sbprov_store_swap(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_store_swap_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1419,7 +1538,7 @@ func Sbprov_store_export_env(arg1 uintptr, arg2 string, arg3 string, arg4 int32)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_store_export_env_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1434,7 +1553,7 @@ func Sbprov_store_import_env(arg1 uintptr, arg2 string, arg3 int32) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_store_import_env_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1446,7 +1565,7 @@ const SBPROV_HTTP_TIMEOUT_MS uint = 30000
 
 func _swig_getSBPROV_HTTP_MAX_RESPONSE() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1())
+	swig_r = (uint)(C._wrap_SBPROV_HTTP_MAX_RESPONSE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1454,14 +1573,14 @@ var SBPROV_HTTP_MAX_RESPONSE uint = _swig_getSBPROV_HTTP_MAX_RESPONSE()
 
 func Sbprov_mender_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 type Enum_SS_sbprov_mender_auth_status int
 
 func _swig_getSBPROV_MENDER_PENDING() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
 	var swig_r Enum_SS_sbprov_mender_auth_status
-	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_PENDING_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1469,7 +1588,7 @@ var SBPROV_MENDER_PENDING Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_ME
 
 func _swig_getSBPROV_MENDER_ACCEPTED() (_swig_ret Enum_SS_sbprov_mender_auth_status) {
 	var swig_r Enum_SS_sbprov_mender_auth_status
-	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_mender_auth_status)(C._wrap_SBPROV_MENDER_ACCEPTED_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1477,7 +1596,7 @@ var SBPROV_MENDER_ACCEPTED Enum_SS_sbprov_mender_auth_status = _swig_getSBPROV_M
 
 func Sbprov_mender_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_cancel_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_token(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int32) {
@@ -1485,7 +1604,7 @@ func Sbprov_mender_token(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int3
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_token_capi_f13859cb2585aff1(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_capi_144f5847d112ebac(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1497,7 +1616,7 @@ func Sbprov_mender_token_device_id(arg1 []byte, arg2 *int64, arg3 uintptr) (_swi
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_device_id_capi_144f5847d112ebac(*(*C.swig_type_73)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1508,7 +1627,7 @@ func Sbprov_mender_token_expiry(arg1 *int64, arg2 uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int32)(C._wrap_sbprov_mender_token_expiry_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -1518,13 +1637,13 @@ const SBPROV_INVENTORY_NAME_MAX int = 1024
 func Sbprov_inventory_new(arg1 *uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
-	swig_r = (int32)(C._wrap_sbprov_inventory_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0)))
+	swig_r = (int32)(C._wrap_sbprov_inventory_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_inventory_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_inventory_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_inventory_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_swig_ret int32) {
@@ -1532,7 +1651,7 @@ func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_s
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_inventory_add_numbers_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1545,7 +1664,7 @@ func Sbprov_inventory_add_numbers(arg1 uintptr, arg2 string, arg3 []float64) (_s
 func Sbprov_inventory_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_inventory_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_inventory_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1553,7 +1672,7 @@ type Enum_SS_sbprov_inventory_mode int
 
 func _swig_getSBPROV_INVENTORY_REPLACE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
 	var swig_r Enum_SS_sbprov_inventory_mode
-	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_REPLACE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1561,7 +1680,7 @@ var SBPROV_INVENTORY_REPLACE Enum_SS_sbprov_inventory_mode = _swig_getSBPROV_INV
 
 func _swig_getSBPROV_INVENTORY_MERGE() (_swig_ret Enum_SS_sbprov_inventory_mode) {
 	var swig_r Enum_SS_sbprov_inventory_mode
-	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1())
+	swig_r = (Enum_SS_sbprov_inventory_mode)(C._wrap_SBPROV_INVENTORY_MERGE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1572,7 +1691,7 @@ func Sbprov_mender_update_inventory(arg1 uintptr, arg2 uintptr, arg3 int32) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_update_inventory_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -1582,7 +1701,7 @@ func Sbprov_mender_check_update(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_mender_check_update_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1594,12 +1713,12 @@ func Sbprov_mender_check_update(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 s
 
 func Sbprov_mender_update_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_update_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_mgmt_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_login(arg1 uintptr, arg2 string, arg3 string) (_swig_ret int32) {
@@ -1607,7 +1726,7 @@ func Sbprov_mender_mgmt_login(arg1 uintptr, arg2 string, arg3 string) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_login_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1621,7 +1740,7 @@ func Sbprov_mender_mgmt_set_token(arg1 uintptr, arg2 string) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_token_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1630,7 +1749,7 @@ func Sbprov_mender_mgmt_set_token(arg1 uintptr, arg2 string) (_swig_ret int32) {
 
 func _swig_getSBPROV_MENDER_PREAUTH_FORCE() (_swig_ret uint) {
 	var swig_r uint
-	swig_r = (uint)(C._wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1())
+	swig_r = (uint)(C._wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_144f5847d112ebac())
 	return swig_r
 }
 
@@ -1645,7 +1764,7 @@ func Sbprov_mender_mgmt_preauthorize(arg1 []byte, arg2 *int64, arg3 *int32, arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_preauthorize_capi_144f5847d112ebac(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1657,7 +1776,7 @@ func Sbprov_mender_mgmt_get_device(arg1 *uintptr, arg2 uintptr, arg3 string) (_s
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_get_device_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_83)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1669,7 +1788,7 @@ func Sbprov_mender_mgmt_find_device(arg1 *uintptr, arg2 uintptr, arg3 uintptr) (
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_find_device_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1680,7 +1799,7 @@ func Sbprov_mender_mgmt_list_devices(arg1 *uintptr, arg2 uintptr, arg3 string, a
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_list_devices_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1690,32 +1809,32 @@ func Sbprov_mender_mgmt_list_devices(arg1 *uintptr, arg2 uintptr, arg3 string, a
 func Sbprov_mender_device_list_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_mender_device_list_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_list_has_next(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_mender_device_list_has_next_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_list_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_device_list_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_device_auth_set_count(arg1 uintptr) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sbprov_mender_device_auth_set_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_mender_device_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_device_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_mender_mgmt_set_auth_status(arg1 uintptr, arg2 string, arg3 string, arg4 string) (_swig_ret int32) {
@@ -1724,7 +1843,7 @@ func Sbprov_mender_mgmt_set_auth_status(arg1 uintptr, arg2 string, arg3 string, 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_set_auth_status_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1741,7 +1860,7 @@ func Sbprov_mender_mgmt_decommission(arg1 uintptr, arg2 string) (_swig_ret int32
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_decommission_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1753,7 +1872,7 @@ func Sbprov_mender_mgmt_count(arg1 *uint64, arg2 uintptr, arg3 string) (_swig_re
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_mender_mgmt_count_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1762,7 +1881,7 @@ func Sbprov_mender_mgmt_count(arg1 *uint64, arg2 uintptr, arg3 string) (_swig_re
 
 func Sbprov_mender_mgmt_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_mender_mgmt_cancel_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 const SBPROV_AZURE_DPS_ENDPOINT string = "https://global.azure-devices-provisioning.net"
@@ -1771,7 +1890,7 @@ const SBPROV_AZURE_HUB_API_VERSION string = "2021-04-12"
 
 func Sbprov_azure_dps_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_dps_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_dps_register(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 uint) (_swig_ret int32) {
@@ -1780,7 +1899,7 @@ func Sbprov_azure_dps_register(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 ui
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_sbprov_azure_dps_register_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1789,34 +1908,34 @@ func Sbprov_azure_dps_register(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 ui
 
 func Sbprov_azure_dps_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_dps_cancel_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_dps_result_error_code(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_sbprov_azure_dps_result_error_code_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Sbprov_azure_dps_result_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_dps_result_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_hub_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_hub_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_hub_cancel_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_registry_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_registry_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_registry_put_device(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 string, arg5 string, arg6 string) (_swig_ret int32) {
@@ -1827,7 +1946,7 @@ func Sbprov_azure_registry_put_device(arg1 *uintptr, arg2 uintptr, arg3 string, 
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int32)(C._wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_5))))
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_put_device_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_94)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_96)(unsafe.Pointer(&_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1848,7 +1967,7 @@ func Sbprov_azure_registry_get_device(arg1 *uintptr, arg2 uintptr, arg3 string) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_get_device_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1860,7 +1979,7 @@ func Sbprov_azure_registry_delete_device(arg1 uintptr, arg2 string, arg3 string)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_delete_device_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_98)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1874,24 +1993,455 @@ func Sbprov_azure_registry_last_response(arg1 Struct_SS_sbprov_http_response_inf
 	var swig_r int32
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int32)(C._wrap_sbprov_azure_registry_last_response_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Sbprov_azure_registry_cancel(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_registry_cancel_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
 }
 
 func Sbprov_azure_device_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0))
+	C._wrap_sbprov_azure_device_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
+}
+
+const SBPROV_FRAME_VERSION int = 1
+const SBPROV_FRAME_MAX int = 254
+const SBPROV_FRAME_WIRE_MAX int = 256
+const SBPROV_FRAME_HEADER_SIZE int = 15
+const SBPROV_FRAME_TIME_SIZE int = 4
+const SBPROV_FRAME_CRC_SIZE int = 4
+
+func _swig_getSBPROV_FRAME_MIN() (_swig_ret int) {
+	var swig_r int
+	swig_r = (int)(C._wrap_SBPROV_FRAME_MIN_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_MIN int = _swig_getSBPROV_FRAME_MIN()
+
+const SBPROV_FRAME_NODE_SIZE int = 8
+const SBPROV_FRAME_FLAG_TIME int = 0x01
+const SBPROV_FRAME_TYPE_READINGS int = 0x01
+const SBPROV_FRAME_TYPE_HELLO int = 0x02
+const SBPROV_FRAME_KIND_CO2_PPM int = 0x01
+const SBPROV_FRAME_KIND_TEMPERATURE_C int = 0x02
+const SBPROV_FRAME_KIND_HUMIDITY_PCT int = 0x03
+const SBPROV_FRAME_KIND_MOTION int = 0x04
+const SBPROV_FRAME_KIND_VOC_PPB int = 0x05
+const SBPROV_FRAME_KIND_PRESSURE_PA int = 0x06
+const SBPROV_FRAME_KIND_ILLUMINANCE_LUX int = 0x07
+const SBPROV_FRAME_KIND_BATTERY_MV int = 0x08
+const SBPROV_FRAME_KIND_LAST int = 0x08
+
+type Enum_SS_sbprov_frame_enc_result int
+
+func _swig_getSBPROV_FRAME_ENC_OK() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_OK_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_OK Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_OK()
+
+func _swig_getSBPROV_FRAME_ENC_EINVAL() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_EINVAL_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_EINVAL Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_EINVAL()
+
+func _swig_getSBPROV_FRAME_ENC_ESPACE() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_ESPACE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_ESPACE Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_ESPACE()
+
+func _swig_getSBPROV_FRAME_ENC_EKIND() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_EKIND_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_EKIND Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_EKIND()
+
+func _swig_getSBPROV_FRAME_ENC_ERANGE() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_ERANGE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_ERANGE Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_ERANGE()
+
+func _swig_getSBPROV_FRAME_ENC_EDUP() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_EDUP_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_EDUP Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_EDUP()
+
+func _swig_getSBPROV_FRAME_ENC_EORDER() (_swig_ret Enum_SS_sbprov_frame_enc_result) {
+	var swig_r Enum_SS_sbprov_frame_enc_result
+	swig_r = (Enum_SS_sbprov_frame_enc_result)(C._wrap_SBPROV_FRAME_ENC_EORDER_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ENC_EORDER Enum_SS_sbprov_frame_enc_result = _swig_getSBPROV_FRAME_ENC_EORDER()
+
+const SBPROV_FRAME_NODE_TABLE_DEFAULT int = 256
+const SBPROV_FRAME_NODE_TABLE_MAX int = 65536
+
+type Enum_SS_sbprov_frame_seq_status int
+
+func _swig_getSBPROV_FRAME_SEQ_FIRST() (_swig_ret Enum_SS_sbprov_frame_seq_status) {
+	var swig_r Enum_SS_sbprov_frame_seq_status
+	swig_r = (Enum_SS_sbprov_frame_seq_status)(C._wrap_SBPROV_FRAME_SEQ_FIRST_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_SEQ_FIRST Enum_SS_sbprov_frame_seq_status = _swig_getSBPROV_FRAME_SEQ_FIRST()
+
+func _swig_getSBPROV_FRAME_SEQ_NEXT() (_swig_ret Enum_SS_sbprov_frame_seq_status) {
+	var swig_r Enum_SS_sbprov_frame_seq_status
+	swig_r = (Enum_SS_sbprov_frame_seq_status)(C._wrap_SBPROV_FRAME_SEQ_NEXT_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_SEQ_NEXT Enum_SS_sbprov_frame_seq_status = _swig_getSBPROV_FRAME_SEQ_NEXT()
+
+func _swig_getSBPROV_FRAME_SEQ_GAP() (_swig_ret Enum_SS_sbprov_frame_seq_status) {
+	var swig_r Enum_SS_sbprov_frame_seq_status
+	swig_r = (Enum_SS_sbprov_frame_seq_status)(C._wrap_SBPROV_FRAME_SEQ_GAP_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_SEQ_GAP Enum_SS_sbprov_frame_seq_status = _swig_getSBPROV_FRAME_SEQ_GAP()
+
+func _swig_getSBPROV_FRAME_SEQ_REBOOT() (_swig_ret Enum_SS_sbprov_frame_seq_status) {
+	var swig_r Enum_SS_sbprov_frame_seq_status
+	swig_r = (Enum_SS_sbprov_frame_seq_status)(C._wrap_SBPROV_FRAME_SEQ_REBOOT_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_SEQ_REBOOT Enum_SS_sbprov_frame_seq_status = _swig_getSBPROV_FRAME_SEQ_REBOOT()
+
+type Enum_SS_sbprov_frame_outcome int
+
+func _swig_getSBPROV_FRAME_ACCEPTED() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_ACCEPTED_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_ACCEPTED Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_ACCEPTED()
+
+func _swig_getSBPROV_FRAME_DROP_CRC() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_CRC_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_CRC Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_CRC()
+
+func _swig_getSBPROV_FRAME_DROP_TOO_LONG() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_TOO_LONG_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_TOO_LONG Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_TOO_LONG()
+
+func _swig_getSBPROV_FRAME_DROP_TRUNCATED() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_TRUNCATED_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_TRUNCATED Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_TRUNCATED()
+
+func _swig_getSBPROV_FRAME_DROP_BAD_VERSION() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_BAD_VERSION_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_BAD_VERSION Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_BAD_VERSION()
+
+func _swig_getSBPROV_FRAME_DROP_BAD_LENGTH() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_BAD_LENGTH_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_BAD_LENGTH Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_BAD_LENGTH()
+
+func _swig_getSBPROV_FRAME_DROP_UNKNOWN_TYPE() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_UNKNOWN_TYPE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_UNKNOWN_TYPE Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_UNKNOWN_TYPE()
+
+func _swig_getSBPROV_FRAME_DROP_DUPLICATE() (_swig_ret Enum_SS_sbprov_frame_outcome) {
+	var swig_r Enum_SS_sbprov_frame_outcome
+	swig_r = (Enum_SS_sbprov_frame_outcome)(C._wrap_SBPROV_FRAME_DROP_DUPLICATE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_FRAME_DROP_DUPLICATE Enum_SS_sbprov_frame_outcome = _swig_getSBPROV_FRAME_DROP_DUPLICATE()
+
+func Sbprov_frame_decoder_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_frame_decoder_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
+}
+
+const SBPROV_FRAME_JSON_MAX int = 512
+const SBPROV_FRAME_SENML_MIN_TIME_MS int64 = 268435456000
+const SBPROV_FRAME_SENML_MAX_TIME_MS int64 = 253402300799999
+
+func Sbprov_frame_kind_from_name(arg1 string) (_swig_ret byte) {
+	var swig_r byte
+	_swig_i_0 := arg1
+	swig_r = (byte)(C._wrap_sbprov_frame_kind_from_name_capi_144f5847d112ebac(*(*C.swig_type_100)(unsafe.Pointer(&_swig_i_0))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Sbprov_frame_kind_decimals(arg1 byte) (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_sbprov_frame_kind_decimals_capi_144f5847d112ebac(C.char(_swig_i_0)))
+	return swig_r
+}
+
+const SBPROV_AIR_TREND_CAPACITY int = 128
+const SBPROV_AIR_EVENT_QUEUE_SIZE int = 16
+const SBPROV_AIR_NAME_SIZE int = 64
+const SBPROV_AIR_REASON_SIZE int = 96
+const SBPROV_AIR_CO2_MAX int = 40000
+
+type Enum_SS_sbprov_air_co2_class int
+
+func _swig_getSBPROV_AIR_CO2_UNKNOWN() (_swig_ret Enum_SS_sbprov_air_co2_class) {
+	var swig_r Enum_SS_sbprov_air_co2_class
+	swig_r = (Enum_SS_sbprov_air_co2_class)(C._wrap_SBPROV_AIR_CO2_UNKNOWN_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_CO2_UNKNOWN Enum_SS_sbprov_air_co2_class = _swig_getSBPROV_AIR_CO2_UNKNOWN()
+
+func _swig_getSBPROV_AIR_CO2_FINE() (_swig_ret Enum_SS_sbprov_air_co2_class) {
+	var swig_r Enum_SS_sbprov_air_co2_class
+	swig_r = (Enum_SS_sbprov_air_co2_class)(C._wrap_SBPROV_AIR_CO2_FINE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_CO2_FINE Enum_SS_sbprov_air_co2_class = _swig_getSBPROV_AIR_CO2_FINE()
+
+func _swig_getSBPROV_AIR_CO2_VENTILATE() (_swig_ret Enum_SS_sbprov_air_co2_class) {
+	var swig_r Enum_SS_sbprov_air_co2_class
+	swig_r = (Enum_SS_sbprov_air_co2_class)(C._wrap_SBPROV_AIR_CO2_VENTILATE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_CO2_VENTILATE Enum_SS_sbprov_air_co2_class = _swig_getSBPROV_AIR_CO2_VENTILATE()
+
+func _swig_getSBPROV_AIR_CO2_VENTILATE_NOW() (_swig_ret Enum_SS_sbprov_air_co2_class) {
+	var swig_r Enum_SS_sbprov_air_co2_class
+	swig_r = (Enum_SS_sbprov_air_co2_class)(C._wrap_SBPROV_AIR_CO2_VENTILATE_NOW_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_CO2_VENTILATE_NOW Enum_SS_sbprov_air_co2_class = _swig_getSBPROV_AIR_CO2_VENTILATE_NOW()
+
+type Enum_SS_sbprov_air_event_kind int
+
+func _swig_getSBPROV_AIR_EVENT_NONE() (_swig_ret Enum_SS_sbprov_air_event_kind) {
+	var swig_r Enum_SS_sbprov_air_event_kind
+	swig_r = (Enum_SS_sbprov_air_event_kind)(C._wrap_SBPROV_AIR_EVENT_NONE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_EVENT_NONE Enum_SS_sbprov_air_event_kind = _swig_getSBPROV_AIR_EVENT_NONE()
+
+func _swig_getSBPROV_AIR_EVENT_OCCUPIED() (_swig_ret Enum_SS_sbprov_air_event_kind) {
+	var swig_r Enum_SS_sbprov_air_event_kind
+	swig_r = (Enum_SS_sbprov_air_event_kind)(C._wrap_SBPROV_AIR_EVENT_OCCUPIED_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_EVENT_OCCUPIED Enum_SS_sbprov_air_event_kind = _swig_getSBPROV_AIR_EVENT_OCCUPIED()
+
+func _swig_getSBPROV_AIR_EVENT_FREE() (_swig_ret Enum_SS_sbprov_air_event_kind) {
+	var swig_r Enum_SS_sbprov_air_event_kind
+	swig_r = (Enum_SS_sbprov_air_event_kind)(C._wrap_SBPROV_AIR_EVENT_FREE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_EVENT_FREE Enum_SS_sbprov_air_event_kind = _swig_getSBPROV_AIR_EVENT_FREE()
+
+func _swig_getSBPROV_AIR_EVENT_VENTILATION_NEEDED() (_swig_ret Enum_SS_sbprov_air_event_kind) {
+	var swig_r Enum_SS_sbprov_air_event_kind
+	swig_r = (Enum_SS_sbprov_air_event_kind)(C._wrap_SBPROV_AIR_EVENT_VENTILATION_NEEDED_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_EVENT_VENTILATION_NEEDED Enum_SS_sbprov_air_event_kind = _swig_getSBPROV_AIR_EVENT_VENTILATION_NEEDED()
+
+func _swig_getSBPROV_AIR_EVENT_VENTILATION_DONE() (_swig_ret Enum_SS_sbprov_air_event_kind) {
+	var swig_r Enum_SS_sbprov_air_event_kind
+	swig_r = (Enum_SS_sbprov_air_event_kind)(C._wrap_SBPROV_AIR_EVENT_VENTILATION_DONE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_EVENT_VENTILATION_DONE Enum_SS_sbprov_air_event_kind = _swig_getSBPROV_AIR_EVENT_VENTILATION_DONE()
+
+type Enum_SS_sbprov_air_reason int
+
+func _swig_getSBPROV_AIR_REASON_NONE() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_NONE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_NONE Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_NONE()
+
+func _swig_getSBPROV_AIR_REASON_MOTION() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_MOTION_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_MOTION Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_MOTION()
+
+func _swig_getSBPROV_AIR_REASON_CO2_RISING() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_CO2_RISING_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_CO2_RISING Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_CO2_RISING()
+
+func _swig_getSBPROV_AIR_REASON_NO_PRESENCE() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_NO_PRESENCE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_NO_PRESENCE Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_NO_PRESENCE()
+
+func _swig_getSBPROV_AIR_REASON_CO2_ABOVE() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_CO2_ABOVE_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_CO2_ABOVE Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_CO2_ABOVE()
+
+func _swig_getSBPROV_AIR_REASON_CO2_BELOW() (_swig_ret Enum_SS_sbprov_air_reason) {
+	var swig_r Enum_SS_sbprov_air_reason
+	swig_r = (Enum_SS_sbprov_air_reason)(C._wrap_SBPROV_AIR_REASON_CO2_BELOW_capi_144f5847d112ebac())
+	return swig_r
+}
+
+var SBPROV_AIR_REASON_CO2_BELOW Enum_SS_sbprov_air_reason = _swig_getSBPROV_AIR_REASON_CO2_BELOW()
+
+func Sbprov_air_room_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_air_room_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_air_room_reset(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_air_room_reset_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_air_room_state_json(arg1 []byte, arg2 *int64, arg3 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_air_room_state_json_capi_144f5847d112ebac(*(*C.swig_type_101)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Sbprov_air_building_new(arg1 *uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	swig_r = (int32)(C._wrap_sbprov_air_building_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_air_building_free(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_sbprov_air_building_free_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0))
+}
+
+func Sbprov_air_building_add_node(arg1 uintptr, arg2 uint64, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_air_building_add_node_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.swig_type_102(_swig_i_1), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_air_building_room(arg1 *uintptr, arg2 uintptr, arg3 string) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_air_building_room_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Sbprov_air_building_room_for_node(arg1 *uintptr, arg2 uintptr, arg3 uint64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_air_building_room_for_node_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_105(_swig_i_2)))
+	return swig_r
+}
+
+func Sbprov_air_building_room_count(arg1 uintptr) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_sbprov_air_building_room_count_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Sbprov_air_building_room_at(arg1 *uintptr, arg2 uintptr, arg3 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_sbprov_air_building_room_at_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_107(_swig_i_2)))
+	return swig_r
 }
 
 func Gosbprov_version(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_version_capi_f13859cb2585aff1(*(*C.swig_type_101)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_version_capi_144f5847d112ebac(*(*C.swig_type_109)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1902,7 +2452,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_f13859cb2585aff1(*(*C.swig_type_103)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_strerror_capi_144f5847d112ebac(*(*C.swig_type_111)(unsafe.Pointer(&_swig_i_0)), C.int(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1912,7 +2462,7 @@ func Gosbprov_strerror(arg1 []byte, arg2 int32) (_swig_ret int64) {
 func Gosbprov_last_error(arg1 []byte) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_f13859cb2585aff1(*(*C.swig_type_105)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int64)(C._wrap_gosbprov_last_error_capi_144f5847d112ebac(*(*C.swig_type_113)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1923,7 +2473,7 @@ func Gosbprov_cs_field_name(arg1 []byte, arg2 int32) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(*(*C.swig_type_107)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
+	swig_r = (int64)(C._wrap_gosbprov_cs_field_name_capi_144f5847d112ebac(*(*C.swig_type_115)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1935,7 +2485,7 @@ func Gosbprov_connstr_get(arg1 []byte, arg2 uintptr, arg3 int32) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(*(*C.swig_type_109)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_connstr_get_capi_144f5847d112ebac(*(*C.swig_type_117)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1947,7 +2497,7 @@ func Gosbprov_identity_name(arg1 []byte, arg2 uintptr, arg3 int64) (_swig_ret in
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_f13859cb2585aff1(*(*C.swig_type_111)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_112(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_name_capi_144f5847d112ebac(*(*C.swig_type_119)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_120(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1960,7 +2510,7 @@ func Gosbprov_identity_value(arg1 []byte, arg2 uintptr, arg3 int64, arg4 int64) 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_f13859cb2585aff1(*(*C.swig_type_114)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_115(_swig_i_2), C.swig_type_116(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_identity_value_capi_144f5847d112ebac(*(*C.swig_type_122)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_type_123(_swig_i_2), C.swig_type_124(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1977,7 +2527,7 @@ func Gosbprov_identity_probe(arg1 *uintptr, arg2 uint, arg3 int, arg4 string, ar
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_117)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_118)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_120)(unsafe.Pointer(&_swig_i_7))))
+	swig_r = (int32)(C._wrap_gosbprov_identity_probe_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_125)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), *(*C.swig_type_127)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_128)(unsafe.Pointer(&_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
 	}
@@ -1999,7 +2549,7 @@ func Gosbprov_identity_from_script(arg1 *uintptr, arg2 string, arg3 uint, arg4 u
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_121)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_identity_from_script_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_129)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2011,7 +2561,7 @@ func Gosbprov_key_generate(arg1 *uintptr, arg2 int, arg3 uint) (_swig_ret int32)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int32)(C._wrap_gosbprov_key_generate_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	return swig_r
 }
 
@@ -2024,7 +2574,7 @@ func Gosbprov_key_load(arg1 *uintptr, arg2 string, arg3 []byte, arg4 int, arg5 s
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_122)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_123)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_124)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_125)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_6))))
+	swig_r = (int32)(C._wrap_gosbprov_key_load_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_131)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_5)), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_6))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2050,7 +2600,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_127)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_128)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_key_save_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_135)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_136)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2063,7 +2613,7 @@ func Gosbprov_key_save(arg1 uintptr, arg2 string, arg3 []byte, arg4 int, arg5 in
 func Gosbprov_key_type(arg1 uintptr) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_gosbprov_key_type_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_gosbprov_key_type_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -2078,7 +2628,7 @@ func Gosbprov_store_open(arg1 *uintptr, arg2 string, arg3 string, arg4 []byte, a
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
-	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_129)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_131)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
+	swig_r = (int32)(C._wrap_gosbprov_store_open_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_3)), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7), C.swig_intgo(_swig_i_8)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2097,7 +2647,7 @@ func Gosbprov_store_get(arg1 []byte, arg2 *int64, arg3 uintptr, arg4 string) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_f13859cb2585aff1(*(*C.swig_type_132)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int32)(C._wrap_gosbprov_store_get_capi_144f5847d112ebac(*(*C.swig_type_140)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_141)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2130,7 +2680,7 @@ func Gosbprov_mender_new(arg1 *uintptr, arg2 string, arg3 uintptr, arg4 uintptr,
 	_swig_i_18 := arg19
 	_swig_i_19 := arg20
 	_swig_i_20 := arg21
-	swig_r = (int32)(C._wrap_gosbprov_mender_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_135)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_136)(unsafe.Pointer(&_swig_i_5)), C.swig_intgo(_swig_i_6), C.uintptr_t(_swig_i_7), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_10)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_11)), *(*C.swig_type_140)(unsafe.Pointer(&_swig_i_12)), C.uintptr_t(_swig_i_13), *(*C.swig_type_141)(unsafe.Pointer(&_swig_i_14)), C.swig_intgo(_swig_i_15), *(*C.swig_type_142)(unsafe.Pointer(&_swig_i_16)), C.swig_intgo(_swig_i_17), C.swig_intgo(_swig_i_18), C.swig_type_143(_swig_i_19), C.swig_intgo(_swig_i_20)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_142)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), *(*C.swig_type_143)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_144)(unsafe.Pointer(&_swig_i_5)), C.swig_intgo(_swig_i_6), C.uintptr_t(_swig_i_7), *(*C.swig_type_145)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_10)), *(*C.swig_type_147)(unsafe.Pointer(&_swig_i_11)), *(*C.swig_type_148)(unsafe.Pointer(&_swig_i_12)), C.uintptr_t(_swig_i_13), *(*C.swig_type_149)(unsafe.Pointer(&_swig_i_14)), C.swig_intgo(_swig_i_15), *(*C.swig_type_150)(unsafe.Pointer(&_swig_i_16)), C.swig_intgo(_swig_i_17), C.swig_intgo(_swig_i_18), C.swig_type_151(_swig_i_19), C.swig_intgo(_swig_i_20)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2165,7 +2715,7 @@ func Gosbprov_mender_authenticate(arg1 *int32, arg2 uintptr) (_swig_ret int32) {
 	var swig_r int32
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int32)(C._wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_authenticate_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -2176,7 +2726,7 @@ func Gosbprov_mender_wait(arg1 uintptr, arg2 uint, arg3 uint, arg4 uint, arg5 ui
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_wait_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4)))
 	return swig_r
 }
 
@@ -2187,7 +2737,7 @@ func Gosbprov_mender_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg4 *
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(*(*C.swig_type_144)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_last_response_capi_144f5847d112ebac(*(*C.swig_type_152)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2201,7 +2751,7 @@ func Gosbprov_mender_mgmt_last_response(arg1 []byte, arg2 *int64, arg3 *int64, a
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(*(*C.swig_type_145)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_last_response_capi_144f5847d112ebac(*(*C.swig_type_153)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2214,7 +2764,7 @@ func Gosbprov_inventory_add_strings(arg1 uintptr, arg2 string, arg3 string, arg4
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int32)(C._wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_147)(unsafe.Pointer(&_swig_i_2)), C.swig_type_148(_swig_i_3)))
+	swig_r = (int32)(C._wrap_gosbprov_inventory_add_strings_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), *(*C.swig_type_154)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_155)(unsafe.Pointer(&_swig_i_2)), C.swig_type_156(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2234,7 +2784,7 @@ func Gosbprov_mender_update_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_re
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(*(*C.swig_type_150)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_mender_update_field_capi_144f5847d112ebac(*(*C.swig_type_158)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2256,7 +2806,7 @@ func Gosbprov_mender_mgmt_new(arg1 *uintptr, arg2 string, arg3 string, arg4 stri
 	_swig_i_10 := arg11
 	_swig_i_11 := arg12
 	_swig_i_12 := arg13
-	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_151)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_152)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_153)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_154)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), *(*C.swig_type_155)(unsafe.Pointer(&_swig_i_6)), C.swig_intgo(_swig_i_7), *(*C.swig_type_156)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), C.swig_intgo(_swig_i_10), C.swig_type_157(_swig_i_11), C.swig_intgo(_swig_i_12)))
+	swig_r = (int32)(C._wrap_gosbprov_mender_mgmt_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_159)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_160)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_161)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_162)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), *(*C.swig_type_163)(unsafe.Pointer(&_swig_i_6)), C.swig_intgo(_swig_i_7), *(*C.swig_type_164)(unsafe.Pointer(&_swig_i_8)), C.swig_intgo(_swig_i_9), C.swig_intgo(_swig_i_10), C.swig_type_165(_swig_i_11), C.swig_intgo(_swig_i_12)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2282,7 +2832,7 @@ func Gosbprov_mender_device_list_get(arg1 uintptr, arg2 int64) (_swig_ret uint) 
 	var swig_r uint
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint)(C._wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(C.uintptr_t(_swig_i_0), C.swig_type_158(_swig_i_1)))
+	swig_r = (uint)(C._wrap_gosbprov_mender_device_list_get_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.swig_type_166(_swig_i_1)))
 	return swig_r
 }
 
@@ -2300,7 +2850,7 @@ func Gosbprov_mender_device_field(arg1 []byte, arg2 uintptr, arg3 int, arg4 int6
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int64)(C._wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(*(*C.swig_type_160)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_161(_swig_i_3)))
+	swig_r = (int64)(C._wrap_gosbprov_mender_device_field_capi_144f5847d112ebac(*(*C.swig_type_168)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_169(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2327,7 +2877,7 @@ func Gosbprov_azure_dps_new(arg1 *uintptr, arg2 string, arg3 string, arg4 string
 	_swig_i_15 := arg16
 	_swig_i_16 := arg17
 	_swig_i_17 := arg18
-	swig_r = (int32)(C._wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_162)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_163)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_164)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_165)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), C.swig_intgo(_swig_i_6), *(*C.swig_type_166)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_167)(unsafe.Pointer(&_swig_i_8)), *(*C.swig_type_168)(unsafe.Pointer(&_swig_i_9)), C.uintptr_t(_swig_i_10), *(*C.swig_type_169)(unsafe.Pointer(&_swig_i_11)), C.swig_intgo(_swig_i_12), *(*C.swig_type_170)(unsafe.Pointer(&_swig_i_13)), C.swig_intgo(_swig_i_14), C.swig_intgo(_swig_i_15), C.swig_type_171(_swig_i_16), C.swig_intgo(_swig_i_17)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_dps_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_170)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_171)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_172)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_173)(unsafe.Pointer(&_swig_i_4)), C.swig_intgo(_swig_i_5), C.swig_intgo(_swig_i_6), *(*C.swig_type_174)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_175)(unsafe.Pointer(&_swig_i_8)), *(*C.swig_type_176)(unsafe.Pointer(&_swig_i_9)), C.uintptr_t(_swig_i_10), *(*C.swig_type_177)(unsafe.Pointer(&_swig_i_11)), C.swig_intgo(_swig_i_12), *(*C.swig_type_178)(unsafe.Pointer(&_swig_i_13)), C.swig_intgo(_swig_i_14), C.swig_intgo(_swig_i_15), C.swig_type_179(_swig_i_16), C.swig_intgo(_swig_i_17)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2365,7 +2915,7 @@ func Gosbprov_azure_dps_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(*(*C.swig_type_172)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_dps_last_response_capi_144f5847d112ebac(*(*C.swig_type_180)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2384,7 +2934,7 @@ func Gosbprov_azure_dps_result_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(*(*C.swig_type_174)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_azure_dps_result_field_capi_144f5847d112ebac(*(*C.swig_type_182)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2410,7 +2960,7 @@ func Gosbprov_azure_hub_new(arg1 *uintptr, arg2 string, arg3 string, arg4 uint, 
 	_swig_i_14 := arg15
 	_swig_i_15 := arg16
 	_swig_i_16 := arg17
-	swig_r = (int32)(C._wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_175)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_176)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_177)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_178)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_179)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_180)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_181)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_182(_swig_i_15), C.swig_intgo(_swig_i_16)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_183)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_184)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_185)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_186)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_187)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_188)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_189)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_190(_swig_i_15), C.swig_intgo(_swig_i_16)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2454,7 +3004,7 @@ func Gosbprov_azure_registry_new(arg1 *uintptr, arg2 string, arg3 string, arg4 u
 	_swig_i_14 := arg15
 	_swig_i_15 := arg16
 	_swig_i_16 := arg17
-	swig_r = (int32)(C._wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), *(*C.swig_type_183)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_184)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_185)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_186)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_187)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_188)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_189)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_190(_swig_i_15), C.swig_intgo(_swig_i_16)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_registry_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_191)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_192)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5), *(*C.swig_type_193)(unsafe.Pointer(&_swig_i_6)), *(*C.swig_type_194)(unsafe.Pointer(&_swig_i_7)), *(*C.swig_type_195)(unsafe.Pointer(&_swig_i_8)), C.uintptr_t(_swig_i_9), *(*C.swig_type_196)(unsafe.Pointer(&_swig_i_10)), C.swig_intgo(_swig_i_11), *(*C.swig_type_197)(unsafe.Pointer(&_swig_i_12)), C.swig_intgo(_swig_i_13), C.swig_intgo(_swig_i_14), C.swig_type_198(_swig_i_15), C.swig_intgo(_swig_i_16)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2486,7 +3036,7 @@ func Gosbprov_azure_hub_last_response(arg1 []byte, arg2 *int64, arg3 *int64, arg
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int32)(C._wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(*(*C.swig_type_191)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_last_response_capi_144f5847d112ebac(*(*C.swig_type_199)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2503,7 +3053,7 @@ func Gosbprov_azure_hub_send(arg1 *int64, arg2 uintptr, arg3 []byte, arg4 string
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int32)(C._wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_192)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_193)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_194)(unsafe.Pointer(&_swig_i_4)), C.swig_type_195(_swig_i_5)))
+	swig_r = (int32)(C._wrap_gosbprov_azure_hub_send_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_200)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_201)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_202)(unsafe.Pointer(&_swig_i_4)), C.swig_type_203(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2527,9 +3077,390 @@ func Gosbprov_azure_device_field(arg1 []byte, arg2 uintptr, arg3 int) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(*(*C.swig_type_197)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	swig_r = (int64)(C._wrap_gosbprov_azure_device_field_capi_144f5847d112ebac(*(*C.swig_type_205)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+const GOSBPROV_FRAME_TYPE int = 0
+const GOSBPROV_FRAME_FLAGS int = 1
+const GOSBPROV_FRAME_NODE int = 2
+const GOSBPROV_FRAME_EPOCH int = 3
+const GOSBPROV_FRAME_SEQ int = 4
+const GOSBPROV_FRAME_HAS_TIME int = 5
+const GOSBPROV_FRAME_TIME_MS int = 6
+const GOSBPROV_FRAME_UNKNOWN_KINDS int = 7
+const GOSBPROV_FRAME_OUT_OF_RANGE int = 8
+const GOSBPROV_FRAME_SEQ_STATUS int = 9
+const GOSBPROV_FRAME_MISSED int = 10
+const GOSBPROV_FRAME_RECORD_OFFSET int = 11
+const GOSBPROV_FRAME_RECORD_LEN int = 12
+const GOSBPROV_FRAME_READING_COUNT int = 13
+const GOSBPROV_FRAME_READINGS int = 14
+const GOSBPROV_FRAME_SLOT int = 38
+const GOSBPROV_ENC_TIME int = 1
+const GOSBPROV_ENC_READING int = 2
+const GOSBPROV_ENC_RAW int = 3
+const GOSBPROV_NAME_KIND int = 0
+const GOSBPROV_NAME_OUTCOME int = 1
+const GOSBPROV_NAME_SEQ_STATUS int = 2
+const GOSBPROV_NAME_CO2_CLASS int = 3
+const GOSBPROV_NAME_EVENT_KIND int = 4
+const GOSBPROV_NAME_REASON int = 5
+const GOSBPROV_FRAME_COUNTERS int = 12
+
+func Gosbprov_frame_slot_size() (_swig_ret int64) {
+	var swig_r int64
+	swig_r = (int64)(C._wrap_gosbprov_frame_slot_size_capi_144f5847d112ebac())
+	return swig_r
+}
+
+func Gosbprov_enum_name(arg1 []byte, arg2 int, arg3 int) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_gosbprov_enum_name_capi_144f5847d112ebac(*(*C.swig_type_208)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_kind_info(arg1 *int64, arg2 *int64, arg3 *int64, arg4 int) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_gosbprov_frame_kind_info_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	return swig_r
+}
+
+func Gosbprov_frame_encode(arg1 []byte, arg2 *int64, arg3 *int64, arg4 byte, arg5 uint64, arg6 uint16, arg7 uint16, arg8 []byte) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	swig_r = (int)(C._wrap_gosbprov_frame_encode_capi_144f5847d112ebac(*(*C.swig_type_209)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.char(_swig_i_3), C.swig_type_210(_swig_i_4), C.short(_swig_i_5), C.short(_swig_i_6), *(*C.swig_type_211)(unsafe.Pointer(&_swig_i_7))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg8
+	}
+	return swig_r
+}
+
+func Gosbprov_cobs_encode(arg1 []byte, arg2 *int64, arg3 []byte) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_gosbprov_cobs_encode_capi_144f5847d112ebac(*(*C.swig_type_212)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_213)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_decoder_new(arg1 *uintptr, arg2 uint64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_gosbprov_frame_decoder_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_type_214(_swig_i_1)))
+	return swig_r
+}
+
+func Gosbprov_frame_feed(arg1 *int64, arg2 *int64, arg3 uintptr, arg4 []byte, arg5 []int64, arg6 []byte) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int32)(C._wrap_gosbprov_frame_feed_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_215)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_216)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_217)(unsafe.Pointer(&_swig_i_5))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg6
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_decode_record(arg1 *int64, arg2 *int64, arg3 uintptr, arg4 []byte, arg5 []int64, arg6 []byte) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int32)(C._wrap_gosbprov_frame_decode_record_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2), *(*C.swig_type_218)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_219)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_220)(unsafe.Pointer(&_swig_i_5))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg6
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_counters(arg1 []int64, arg2 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int32)(C._wrap_gosbprov_frame_counters_capi_144f5847d112ebac(*(*C.swig_type_221)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_parse(arg1 *int64, arg2 []int64, arg3 []byte) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_gosbprov_frame_parse_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_222)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_223)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Gosbprov_frame_render(arg1 []byte, arg2 *int64, arg3 []int64, arg4 int, arg5 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_frame_render_capi_144f5847d112ebac(*(*C.swig_type_224)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), *(*C.swig_type_225)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_type_226(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+const GOSBPROV_ROOM_VENTILATE_PPM int = 0
+const GOSBPROV_ROOM_VENTILATE_NOW_PPM int = 1
+const GOSBPROV_ROOM_HYSTERESIS_PPM int = 2
+const GOSBPROV_ROOM_SMOOTHING_S int = 3
+const GOSBPROV_ROOM_TREND_WINDOW_S int = 4
+const GOSBPROV_ROOM_TREND_MIN_SAMPLES int = 5
+const GOSBPROV_ROOM_TREND_MIN_SPAN_S int = 6
+const GOSBPROV_ROOM_PIR_HOLD_S int = 7
+const GOSBPROV_ROOM_CO2_RISE_S int = 8
+const GOSBPROV_ROOM_OPTIONS int = 9
+const GOSBPROV_SAMPLE_TIME_MS int = 0
+const GOSBPROV_SAMPLE_HAS_CO2 int = 1
+const GOSBPROV_SAMPLE_CO2_PPM int = 2
+const GOSBPROV_SAMPLE_HAS_MOTION int = 3
+const GOSBPROV_SAMPLE_MOTION int = 4
+const GOSBPROV_SAMPLE_HAS_TEMPERATURE int = 5
+const GOSBPROV_SAMPLE_TEMPERATURE int = 6
+const GOSBPROV_SAMPLE_HAS_HUMIDITY int = 7
+const GOSBPROV_SAMPLE_HUMIDITY int = 8
+const GOSBPROV_SAMPLE_FIELDS int = 9
+const GOSBPROV_STATE_TIME_MS int = 0
+const GOSBPROV_STATE_SAMPLES int = 1
+const GOSBPROV_STATE_CO2_CLASS int = 2
+const GOSBPROV_STATE_HAS_CO2 int = 3
+const GOSBPROV_STATE_CO2_PPM int = 4
+const GOSBPROV_STATE_MS_SINCE_CO2 int = 5
+const GOSBPROV_STATE_HAS_TREND int = 6
+const GOSBPROV_STATE_NEXT_THRESHOLD int = 7
+const GOSBPROV_STATE_OCCUPIED int = 8
+const GOSBPROV_STATE_OCCUPIED_REASON int = 9
+const GOSBPROV_STATE_CO2_RISING int = 10
+const GOSBPROV_STATE_MS_SINCE_MOTION int = 11
+const GOSBPROV_STATE_HAS_TEMPERATURE int = 12
+const GOSBPROV_STATE_TEMPERATURE int = 13
+const GOSBPROV_STATE_HAS_HUMIDITY int = 14
+const GOSBPROV_STATE_HUMIDITY int = 15
+const GOSBPROV_STATE_EVENTS_PENDING int = 16
+const GOSBPROV_STATE_EVENTS_DROPPED int = 17
+const GOSBPROV_STATE_FIELDS int = 18
+const GOSBPROV_STATE_CO2_SMOOTHED int = 0
+const GOSBPROV_STATE_TREND int = 1
+const GOSBPROV_STATE_MINUTES int = 2
+const GOSBPROV_STATE_DOUBLES int = 3
+const GOSBPROV_EVENT_KIND int = 0
+const GOSBPROV_EVENT_REASON int = 1
+const GOSBPROV_EVENT_TIME_MS int = 2
+const GOSBPROV_EVENT_CO2_CLASS int = 3
+const GOSBPROV_EVENT_PREVIOUS_CLASS int = 4
+const GOSBPROV_EVENT_CO2_PPM int = 5
+const GOSBPROV_EVENT_THRESHOLD int = 6
+const GOSBPROV_EVENT_MS_SINCE_MOTION int = 7
+const GOSBPROV_EVENT_FIELDS int = 8
+const GOSBPROV_EVENT_TEXT int = 160
+
+func Gosbprov_air_event_text_size() (_swig_ret int64) {
+	var swig_r int64
+	swig_r = (int64)(C._wrap_gosbprov_air_event_text_size_capi_144f5847d112ebac())
+	return swig_r
+}
+
+func Gosbprov_air_room_new(arg1 *uintptr, arg2 []int64, arg3 float64, arg4 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_gosbprov_air_room_new_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), *(*C.swig_type_228)(unsafe.Pointer(&_swig_i_1)), C.double(_swig_i_2), C.swig_intgo(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Gosbprov_air_building_add_room(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 []int64, arg5 float64, arg6 int) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int32)(C._wrap_gosbprov_air_building_add_room_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_229)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_230)(unsafe.Pointer(&_swig_i_3)), C.double(_swig_i_4), C.swig_intgo(_swig_i_5)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
+func Gosbprov_air_room_name(arg1 []byte, arg2 uintptr) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int64)(C._wrap_gosbprov_air_room_name_capi_144f5847d112ebac(*(*C.swig_type_232)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func Gosbprov_air_update(arg1 uintptr, arg2 uintptr, arg3 uint64, arg4 []int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_gosbprov_air_update_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_233(_swig_i_2), *(*C.swig_type_234)(unsafe.Pointer(&_swig_i_3))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
+func Gosbprov_air_update_frame(arg1 uintptr, arg2 uintptr, arg3 []int64, arg4 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int32)(C._wrap_gosbprov_air_update_frame_capi_144f5847d112ebac(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_235)(unsafe.Pointer(&_swig_i_2)), C.swig_type_236(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Gosbprov_air_sample_from_frame(arg1 []int64, arg2 []int64, arg3 int64) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_gosbprov_air_sample_from_frame_capi_144f5847d112ebac(*(*C.swig_type_237)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_238)(unsafe.Pointer(&_swig_i_1)), C.swig_type_239(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Gosbprov_air_room_state(arg1 []int64, arg2 []float64, arg3 uintptr) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int32)(C._wrap_gosbprov_air_room_state_capi_144f5847d112ebac(*(*C.swig_type_240)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_241)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Gosbprov_air_room_events(arg1 *int64, arg2 uintptr, arg3 []int64, arg4 []float64, arg5 []byte) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_air_room_events_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_242)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_243)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_244)(unsafe.Pointer(&_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
+	}
+	return swig_r
+}
+
+func Gosbprov_air_building_events(arg1 *int64, arg2 uintptr, arg3 []int64, arg4 []float64, arg5 []byte) (_swig_ret int32) {
+	var swig_r int32
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int32)(C._wrap_gosbprov_air_building_events_capi_144f5847d112ebac(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_245)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_246)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_247)(unsafe.Pointer(&_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg5
 	}
 	return swig_r
 }

@@ -925,11 +925,731 @@ int64_t gosbprov_azure_device_field(char *buf, size_t buf_size, const sbprov_azu
     return -1;
 }
 
+
+/* The int64 fields of one decoded record ("slot") in the []int64 the frame
+ * helpers read and write, GOSBPROV_FRAME_SLOT per record: */
+#define GOSBPROV_FRAME_TYPE 0           /* SBPROV_FRAME_TYPE_READINGS or _HELLO */
+#define GOSBPROV_FRAME_FLAGS 1          /* as received */
+#define GOSBPROV_FRAME_NODE 2           /* node_id (the 8 bytes read big-endian), as int64 bits */
+#define GOSBPROV_FRAME_EPOCH 3
+#define GOSBPROV_FRAME_SEQ 4
+#define GOSBPROV_FRAME_HAS_TIME 5
+#define GOSBPROV_FRAME_TIME_MS 6
+#define GOSBPROV_FRAME_UNKNOWN_KINDS 7
+#define GOSBPROV_FRAME_OUT_OF_RANGE 8
+#define GOSBPROV_FRAME_SEQ_STATUS 9
+#define GOSBPROV_FRAME_MISSED 10
+#define GOSBPROV_FRAME_RECORD_OFFSET 11 /* where its bytes start in the record []byte */
+#define GOSBPROV_FRAME_RECORD_LEN 12
+#define GOSBPROV_FRAME_READING_COUNT 13
+#define GOSBPROV_FRAME_READINGS 14      /* then kind, valid, value per reading */
+#define GOSBPROV_FRAME_SLOT (GOSBPROV_FRAME_READINGS + 3 * SBPROV_FRAME_KIND_LAST)
+
+/* Copy the decoded view f into slot s (record bytes at record_offset). */
+static void gosbprov_frame_to_slot(int64_t *s, const sbprov_frame *f, size_t record_offset)
+{
+    size_t i, n = f->reading_count < SBPROV_FRAME_KIND_LAST ? f->reading_count : SBPROV_FRAME_KIND_LAST;
+    s[GOSBPROV_FRAME_TYPE] = f->type;
+    s[GOSBPROV_FRAME_FLAGS] = f->flags;
+    s[GOSBPROV_FRAME_NODE] = (int64_t)f->node_id;
+    s[GOSBPROV_FRAME_EPOCH] = f->epoch;
+    s[GOSBPROV_FRAME_SEQ] = f->seq;
+    s[GOSBPROV_FRAME_HAS_TIME] = f->has_time != 0;
+    s[GOSBPROV_FRAME_TIME_MS] = f->time_ms;
+    s[GOSBPROV_FRAME_UNKNOWN_KINDS] = (int64_t)f->unknown_kinds;
+    s[GOSBPROV_FRAME_OUT_OF_RANGE] = (int64_t)f->out_of_range;
+    s[GOSBPROV_FRAME_SEQ_STATUS] = (int64_t)f->seq_status;
+    s[GOSBPROV_FRAME_MISSED] = f->missed;
+    s[GOSBPROV_FRAME_RECORD_OFFSET] = (int64_t)record_offset;
+    s[GOSBPROV_FRAME_RECORD_LEN] = (int64_t)f->record_len;
+    s[GOSBPROV_FRAME_READING_COUNT] = (int64_t)n;
+    for (i = 0; i < n; i++) {
+        s[GOSBPROV_FRAME_READINGS + 3 * i] = f->readings[i].kind;
+        s[GOSBPROV_FRAME_READINGS + 3 * i + 1] = f->readings[i].valid != 0;
+        s[GOSBPROV_FRAME_READINGS + 3 * i + 2] = f->readings[i].value;
+    }
+}
+
+/* Build a frame view in *f (readings in rd) from slot s of n fields, for the
+ * renderers and the rooms. Returns SBPROV_EINVAL (with a detail) for a slot
+ * that is too short or holds more readings than any record can; the library
+ * checks the rest (kinds, struct). No record bytes: nothing that takes a
+ * frame view reads them. */
+static sbprov_result gosbprov_frame_from_slot(sbprov_frame *f, sbprov_frame_reading *rd, const int64_t *s, size_t n)
+{
+    size_t i, count;
+    uint64_t id;
+    if (s == NULL || n < GOSBPROV_FRAME_SLOT) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    count = (size_t)s[GOSBPROV_FRAME_READING_COUNT];
+    if (s[GOSBPROV_FRAME_READING_COUNT] < 0 || count > SBPROV_FRAME_KIND_LAST) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(f, 0, sizeof *f);
+    memset(rd, 0, SBPROV_FRAME_KIND_LAST * sizeof *rd);
+    f->struct_size = sizeof *f;
+    f->version = SBPROV_FRAME_VERSION;
+    f->type = (uint8_t)s[GOSBPROV_FRAME_TYPE];
+    f->flags = (uint8_t)s[GOSBPROV_FRAME_FLAGS];
+    id = (uint64_t)s[GOSBPROV_FRAME_NODE];
+    f->node_id = id;
+    for (i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
+        f->node[i] = (uint8_t)(id >> (8 * (SBPROV_FRAME_NODE_SIZE - 1 - i)));
+    f->epoch = (uint16_t)s[GOSBPROV_FRAME_EPOCH];
+    f->seq = (uint16_t)s[GOSBPROV_FRAME_SEQ];
+    f->has_time = s[GOSBPROV_FRAME_HAS_TIME] != 0;
+    f->time_ms = (uint32_t)s[GOSBPROV_FRAME_TIME_MS];
+    f->unknown_kinds = (size_t)s[GOSBPROV_FRAME_UNKNOWN_KINDS];
+    f->out_of_range = (size_t)s[GOSBPROV_FRAME_OUT_OF_RANGE];
+    f->seq_status = (sbprov_frame_seq_status)s[GOSBPROV_FRAME_SEQ_STATUS];
+    f->missed = (uint32_t)s[GOSBPROV_FRAME_MISSED];
+    for (i = 0; i < count; i++) {
+        rd[i].kind = (uint8_t)s[GOSBPROV_FRAME_READINGS + 3 * i];
+        rd[i].valid = s[GOSBPROV_FRAME_READINGS + 3 * i + 1] != 0;
+        rd[i].value = s[GOSBPROV_FRAME_READINGS + 3 * i + 2];
+    }
+    f->readings = rd;
+    f->reading_count = count;
+    return SBPROV_OK;
+}
+
+/* Where the decoder's callback copies accepted records: slot_cap slots and a
+ * byte buffer. With stop_when_full it stops the feed as soon as the next
+ * record might not fit, so that no accepted record is ever lost (the record
+ * a callback stops at is consumed). */
+typedef struct gosbprov_frame_sink {
+    int64_t *slots;
+    size_t slot_cap, count;
+    uint8_t *buf;
+    size_t buf_size, used;
+    int stop_when_full, overflow;
+} gosbprov_frame_sink;
+
+static int gosbprov_frame_sink_cb(const sbprov_frame *f, void *payload)
+{
+    gosbprov_frame_sink *k = (gosbprov_frame_sink *)payload;
+    if (k->count >= k->slot_cap || k->buf_size - k->used < f->record_len) {
+        k->overflow = 1; /* not reached: the sink stopped the feed before */
+        return 1;
+    }
+    memcpy(k->buf + k->used, f->record, f->record_len);
+    gosbprov_frame_to_slot(k->slots + k->count * GOSBPROV_FRAME_SLOT, f, k->used);
+    k->used += f->record_len;
+    k->count++;
+    return k->stop_when_full && (k->count >= k->slot_cap || k->buf_size - k->used < SBPROV_FRAME_MAX);
+}
+
+/* The operations of gosbprov_frame_encode(), one after another in a byte
+ * string: */
+#define GOSBPROV_ENC_TIME 1    /* then time_ms, 4 bytes little-endian */
+#define GOSBPROV_ENC_READING 2 /* then kind, value (int32, 4 bytes little-endian) */
+#define GOSBPROV_ENC_RAW 3     /* then kind, length n, n value bytes */
+
+/* Names for gosbprov_enum_name(). */
+#define GOSBPROV_NAME_KIND 0
+#define GOSBPROV_NAME_OUTCOME 1
+#define GOSBPROV_NAME_SEQ_STATUS 2
+#define GOSBPROV_NAME_CO2_CLASS 3
+#define GOSBPROV_NAME_EVENT_KIND 4
+#define GOSBPROV_NAME_REASON 5
+
+/* Counters written by gosbprov_frame_counters(), in the struct's order:
+ * frames, crc, too_long, truncated, bad_version, bad_length, unknown_type,
+ * duplicate, gaps, reboots, unknown_kinds, out_of_range. */
+#define GOSBPROV_FRAME_COUNTERS 12
+
+
+/* The GOSBPROV_FRAME_SLOT the C side was compiled with (a test compares it
+ * with the wrapped constant). */
+int64_t gosbprov_frame_slot_size(void)
+{
+    return GOSBPROV_FRAME_SLOT;
+}
+
+/* A static name into buf; returns its length, or -1 for none (a kind version
+ * 1 does not know) or an unknown table. Values outside an enum give the
+ * library's "invalid". */
+int64_t gosbprov_enum_name(char *buf, size_t buf_size, int32_t table, int32_t value)
+{
+    switch (table) {
+    case GOSBPROV_NAME_KIND:
+        return value < 0 || value > 255 ? -1 : gosbprov_copy(buf, buf_size, sbprov_frame_kind_name((uint8_t)value));
+    case GOSBPROV_NAME_OUTCOME:
+        return gosbprov_copy(buf, buf_size, sbprov_frame_outcome_name((sbprov_frame_outcome)value));
+    case GOSBPROV_NAME_SEQ_STATUS:
+        return gosbprov_copy(buf, buf_size, sbprov_frame_seq_status_name((sbprov_frame_seq_status)value));
+    case GOSBPROV_NAME_CO2_CLASS:
+        return gosbprov_copy(buf, buf_size, sbprov_air_co2_class_name((sbprov_air_co2_class)value));
+    case GOSBPROV_NAME_EVENT_KIND:
+        return gosbprov_copy(buf, buf_size, sbprov_air_event_kind_name((sbprov_air_event_kind)value));
+    case GOSBPROV_NAME_REASON:
+        return gosbprov_copy(buf, buf_size, sbprov_air_reason_name((sbprov_air_reason)value));
+    }
+    return -1;
+}
+
+/* sbprov_frame_kind_info(): 1 and the outputs set if kind (0..255) is known,
+ * else 0. */
+int32_t gosbprov_frame_kind_info(int64_t *out_length, int64_t *out_min, int64_t *out_max, int32_t kind)
+{
+    uint8_t len = 0;
+    int32_t min = 0, max = 0;
+    if (kind < 0 || kind > 255 || !sbprov_frame_kind_info((uint8_t)kind, &len, &min, &max))
+        return 0;
+    *out_length = len;
+    *out_min = min;
+    *out_max = max;
+    return 1;
+}
+
+/* Build one record with the MCU encoder (sbprov/frame_encode.h) on a builder
+ * of its own: sbprov_frame_builder_init(type, node, epoch, seq), then the
+ * operations in (data, len) (GOSBPROV_ENC_*), then sbprov_frame_finish().
+ * The record goes into buf (at most SBPROV_FRAME_MAX bytes are used) and its
+ * length into *out_len. Returns the encoder's result (not an sbprov_result);
+ * *out_index is the operation that failed (0-based), -1 for init or finish,
+ * or -2 for an operation list that does not add up. */
+int32_t gosbprov_frame_encode(char *buf, size_t buf_size, size_t *out_len, int64_t *out_index, uint8_t type,
+                              uint64_t node_id, uint16_t epoch, uint16_t seq, const void *data, size_t len)
+{
+    const uint8_t *ops = (const uint8_t *)data, *end = ops + len;
+    uint8_t node[SBPROV_FRAME_NODE_SIZE];
+    sbprov_frame_builder b;
+    sbprov_frame_enc_result rc;
+    size_t i;
+    int64_t index = 0;
+
+    *out_len = 0;
+    *out_index = -1;
+    for (i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
+        node[i] = (uint8_t)(node_id >> (8 * (SBPROV_FRAME_NODE_SIZE - 1 - i)));
+    rc = sbprov_frame_builder_init(&b, (uint8_t *)buf, buf_size < SBPROV_FRAME_MAX ? buf_size : SBPROV_FRAME_MAX,
+                                   type, node, epoch, seq);
+    if (rc != SBPROV_FRAME_ENC_OK)
+        return rc;
+    while (ops < end) {
+        uint8_t op = *ops++;
+        if (op == GOSBPROV_ENC_TIME && end - ops >= 4) {
+            uint32_t t = (uint32_t)ops[0] | (uint32_t)ops[1] << 8 | (uint32_t)ops[2] << 16 | (uint32_t)ops[3] << 24;
+            ops += 4;
+            rc = sbprov_frame_add_timestamp(&b, t);
+        } else if (op == GOSBPROV_ENC_READING && end - ops >= 5) {
+            uint32_t v = (uint32_t)ops[1] | (uint32_t)ops[2] << 8 | (uint32_t)ops[3] << 16 | (uint32_t)ops[4] << 24;
+            rc = sbprov_frame_add_reading(&b, ops[0], (int32_t)v);
+            ops += 5;
+        } else if (op == GOSBPROV_ENC_RAW && end - ops >= 2 && (size_t)(end - ops - 2) >= ops[1]) {
+            rc = sbprov_frame_add_raw(&b, ops[0], ops + 2, ops[1]);
+            ops += 2 + (size_t)ops[1];
+        } else {
+            *out_index = -2;
+            return SBPROV_FRAME_ENC_EINVAL;
+        }
+        if (rc != SBPROV_FRAME_ENC_OK) {
+            *out_index = index;
+            return rc;
+        }
+        index++;
+    }
+    *out_index = -1;
+    return sbprov_frame_finish(&b, out_len);
+}
+
+/* sbprov_cobs_encode() of (data, len) into buf; *out_len as the library
+ * gives it. Returns the encoder's result. */
+int32_t gosbprov_cobs_encode(char *buf, size_t buf_size, size_t *out_len, const void *data, size_t len)
+{
+    return sbprov_cobs_encode((uint8_t *)buf, buf_size, (const uint8_t *)data, len, out_len);
+}
+
+/* sbprov_frame_decoder_new() with node_table_size (0: the default). */
+sbprov_result gosbprov_frame_decoder_new(sbprov_frame_decoder **out, uint64_t node_table_size)
+{
+    sbprov_frame_decoder_options opts;
+    sbprov_result rc = sbprov_frame_decoder_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (node_table_size > (uint64_t)SIZE_MAX)
+        node_table_size = (uint64_t)SIZE_MAX; /* refused by the library with its range */
+    if (node_table_size != 0)
+        opts.node_table_size = (size_t)node_table_size;
+    return sbprov_frame_decoder_new(out, &opts);
+}
+
+/* sbprov_frame_decoder_feed() of (data, len): every accepted record is
+ * copied into the next slot of `slots` (GOSBPROV_FRAME_SLOT int64 each) and
+ * its bytes into buf, which must hold at least one slot and SBPROV_FRAME_MAX
+ * bytes. *out_count is the number of records copied. SBPROV_ECANCELED: the
+ * buffers are full; *out_consumed bytes of data were used (every record in
+ * them is in the buffers) and the rest is to be fed again. No Go memory is
+ * kept: the callback is C and writes only into the buffers of this call. */
+sbprov_result gosbprov_frame_feed(int64_t *out_consumed, int64_t *out_count, sbprov_frame_decoder *dec,
+                                  const void *data, size_t len, int64_t *slots, size_t slot_count, char *buf,
+                                  size_t buf_size)
+{
+    gosbprov_frame_sink k;
+    size_t consumed = 0;
+    sbprov_result rc;
+
+    *out_consumed = 0;
+    *out_count = 0;
+    if (slot_count < GOSBPROV_FRAME_SLOT || buf_size < SBPROV_FRAME_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&k, 0, sizeof k);
+    k.slots = slots;
+    k.slot_cap = slot_count / GOSBPROV_FRAME_SLOT;
+    k.buf = (uint8_t *)buf;
+    k.buf_size = buf_size;
+    k.stop_when_full = 1;
+    rc = sbprov_frame_decoder_feed(&consumed, dec, (const uint8_t *)data, len, gosbprov_frame_sink_cb, &k);
+    *out_consumed = (int64_t)consumed;
+    *out_count = (int64_t)k.count;
+    if (k.overflow) {
+        sbprov_clear_error();
+        return SBPROV_ERROR;
+    }
+    return rc;
+}
+
+/* sbprov_frame_decode_record() of one datagram: *out_outcome is the
+ * sbprov_frame_outcome; an accepted record is copied into slot 0 and buf
+ * (*out_count 1). */
+sbprov_result gosbprov_frame_decode_record(int64_t *out_outcome, int64_t *out_count, sbprov_frame_decoder *dec,
+                                           const void *data, size_t len, int64_t *slots, size_t slot_count,
+                                           char *buf, size_t buf_size)
+{
+    gosbprov_frame_sink k;
+    sbprov_frame_outcome o = SBPROV_FRAME_DROP_TRUNCATED;
+    sbprov_result rc;
+
+    *out_outcome = -1;
+    *out_count = 0;
+    if (slot_count < GOSBPROV_FRAME_SLOT || buf_size < SBPROV_FRAME_MAX) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&k, 0, sizeof k);
+    k.slots = slots;
+    k.slot_cap = 1;
+    k.buf = (uint8_t *)buf;
+    k.buf_size = buf_size;
+    rc = sbprov_frame_decode_record(&o, dec, (const uint8_t *)data, len, gosbprov_frame_sink_cb, &k);
+    *out_count = (int64_t)k.count;
+    if (rc == SBPROV_OK)
+        *out_outcome = (int64_t)o;
+    if (k.overflow) {
+        sbprov_clear_error();
+        return SBPROV_ERROR;
+    }
+    return rc;
+}
+
+/* sbprov_frame_decoder_counters() into slots (GOSBPROV_FRAME_COUNTERS, in the
+ * struct's order). */
+sbprov_result gosbprov_frame_counters(int64_t *slots, size_t slot_count, const sbprov_frame_decoder *dec)
+{
+    sbprov_frame_counters c;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_FRAME_COUNTERS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
+    if ((rc = sbprov_frame_decoder_counters(&c, dec)) != SBPROV_OK)
+        return rc;
+    slots[0] = (int64_t)c.frames;
+    slots[1] = (int64_t)c.crc;
+    slots[2] = (int64_t)c.too_long;
+    slots[3] = (int64_t)c.truncated;
+    slots[4] = (int64_t)c.bad_version;
+    slots[5] = (int64_t)c.bad_length;
+    slots[6] = (int64_t)c.unknown_type;
+    slots[7] = (int64_t)c.duplicate;
+    slots[8] = (int64_t)c.gaps;
+    slots[9] = (int64_t)c.reboots;
+    slots[10] = (int64_t)c.unknown_kinds;
+    slots[11] = (int64_t)c.out_of_range;
+    return SBPROV_OK;
+}
+
+/* sbprov_frame_parse() of (data, len) into slot 0 (record offset 0). SBPROV_EPARSE:
+ * *out_outcome says why. */
+sbprov_result gosbprov_frame_parse(int64_t *out_outcome, int64_t *slots, size_t slot_count, const void *data,
+                                   size_t len)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_frame_outcome o = SBPROV_FRAME_DROP_TRUNCATED;
+    sbprov_result rc;
+
+    *out_outcome = -1;
+    if (slot_count < GOSBPROV_FRAME_SLOT) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    rc = sbprov_frame_parse(&f, rd, &o, (const uint8_t *)data, len);
+    if (rc == SBPROV_OK || rc == SBPROV_EPARSE)
+        *out_outcome = (int64_t)o;
+    if (rc == SBPROV_OK)
+        gosbprov_frame_to_slot(slots, &f, 0);
+    return rc;
+}
+
+/* sbprov_frame_to_json() (senml 0) or sbprov_frame_to_senml() (senml 1, with
+ * unix_time_ms) of the frame in slot (fields, field_count). */
+sbprov_result gosbprov_frame_render(char *buf, size_t buf_size, size_t *out_len, const void *fields,
+                                    size_t field_count, int32_t senml, int64_t unix_time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_result rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    return senml ? sbprov_frame_to_senml(buf, buf_size, out_len, &f, unix_time_ms)
+                 : sbprov_frame_to_json(buf, buf_size, out_len, &f);
+}
+
+
+/* The uint32 room options in the []int64 of gosbprov_air_room_new() and
+ * gosbprov_air_building_add_room(), in this order; -1 keeps the default: */
+#define GOSBPROV_ROOM_VENTILATE_PPM 0
+#define GOSBPROV_ROOM_VENTILATE_NOW_PPM 1
+#define GOSBPROV_ROOM_HYSTERESIS_PPM 2
+#define GOSBPROV_ROOM_SMOOTHING_S 3
+#define GOSBPROV_ROOM_TREND_WINDOW_S 4
+#define GOSBPROV_ROOM_TREND_MIN_SAMPLES 5
+#define GOSBPROV_ROOM_TREND_MIN_SPAN_S 6
+#define GOSBPROV_ROOM_PIR_HOLD_S 7
+#define GOSBPROV_ROOM_CO2_RISE_S 8
+#define GOSBPROV_ROOM_OPTIONS 9
+
+/* The sample fields of gosbprov_air_update() and gosbprov_air_sample_from_frame(): */
+#define GOSBPROV_SAMPLE_TIME_MS 0
+#define GOSBPROV_SAMPLE_HAS_CO2 1
+#define GOSBPROV_SAMPLE_CO2_PPM 2
+#define GOSBPROV_SAMPLE_HAS_MOTION 3
+#define GOSBPROV_SAMPLE_MOTION 4
+#define GOSBPROV_SAMPLE_HAS_TEMPERATURE 5
+#define GOSBPROV_SAMPLE_TEMPERATURE 6
+#define GOSBPROV_SAMPLE_HAS_HUMIDITY 7
+#define GOSBPROV_SAMPLE_HUMIDITY 8
+#define GOSBPROV_SAMPLE_FIELDS 9
+
+/* The state fields of gosbprov_air_room_state(): int64 ... */
+#define GOSBPROV_STATE_TIME_MS 0
+#define GOSBPROV_STATE_SAMPLES 1
+#define GOSBPROV_STATE_CO2_CLASS 2
+#define GOSBPROV_STATE_HAS_CO2 3
+#define GOSBPROV_STATE_CO2_PPM 4
+#define GOSBPROV_STATE_MS_SINCE_CO2 5
+#define GOSBPROV_STATE_HAS_TREND 6
+#define GOSBPROV_STATE_NEXT_THRESHOLD 7
+#define GOSBPROV_STATE_OCCUPIED 8
+#define GOSBPROV_STATE_OCCUPIED_REASON 9
+#define GOSBPROV_STATE_CO2_RISING 10
+#define GOSBPROV_STATE_MS_SINCE_MOTION 11
+#define GOSBPROV_STATE_HAS_TEMPERATURE 12
+#define GOSBPROV_STATE_TEMPERATURE 13
+#define GOSBPROV_STATE_HAS_HUMIDITY 14
+#define GOSBPROV_STATE_HUMIDITY 15
+#define GOSBPROV_STATE_EVENTS_PENDING 16
+#define GOSBPROV_STATE_EVENTS_DROPPED 17
+#define GOSBPROV_STATE_FIELDS 18
+/* ... and double: */
+#define GOSBPROV_STATE_CO2_SMOOTHED 0
+#define GOSBPROV_STATE_TREND 1
+#define GOSBPROV_STATE_MINUTES 2
+#define GOSBPROV_STATE_DOUBLES 3
+
+/* The event fields of gosbprov_air_events(), per event: int64 ... */
+#define GOSBPROV_EVENT_KIND 0
+#define GOSBPROV_EVENT_REASON 1
+#define GOSBPROV_EVENT_TIME_MS 2
+#define GOSBPROV_EVENT_CO2_CLASS 3
+#define GOSBPROV_EVENT_PREVIOUS_CLASS 4
+#define GOSBPROV_EVENT_CO2_PPM 5
+#define GOSBPROV_EVENT_THRESHOLD 6
+#define GOSBPROV_EVENT_MS_SINCE_MOTION 7
+#define GOSBPROV_EVENT_FIELDS 8
+/* ... one double (the trend), and GOSBPROV_EVENT_TEXT bytes: the room's name
+ * (SBPROV_AIR_NAME_SIZE bytes, NUL-terminated), then the reason text
+ * (SBPROV_AIR_REASON_SIZE bytes, NUL-terminated). */
+#define GOSBPROV_EVENT_TEXT (SBPROV_AIR_NAME_SIZE + SBPROV_AIR_REASON_SIZE)
+
+/* Room options from flat values: -1 keeps the default; rate_set 0 keeps the
+ * default CO2 rise rate. Values beyond uint32 are refused. */
+static sbprov_result gosbprov_room_options(sbprov_air_room_options *o, const int64_t *v, size_t n, double rate,
+                                           int32_t rate_set)
+{
+    uint32_t *dst[GOSBPROV_ROOM_OPTIONS];
+    size_t i;
+    sbprov_result rc = sbprov_air_room_options_init(o, sizeof *o);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (n != GOSBPROV_ROOM_OPTIONS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    dst[GOSBPROV_ROOM_VENTILATE_PPM] = &o->ventilate_ppm;
+    dst[GOSBPROV_ROOM_VENTILATE_NOW_PPM] = &o->ventilate_now_ppm;
+    dst[GOSBPROV_ROOM_HYSTERESIS_PPM] = &o->hysteresis_ppm;
+    dst[GOSBPROV_ROOM_SMOOTHING_S] = &o->smoothing_s;
+    dst[GOSBPROV_ROOM_TREND_WINDOW_S] = &o->trend_window_s;
+    dst[GOSBPROV_ROOM_TREND_MIN_SAMPLES] = &o->trend_min_samples;
+    dst[GOSBPROV_ROOM_TREND_MIN_SPAN_S] = &o->trend_min_span_s;
+    dst[GOSBPROV_ROOM_PIR_HOLD_S] = &o->pir_hold_s;
+    dst[GOSBPROV_ROOM_CO2_RISE_S] = &o->co2_rise_s;
+    for (i = 0; i < n; i++) {
+        if (v[i] < -1 || v[i] > (int64_t)UINT32_MAX) {
+            sbprov_clear_error();
+            return SBPROV_EINVAL;
+        }
+        if (v[i] >= 0)
+            *dst[i] = (uint32_t)v[i];
+    }
+    if (rate_set)
+        o->co2_rise_ppm_per_min = rate;
+    return SBPROV_OK;
+}
+
+/* A sample from GOSBPROV_SAMPLE_FIELDS flat values. */
+static sbprov_result gosbprov_sample(sbprov_air_sample *s, const int64_t *v, size_t n)
+{
+    sbprov_result rc = sbprov_air_sample_init(s, sizeof *s);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (n != GOSBPROV_SAMPLE_FIELDS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    s->time_ms = v[GOSBPROV_SAMPLE_TIME_MS];
+    s->has_co2 = v[GOSBPROV_SAMPLE_HAS_CO2] != 0;
+    s->co2_ppm = (uint32_t)v[GOSBPROV_SAMPLE_CO2_PPM];
+    s->has_motion = v[GOSBPROV_SAMPLE_HAS_MOTION] != 0;
+    s->motion = (uint32_t)v[GOSBPROV_SAMPLE_MOTION];
+    s->has_temperature = v[GOSBPROV_SAMPLE_HAS_TEMPERATURE] != 0;
+    s->temperature_centi_c = (int32_t)v[GOSBPROV_SAMPLE_TEMPERATURE];
+    s->has_humidity = v[GOSBPROV_SAMPLE_HAS_HUMIDITY] != 0;
+    s->humidity_centi_pct = (uint32_t)v[GOSBPROV_SAMPLE_HUMIDITY];
+    return SBPROV_OK;
+}
+
+/* Copy the queued events of room (or, if room is NULL, of building) into the
+ * buffers, at most as many as they hold; *out_count is their number. */
+static sbprov_result gosbprov_events(int64_t *out_count, sbprov_air_room *room, sbprov_air_building *building,
+                                     int64_t *slots, size_t slot_count, double *doubles, size_t double_count,
+                                     char *buf, size_t buf_size)
+{
+    size_t cap = slot_count / GOSBPROV_EVENT_FIELDS, n = 0;
+    if (cap > double_count)
+        cap = double_count;
+    if (cap > buf_size / GOSBPROV_EVENT_TEXT)
+        cap = buf_size / GOSBPROV_EVENT_TEXT;
+    *out_count = 0;
+    while (n < cap) {
+        sbprov_air_event e;
+        int64_t *s = slots + n * GOSBPROV_EVENT_FIELDS;
+        char *t = buf + n * GOSBPROV_EVENT_TEXT;
+        sbprov_result rc;
+        memset(&e, 0, sizeof e);
+        e.struct_size = sizeof e;
+        rc = room != NULL ? sbprov_air_room_next_event(&e, room) : sbprov_air_building_next_event(&e, building);
+        if (rc != SBPROV_OK)
+            return rc;
+        if (e.kind == SBPROV_AIR_EVENT_NONE)
+            break;
+        s[GOSBPROV_EVENT_KIND] = (int64_t)e.kind;
+        s[GOSBPROV_EVENT_REASON] = (int64_t)e.reason;
+        s[GOSBPROV_EVENT_TIME_MS] = e.time_ms;
+        s[GOSBPROV_EVENT_CO2_CLASS] = (int64_t)e.co2_class;
+        s[GOSBPROV_EVENT_PREVIOUS_CLASS] = (int64_t)e.previous_class;
+        s[GOSBPROV_EVENT_CO2_PPM] = e.co2_ppm;
+        s[GOSBPROV_EVENT_THRESHOLD] = e.threshold_ppm;
+        s[GOSBPROV_EVENT_MS_SINCE_MOTION] = e.ms_since_motion;
+        doubles[n] = e.trend_ppm_per_min;
+        memcpy(t, e.room, SBPROV_AIR_NAME_SIZE);
+        t[SBPROV_AIR_NAME_SIZE - 1] = '\0';
+        memcpy(t + SBPROV_AIR_NAME_SIZE, e.reason_text, SBPROV_AIR_REASON_SIZE);
+        t[GOSBPROV_EVENT_TEXT - 1] = '\0';
+        n++;
+        *out_count = (int64_t)n;
+    }
+    return SBPROV_OK;
+}
+
+
+/* The sizes the C side was compiled with, for a test against the wrapped
+ * constants: GOSBPROV_FRAME_SLOT, GOSBPROV_EVENT_TEXT. */
+int64_t gosbprov_air_event_text_size(void)
+{
+    return GOSBPROV_EVENT_TEXT;
+}
+
+/* sbprov_air_room_new() with flat options (gosbprov_room_options()). */
+sbprov_result gosbprov_air_room_new(sbprov_air_room **out, const void *fields, size_t field_count,
+                                    double co2_rise_ppm_per_min, int32_t rate_set)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = gosbprov_room_options(&o, (const int64_t *)fields, field_count, co2_rise_ppm_per_min,
+                                             rate_set);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_air_room_new(out, &o);
+}
+
+/* sbprov_air_building_add_room() with flat options. */
+sbprov_result gosbprov_air_building_add_room(sbprov_air_room **out, sbprov_air_building *building,
+                                             const char *name, const void *fields, size_t field_count,
+                                             double co2_rise_ppm_per_min, int32_t rate_set)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = gosbprov_room_options(&o, (const int64_t *)fields, field_count, co2_rise_ppm_per_min,
+                                             rate_set);
+    if (rc != SBPROV_OK)
+        return rc;
+    return sbprov_air_building_add_room(out, building, name, &o);
+}
+
+/* sbprov_air_room_name() into buf; returns its length. */
+int64_t gosbprov_air_room_name(char *buf, size_t buf_size, const sbprov_air_room *room)
+{
+    return gosbprov_copy(buf, buf_size, sbprov_air_room_name(room));
+}
+
+/* Feed a sample (GOSBPROV_SAMPLE_FIELDS values) to room, or if room is NULL
+ * to the room of node_id in building. */
+sbprov_result gosbprov_air_update(sbprov_air_room *room, sbprov_air_building *building, uint64_t node_id,
+                                  const void *fields, size_t field_count)
+{
+    sbprov_air_sample s;
+    sbprov_result rc = gosbprov_sample(&s, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    return room != NULL ? sbprov_air_room_update(room, &s) : sbprov_air_building_update(building, node_id, &s);
+}
+
+/* Feed the frame in slot (fields, field_count) received at time_ms to room
+ * (sbprov_air_sample_from_frame() and sbprov_air_room_update()), or if room
+ * is NULL to its node's room in building (sbprov_air_building_update_frame()). */
+sbprov_result gosbprov_air_update_frame(sbprov_air_room *room, sbprov_air_building *building, const void *fields,
+                                        size_t field_count, int64_t time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_air_sample s;
+    sbprov_result rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count);
+    if (rc != SBPROV_OK)
+        return rc;
+    if (room == NULL)
+        return sbprov_air_building_update_frame(building, &f, time_ms);
+    if ((rc = sbprov_air_sample_from_frame(&s, &f, time_ms)) != SBPROV_OK)
+        return rc;
+    return sbprov_air_room_update(room, &s);
+}
+
+/* sbprov_air_sample_from_frame() of the frame in slot (fields, field_count)
+ * into slots (GOSBPROV_SAMPLE_FIELDS values). */
+sbprov_result gosbprov_air_sample_from_frame(int64_t *slots, size_t slot_count, const void *fields,
+                                             size_t field_count, int64_t time_ms)
+{
+    sbprov_frame f;
+    sbprov_frame_reading rd[SBPROV_FRAME_KIND_LAST];
+    sbprov_air_sample s;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_SAMPLE_FIELDS) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    if ((rc = gosbprov_frame_from_slot(&f, rd, (const int64_t *)fields, field_count)) != SBPROV_OK ||
+        (rc = sbprov_air_sample_from_frame(&s, &f, time_ms)) != SBPROV_OK)
+        return rc;
+    slots[GOSBPROV_SAMPLE_TIME_MS] = s.time_ms;
+    slots[GOSBPROV_SAMPLE_HAS_CO2] = s.has_co2 != 0;
+    slots[GOSBPROV_SAMPLE_CO2_PPM] = s.co2_ppm;
+    slots[GOSBPROV_SAMPLE_HAS_MOTION] = s.has_motion != 0;
+    slots[GOSBPROV_SAMPLE_MOTION] = s.motion;
+    slots[GOSBPROV_SAMPLE_HAS_TEMPERATURE] = s.has_temperature != 0;
+    slots[GOSBPROV_SAMPLE_TEMPERATURE] = s.temperature_centi_c;
+    slots[GOSBPROV_SAMPLE_HAS_HUMIDITY] = s.has_humidity != 0;
+    slots[GOSBPROV_SAMPLE_HUMIDITY] = s.humidity_centi_pct;
+    return SBPROV_OK;
+}
+
+/* sbprov_air_room_state() into slots (GOSBPROV_STATE_FIELDS) and doubles
+ * (GOSBPROV_STATE_DOUBLES). */
+sbprov_result gosbprov_air_room_state(int64_t *slots, size_t slot_count, double *doubles, size_t double_count,
+                                      const sbprov_air_room *room)
+{
+    sbprov_air_state st;
+    sbprov_result rc;
+    if (slot_count < GOSBPROV_STATE_FIELDS || double_count < GOSBPROV_STATE_DOUBLES) {
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    if ((rc = sbprov_air_room_state(&st, room)) != SBPROV_OK)
+        return rc;
+    slots[GOSBPROV_STATE_TIME_MS] = st.time_ms;
+    slots[GOSBPROV_STATE_SAMPLES] = (int64_t)st.samples;
+    slots[GOSBPROV_STATE_CO2_CLASS] = (int64_t)st.co2_class;
+    slots[GOSBPROV_STATE_HAS_CO2] = st.has_co2 != 0;
+    slots[GOSBPROV_STATE_CO2_PPM] = st.co2_ppm;
+    slots[GOSBPROV_STATE_MS_SINCE_CO2] = st.ms_since_co2;
+    slots[GOSBPROV_STATE_HAS_TREND] = st.has_trend != 0;
+    slots[GOSBPROV_STATE_NEXT_THRESHOLD] = st.next_threshold_ppm;
+    slots[GOSBPROV_STATE_OCCUPIED] = st.occupied != 0;
+    slots[GOSBPROV_STATE_OCCUPIED_REASON] = (int64_t)st.occupied_reason;
+    slots[GOSBPROV_STATE_CO2_RISING] = st.co2_rising != 0;
+    slots[GOSBPROV_STATE_MS_SINCE_MOTION] = st.ms_since_motion;
+    slots[GOSBPROV_STATE_HAS_TEMPERATURE] = st.has_temperature != 0;
+    slots[GOSBPROV_STATE_TEMPERATURE] = st.temperature_centi_c;
+    slots[GOSBPROV_STATE_HAS_HUMIDITY] = st.has_humidity != 0;
+    slots[GOSBPROV_STATE_HUMIDITY] = st.humidity_centi_pct;
+    slots[GOSBPROV_STATE_EVENTS_PENDING] = st.events_pending;
+    slots[GOSBPROV_STATE_EVENTS_DROPPED] = (int64_t)st.events_dropped;
+    doubles[GOSBPROV_STATE_CO2_SMOOTHED] = st.co2_smoothed_ppm;
+    doubles[GOSBPROV_STATE_TREND] = st.trend_ppm_per_min;
+    doubles[GOSBPROV_STATE_MINUTES] = st.minutes_to_threshold;
+    return SBPROV_OK;
+}
+
+/* Take the queued events of a room into the buffers (gosbprov_events()). */
+sbprov_result gosbprov_air_room_events(int64_t *out_count, sbprov_air_room *room, int64_t *slots,
+                                       size_t slot_count, double *doubles, size_t double_count, char *buf,
+                                       size_t buf_size)
+{
+    if (room == NULL) {
+        *out_count = 0;
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    return gosbprov_events(out_count, room, NULL, slots, slot_count, doubles, double_count, buf, buf_size);
+}
+
+/* Take the queued events of every room of a building, oldest first. */
+sbprov_result gosbprov_air_building_events(int64_t *out_count, sbprov_air_building *building, int64_t *slots,
+                                           size_t slot_count, double *doubles, size_t double_count, char *buf,
+                                           size_t buf_size)
+{
+    if (building == NULL) {
+        *out_count = 0;
+        sbprov_clear_error();
+        return SBPROV_EINVAL;
+    }
+    return gosbprov_events(out_count, NULL, building, slots, slot_count, doubles, double_count, buf, buf_size);
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_capi_f13859cb2585aff1(void *_swig_go_0) {
+void _wrap_Swig_free_capi_144f5847d112ebac(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -939,7 +1659,7 @@ void _wrap_Swig_free_capi_f13859cb2585aff1(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_capi_f13859cb2585aff1(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_capi_144f5847d112ebac(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -952,7 +1672,7 @@ void *_wrap_Swig_malloc_capi_f13859cb2585aff1(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_OK_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_OK_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -964,7 +1684,7 @@ intgo _wrap_SBPROV_OK_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ERROR_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ERROR_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -976,7 +1696,7 @@ intgo _wrap_SBPROV_ERROR_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EINVAL_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EINVAL_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -988,7 +1708,7 @@ intgo _wrap_SBPROV_EINVAL_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ENOMEM_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1000,7 +1720,7 @@ intgo _wrap_SBPROV_ENOMEM_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EBUFS_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EBUFS_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1012,7 +1732,7 @@ intgo _wrap_SBPROV_EBUFS_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EBASE64_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EBASE64_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1024,7 +1744,7 @@ intgo _wrap_SBPROV_EBASE64_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EKEYSIZE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1036,7 +1756,7 @@ intgo _wrap_SBPROV_EKEYSIZE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EID_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EID_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1048,7 +1768,7 @@ intgo _wrap_SBPROV_EID_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EEXPIRY_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1060,7 +1780,7 @@ intgo _wrap_SBPROV_EEXPIRY_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECONNSTR_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1072,7 +1792,7 @@ intgo _wrap_SBPROV_ECONNSTR_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECRYPTO_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1084,7 +1804,7 @@ intgo _wrap_SBPROV_ECRYPTO_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EINIT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EINIT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1096,7 +1816,7 @@ intgo _wrap_SBPROV_EINIT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ENOTFOUND_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1108,7 +1828,7 @@ intgo _wrap_SBPROV_ENOTFOUND_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ERANDOM_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1120,7 +1840,7 @@ intgo _wrap_SBPROV_ERANDOM_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EKEY_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EKEY_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1132,7 +1852,7 @@ intgo _wrap_SBPROV_EKEY_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ESIGNATURE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1144,7 +1864,7 @@ intgo _wrap_SBPROV_ESIGNATURE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EIO_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EIO_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1156,7 +1876,7 @@ intgo _wrap_SBPROV_EIO_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EPROVIDER_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1168,7 +1888,7 @@ intgo _wrap_SBPROV_EPROVIDER_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EPASSPHRASE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1180,7 +1900,7 @@ intgo _wrap_SBPROV_EPASSPHRASE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ESCRIPT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1192,7 +1912,7 @@ intgo _wrap_SBPROV_ESCRIPT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ETIMEOUT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1204,7 +1924,7 @@ intgo _wrap_SBPROV_ETIMEOUT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EPARSE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EPARSE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1216,7 +1936,7 @@ intgo _wrap_SBPROV_EPARSE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EEXISTS_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1228,7 +1948,7 @@ intgo _wrap_SBPROV_EEXISTS_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ETAMPERED_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1240,7 +1960,7 @@ intgo _wrap_SBPROV_ETAMPERED_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EFORMAT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1252,7 +1972,7 @@ intgo _wrap_SBPROV_EFORMAT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EUNSAFE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1264,7 +1984,7 @@ intgo _wrap_SBPROV_EUNSAFE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ENETWORK_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1276,7 +1996,7 @@ intgo _wrap_SBPROV_ENETWORK_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ETLS_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ETLS_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1288,7 +2008,7 @@ intgo _wrap_SBPROV_ETLS_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECERT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECERT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1300,7 +2020,7 @@ intgo _wrap_SBPROV_ECERT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EHTTP_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EHTTP_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1312,7 +2032,7 @@ intgo _wrap_SBPROV_EHTTP_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ESERVER_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ESERVER_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1324,7 +2044,7 @@ intgo _wrap_SBPROV_ESERVER_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ERESPONSE_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1336,7 +2056,7 @@ intgo _wrap_SBPROV_ERESPONSE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_EAUTH_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_EAUTH_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1348,7 +2068,7 @@ intgo _wrap_SBPROV_EAUTH_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ERATELIMIT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1360,7 +2080,7 @@ intgo _wrap_SBPROV_ERATELIMIT_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECANCELED_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1372,7 +2092,7 @@ intgo _wrap_SBPROV_ECANCELED_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECLOCK_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1384,7 +2104,7 @@ intgo _wrap_SBPROV_ECLOCK_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_ECONFLICT_capi_144f5847d112ebac() {
   enum sbprov_result_code result;
   intgo _swig_go_result;
   
@@ -1396,7 +2116,7 @@ intgo _wrap_SBPROV_ECONFLICT_capi_f13859cb2585aff1() {
 }
 
 
-int _wrap_sbprov_last_error_code_capi_f13859cb2585aff1() {
+int _wrap_sbprov_last_error_code_capi_144f5847d112ebac() {
   sbprov_result result;
   int _swig_go_result;
   
@@ -1407,13 +2127,13 @@ int _wrap_sbprov_last_error_code_capi_f13859cb2585aff1() {
 }
 
 
-void _wrap_sbprov_clear_error_capi_f13859cb2585aff1() {
+void _wrap_sbprov_clear_error_capi_144f5847d112ebac() {
   sbprov_clear_error();
   
 }
 
 
-intgo _wrap_sbprov_global_init_capi_f13859cb2585aff1() {
+intgo _wrap_sbprov_global_init_capi_144f5847d112ebac() {
   int result;
   intgo _swig_go_result;
   
@@ -1424,7 +2144,7 @@ intgo _wrap_sbprov_global_init_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_sbprov_version_number_capi_f13859cb2585aff1() {
+intgo _wrap_sbprov_version_number_capi_144f5847d112ebac() {
   uint32_t result;
   intgo _swig_go_result;
   
@@ -1435,7 +2155,7 @@ intgo _wrap_sbprov_version_number_capi_f13859cb2585aff1() {
 }
 
 
-int _wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_registration_id_capi_144f5847d112ebac(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -1464,7 +2184,7 @@ int _wrap_sbprov_azure_check_registration_id_capi_f13859cb2585aff1(_gostring_ _s
 }
 
 
-int _wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
+int _wrap_sbprov_azure_check_device_id_capi_144f5847d112ebac(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -1493,7 +2213,7 @@ int _wrap_sbprov_azure_check_device_id_capi_f13859cb2585aff1(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_derive_device_key_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1536,7 +2256,7 @@ int _wrap_sbprov_azure_derive_device_key_capi_f13859cb2585aff1(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_deriver_new_capi_144f5847d112ebac(sbprov_azure_deriver **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_deriver **arg1 = (sbprov_azure_deriver **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1555,7 +2275,7 @@ int _wrap_sbprov_azure_deriver_new_capi_f13859cb2585aff1(sbprov_azure_deriver **
 }
 
 
-int _wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_deriver_derive_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_deriver *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1594,7 +2314,7 @@ int _wrap_sbprov_azure_deriver_derive_capi_f13859cb2585aff1(_goslice_ _swig_go_0
 }
 
 
-void _wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(sbprov_azure_deriver *_swig_go_0) {
+void _wrap_sbprov_azure_deriver_free_capi_144f5847d112ebac(sbprov_azure_deriver *_swig_go_0) {
   sbprov_azure_deriver *arg1 = (sbprov_azure_deriver *) 0 ;
   
   arg1 = (sbprov_azure_deriver *)_swig_go_0; 
@@ -1604,7 +2324,7 @@ void _wrap_sbprov_azure_deriver_free_capi_f13859cb2585aff1(sbprov_azure_deriver 
 }
 
 
-int _wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_azure_url_encode_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1629,7 +2349,7 @@ int _wrap_sbprov_azure_url_encode_capi_f13859cb2585aff1(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_token_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1704,7 +2424,7 @@ int _wrap_sbprov_azure_sas_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_sas_signer_new_capi_144f5847d112ebac(sbprov_azure_sas_signer **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_sas_signer **arg1 = (sbprov_azure_sas_signer **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1723,7 +2443,7 @@ int _wrap_sbprov_azure_sas_signer_new_capi_f13859cb2585aff1(sbprov_azure_sas_sig
 }
 
 
-int _wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
+int _wrap_sbprov_azure_sas_signer_token_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_sas_signer *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, long long _swig_go_5, long long _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1794,7 +2514,7 @@ int _wrap_sbprov_azure_sas_signer_token_capi_f13859cb2585aff1(_goslice_ _swig_go
 }
 
 
-void _wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(sbprov_azure_sas_signer *_swig_go_0) {
+void _wrap_sbprov_azure_sas_signer_free_capi_144f5847d112ebac(sbprov_azure_sas_signer *_swig_go_0) {
   sbprov_azure_sas_signer *arg1 = (sbprov_azure_sas_signer *) 0 ;
   
   arg1 = (sbprov_azure_sas_signer *)_swig_go_0; 
@@ -1804,7 +2524,7 @@ void _wrap_sbprov_azure_sas_signer_free_capi_f13859cb2585aff1(sbprov_azure_sas_s
 }
 
 
-int _wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_hub_device_uri_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1859,7 +2579,7 @@ int _wrap_sbprov_azure_hub_device_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_azure_hub_module_uri_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1932,7 +2652,7 @@ int _wrap_sbprov_azure_hub_module_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0
 }
 
 
-int _wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_azure_dps_registration_uri_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1987,7 +2707,7 @@ int _wrap_sbprov_azure_dps_registration_uri_capi_f13859cb2585aff1(_goslice_ _swi
 }
 
 
-int _wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
+int _wrap_sbprov_azure_generate_key_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2008,7 +2728,7 @@ int _wrap_sbprov_azure_generate_key_capi_f13859cb2585aff1(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
+int _wrap_sbprov_azure_generate_keys_capi_144f5847d112ebac(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2035,7 +2755,7 @@ int _wrap_sbprov_azure_generate_keys_capi_f13859cb2585aff1(_goslice_ _swig_go_0,
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2047,7 +2767,7 @@ intgo _wrap_SBPROV_AZURE_CS_HOST_NAME_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2059,7 +2779,7 @@ intgo _wrap_SBPROV_AZURE_CS_DEVICE_ID_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2071,7 +2791,7 @@ intgo _wrap_SBPROV_AZURE_CS_MODULE_ID_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2083,7 +2803,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_NAME_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2095,7 +2815,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_KEY_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2107,7 +2827,7 @@ intgo _wrap_SBPROV_AZURE_CS_SHARED_ACCESS_SIGNATURE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2119,7 +2839,7 @@ intgo _wrap_SBPROV_AZURE_CS_GATEWAY_HOST_NAME_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_AZURE_CS_X509_capi_144f5847d112ebac() {
   enum sbprov_azure_cs_field result;
   intgo _swig_go_result;
   
@@ -2131,7 +2851,7 @@ intgo _wrap_SBPROV_AZURE_CS_X509_capi_f13859cb2585aff1() {
 }
 
 
-int _wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(sbprov_azure_connstr **_swig_go_0) {
+int _wrap_sbprov_azure_connstr_new_capi_144f5847d112ebac(sbprov_azure_connstr **_swig_go_0) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -2144,7 +2864,7 @@ int _wrap_sbprov_azure_connstr_new_capi_f13859cb2585aff1(sbprov_azure_connstr **
 }
 
 
-int _wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_azure_connstr_parse_capi_144f5847d112ebac(sbprov_azure_connstr **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_azure_connstr **arg1 = (sbprov_azure_connstr **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -2163,7 +2883,7 @@ int _wrap_sbprov_azure_connstr_parse_capi_f13859cb2585aff1(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_connstr_set_capi_144f5847d112ebac(sbprov_azure_connstr *_swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   sbprov_azure_cs_field arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2206,7 +2926,7 @@ int _wrap_sbprov_azure_connstr_set_capi_f13859cb2585aff1(sbprov_azure_connstr *_
 }
 
 
-int _wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
+int _wrap_sbprov_azure_connstr_build_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_azure_connstr *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2227,7 +2947,7 @@ int _wrap_sbprov_azure_connstr_build_capi_f13859cb2585aff1(_goslice_ _swig_go_0,
 }
 
 
-void _wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(sbprov_azure_connstr *_swig_go_0) {
+void _wrap_sbprov_azure_connstr_free_capi_144f5847d112ebac(sbprov_azure_connstr *_swig_go_0) {
   sbprov_azure_connstr *arg1 = (sbprov_azure_connstr *) 0 ;
   
   arg1 = (sbprov_azure_connstr *)_swig_go_0; 
@@ -2237,7 +2957,7 @@ void _wrap_sbprov_azure_connstr_free_capi_f13859cb2585aff1(sbprov_azure_connstr 
 }
 
 
-int _wrap_sbprov_identity_new_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0) {
+int _wrap_sbprov_identity_new_capi_144f5847d112ebac(sbprov_identity **_swig_go_0) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -2250,7 +2970,7 @@ int _wrap_sbprov_identity_new_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0
 }
 
 
-void _wrap_sbprov_identity_free_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0) {
+void _wrap_sbprov_identity_free_capi_144f5847d112ebac(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   
   arg1 = (sbprov_identity *)_swig_go_0; 
@@ -2260,7 +2980,7 @@ void _wrap_sbprov_identity_free_capi_f13859cb2585aff1(sbprov_identity *_swig_go_
 }
 
 
-int _wrap_sbprov_identity_add_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_identity_add_capi_144f5847d112ebac(sbprov_identity *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2309,7 +3029,7 @@ int _wrap_sbprov_identity_add_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0,
 }
 
 
-int _wrap_sbprov_identity_parse_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_identity_parse_capi_144f5847d112ebac(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -2328,7 +3048,7 @@ int _wrap_sbprov_identity_parse_capi_f13859cb2585aff1(sbprov_identity **_swig_go
 }
 
 
-long long _wrap_sbprov_identity_count_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0) {
+long long _wrap_sbprov_identity_count_capi_144f5847d112ebac(sbprov_identity *_swig_go_0) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2341,7 +3061,7 @@ long long _wrap_sbprov_identity_count_capi_f13859cb2585aff1(sbprov_identity *_sw
 }
 
 
-long long _wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(sbprov_identity *_swig_go_0, long long _swig_go_1) {
+long long _wrap_sbprov_identity_value_count_capi_144f5847d112ebac(sbprov_identity *_swig_go_0, long long _swig_go_1) {
   sbprov_identity *arg1 = (sbprov_identity *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -2356,7 +3076,7 @@ long long _wrap_sbprov_identity_value_count_capi_f13859cb2585aff1(sbprov_identit
 }
 
 
-int _wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_canonical_json_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2377,7 +3097,7 @@ int _wrap_sbprov_identity_canonical_json_capi_f13859cb2585aff1(_goslice_ _swig_g
 }
 
 
-int _wrap_sbprov_identity_digest_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_identity_digest_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2398,7 +3118,7 @@ int _wrap_sbprov_identity_digest_capi_f13859cb2585aff1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_identity_format_id_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_identity *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2437,7 +3157,7 @@ int _wrap_sbprov_identity_format_id_capi_f13859cb2585aff1(_goslice_ _swig_go_0, 
 }
 
 
-int _wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_key_from_public_pem_capi_144f5847d112ebac(sbprov_key **_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -2456,7 +3176,7 @@ int _wrap_sbprov_key_from_public_pem_capi_f13859cb2585aff1(sbprov_key **_swig_go
 }
 
 
-void _wrap_sbprov_key_free_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
+void _wrap_sbprov_key_free_capi_144f5847d112ebac(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   
   arg1 = (sbprov_key *)_swig_go_0; 
@@ -2466,7 +3186,7 @@ void _wrap_sbprov_key_free_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_bits_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_bits_capi_144f5847d112ebac(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -2479,7 +3199,7 @@ intgo _wrap_sbprov_key_bits_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
 }
 
 
-intgo _wrap_sbprov_key_has_private_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
+intgo _wrap_sbprov_key_has_private_capi_144f5847d112ebac(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2492,7 +3212,7 @@ intgo _wrap_sbprov_key_has_private_capi_f13859cb2585aff1(sbprov_key *_swig_go_0)
 }
 
 
-int _wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_public_pem_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2513,7 +3233,7 @@ int _wrap_sbprov_key_public_pem_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long
 }
 
 
-int _wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
+int _wrap_sbprov_key_fingerprint_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2534,7 +3254,7 @@ int _wrap_sbprov_key_fingerprint_capi_f13859cb2585aff1(_goslice_ _swig_go_0, lon
 }
 
 
-int _wrap_sbprov_key_sign_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
+int _wrap_sbprov_key_sign_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _goslice_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2561,7 +3281,7 @@ int _wrap_sbprov_key_sign_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long 
 }
 
 
-int _wrap_sbprov_key_verify_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_key_verify_capi_144f5847d112ebac(sbprov_key *_swig_go_0, _goslice_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2586,7 +3306,7 @@ int _wrap_sbprov_key_verify_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _gosli
 }
 
 
-int _wrap_sbprov_key_csr_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
+int _wrap_sbprov_key_csr_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_key *_swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2653,7 +3373,7 @@ int _wrap_sbprov_key_csr_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *
 }
 
 
-intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_144f5847d112ebac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -2664,7 +3384,7 @@ intgo _wrap_SBPROV_STORE_VALUE_MAX_capi_f13859cb2585aff1() {
 }
 
 
-void _wrap_sbprov_store_free_capi_f13859cb2585aff1(sbprov_store *_swig_go_0) {
+void _wrap_sbprov_store_free_capi_144f5847d112ebac(sbprov_store *_swig_go_0) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   
   arg1 = (sbprov_store *)_swig_go_0; 
@@ -2674,7 +3394,7 @@ void _wrap_sbprov_store_free_capi_f13859cb2585aff1(sbprov_store *_swig_go_0) {
 }
 
 
-int _wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(_gostring_ _swig_go_0) {
+int _wrap_sbprov_store_create_key_file_capi_144f5847d112ebac(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   char stackbuf1[256] ;
   char *heap1 = NULL ;
@@ -2703,7 +3423,7 @@ int _wrap_sbprov_store_create_key_file_capi_f13859cb2585aff1(_gostring_ _swig_go
 }
 
 
-int _wrap_sbprov_store_put_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_store_put_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -2740,7 +3460,7 @@ int _wrap_sbprov_store_put_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gost
 }
 
 
-int _wrap_sbprov_store_delete_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_delete_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2771,7 +3491,7 @@ int _wrap_sbprov_store_delete_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_exists_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_store_exists_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -2802,7 +3522,7 @@ int _wrap_sbprov_store_exists_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _g
 }
 
 
-int _wrap_sbprov_store_list_names_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
+int _wrap_sbprov_store_list_names_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2823,7 +3543,7 @@ int _wrap_sbprov_store_list_names_capi_f13859cb2585aff1(_goslice_ _swig_go_0, lo
 }
 
 
-int _wrap_sbprov_store_swap_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_store_swap_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2872,7 +3592,7 @@ int _wrap_sbprov_store_swap_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gos
 }
 
 
-int _wrap_sbprov_store_export_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+int _wrap_sbprov_store_export_env_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2933,7 +3653,7 @@ int _wrap_sbprov_store_export_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0
 }
 
 
-int _wrap_sbprov_store_import_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_store_import_env_capi_144f5847d112ebac(sbprov_store *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2) {
   sbprov_store *arg1 = (sbprov_store *) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_env_format arg3 ;
@@ -2966,7 +3686,7 @@ int _wrap_sbprov_store_import_env_capi_f13859cb2585aff1(sbprov_store *_swig_go_0
 }
 
 
-intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_144f5847d112ebac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -2977,7 +3697,7 @@ intgo _wrap_SBPROV_HTTP_MAX_RESPONSE_capi_f13859cb2585aff1() {
 }
 
 
-void _wrap_sbprov_mender_free_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0) {
+void _wrap_sbprov_mender_free_capi_144f5847d112ebac(sbprov_mender *_swig_go_0) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   
   arg1 = (sbprov_mender *)_swig_go_0; 
@@ -2987,7 +3707,7 @@ void _wrap_sbprov_mender_free_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0) {
 }
 
 
-intgo _wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_MENDER_PENDING_capi_144f5847d112ebac() {
   enum sbprov_mender_auth_status result;
   intgo _swig_go_result;
   
@@ -2999,7 +3719,7 @@ intgo _wrap_SBPROV_MENDER_PENDING_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_144f5847d112ebac() {
   enum sbprov_mender_auth_status result;
   intgo _swig_go_result;
   
@@ -3011,7 +3731,7 @@ intgo _wrap_SBPROV_MENDER_ACCEPTED_capi_f13859cb2585aff1() {
 }
 
 
-void _wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0) {
+void _wrap_sbprov_mender_cancel_capi_144f5847d112ebac(sbprov_mender *_swig_go_0) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   
   arg1 = (sbprov_mender *)_swig_go_0; 
@@ -3021,7 +3741,7 @@ void _wrap_sbprov_mender_cancel_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0)
 }
 
 
-int _wrap_sbprov_mender_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+int _wrap_sbprov_mender_token_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -3042,7 +3762,7 @@ int _wrap_sbprov_mender_token_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long l
 }
 
 
-int _wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
+int _wrap_sbprov_mender_token_device_id_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_mender *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -3063,7 +3783,7 @@ int _wrap_sbprov_mender_token_device_id_capi_f13859cb2585aff1(_goslice_ _swig_go
 }
 
 
-int _wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_mender *_swig_go_1) {
+int _wrap_sbprov_mender_token_expiry_capi_144f5847d112ebac(long long *_swig_go_0, sbprov_mender *_swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   sbprov_result result;
@@ -3078,7 +3798,7 @@ int _wrap_sbprov_mender_token_expiry_capi_f13859cb2585aff1(long long *_swig_go_0
 }
 
 
-int _wrap_sbprov_inventory_new_capi_f13859cb2585aff1(sbprov_inventory **_swig_go_0) {
+int _wrap_sbprov_inventory_new_capi_144f5847d112ebac(sbprov_inventory **_swig_go_0) {
   sbprov_inventory **arg1 = (sbprov_inventory **) 0 ;
   sbprov_result result;
   int _swig_go_result;
@@ -3091,7 +3811,7 @@ int _wrap_sbprov_inventory_new_capi_f13859cb2585aff1(sbprov_inventory **_swig_go
 }
 
 
-void _wrap_sbprov_inventory_free_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0) {
+void _wrap_sbprov_inventory_free_capi_144f5847d112ebac(sbprov_inventory *_swig_go_0) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   
   arg1 = (sbprov_inventory *)_swig_go_0; 
@@ -3101,7 +3821,7 @@ void _wrap_sbprov_inventory_free_capi_f13859cb2585aff1(sbprov_inventory *_swig_g
 }
 
 
-int _wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
+int _wrap_sbprov_inventory_add_numbers_capi_144f5847d112ebac(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   char *arg2 = (char *) 0 ;
   double *arg3 = (double *) 0 ;
@@ -3138,7 +3858,7 @@ int _wrap_sbprov_inventory_add_numbers_capi_f13859cb2585aff1(sbprov_inventory *_
 }
 
 
-long long _wrap_sbprov_inventory_count_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0) {
+long long _wrap_sbprov_inventory_count_capi_144f5847d112ebac(sbprov_inventory *_swig_go_0) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3151,7 +3871,7 @@ long long _wrap_sbprov_inventory_count_capi_f13859cb2585aff1(sbprov_inventory *_
 }
 
 
-intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_144f5847d112ebac() {
   enum sbprov_inventory_mode result;
   intgo _swig_go_result;
   
@@ -3163,7 +3883,7 @@ intgo _wrap_SBPROV_INVENTORY_REPLACE_capi_f13859cb2585aff1() {
 }
 
 
-intgo _wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_INVENTORY_MERGE_capi_144f5847d112ebac() {
   enum sbprov_inventory_mode result;
   intgo _swig_go_result;
   
@@ -3175,7 +3895,7 @@ intgo _wrap_SBPROV_INVENTORY_MERGE_capi_f13859cb2585aff1() {
 }
 
 
-int _wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0, sbprov_inventory *_swig_go_1, intgo _swig_go_2) {
+int _wrap_sbprov_mender_update_inventory_capi_144f5847d112ebac(sbprov_mender *_swig_go_0, sbprov_inventory *_swig_go_1, intgo _swig_go_2) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   sbprov_inventory *arg2 = (sbprov_inventory *) 0 ;
   sbprov_inventory_mode arg3 ;
@@ -3192,7 +3912,7 @@ int _wrap_sbprov_mender_update_inventory_capi_f13859cb2585aff1(sbprov_mender *_s
 }
 
 
-int _wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(sbprov_mender_update **_swig_go_0, sbprov_mender *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_mender_check_update_capi_144f5847d112ebac(sbprov_mender_update **_swig_go_0, sbprov_mender *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   sbprov_mender_update **arg1 = (sbprov_mender_update **) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3243,7 +3963,7 @@ int _wrap_sbprov_mender_check_update_capi_f13859cb2585aff1(sbprov_mender_update 
 }
 
 
-void _wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(sbprov_mender_update *_swig_go_0) {
+void _wrap_sbprov_mender_update_free_capi_144f5847d112ebac(sbprov_mender_update *_swig_go_0) {
   sbprov_mender_update *arg1 = (sbprov_mender_update *) 0 ;
   
   arg1 = (sbprov_mender_update *)_swig_go_0; 
@@ -3253,7 +3973,7 @@ void _wrap_sbprov_mender_update_free_capi_f13859cb2585aff1(sbprov_mender_update 
 }
 
 
-void _wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0) {
+void _wrap_sbprov_mender_mgmt_free_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   
   arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
@@ -3263,7 +3983,7 @@ void _wrap_sbprov_mender_mgmt_free_capi_f13859cb2585aff1(sbprov_mender_mgmt *_sw
 }
 
 
-int _wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_login_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3300,7 +4020,7 @@ int _wrap_sbprov_mender_mgmt_login_capi_f13859cb2585aff1(sbprov_mender_mgmt *_sw
 }
 
 
-int _wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_mender_mgmt_set_token_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -3331,7 +4051,7 @@ int _wrap_sbprov_mender_mgmt_set_token_capi_f13859cb2585aff1(sbprov_mender_mgmt 
 }
 
 
-intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1() {
+intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_144f5847d112ebac() {
   unsigned int result;
   intgo _swig_go_result;
   
@@ -3342,7 +4062,7 @@ intgo _wrap_SBPROV_MENDER_PREAUTH_FORCE_capi_f13859cb2585aff1() {
 }
 
 
-int _wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, int *_swig_go_2, sbprov_mender_mgmt *_swig_go_3, sbprov_identity *_swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6) {
+int _wrap_sbprov_mender_mgmt_preauthorize_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, int *_swig_go_2, sbprov_mender_mgmt *_swig_go_3, sbprov_identity *_swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -3371,7 +4091,7 @@ int _wrap_sbprov_mender_mgmt_preauthorize_capi_f13859cb2585aff1(_goslice_ _swig_
 }
 
 
-int _wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_get_device_capi_144f5847d112ebac(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
   sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3404,7 +4124,7 @@ int _wrap_sbprov_mender_mgmt_get_device_capi_f13859cb2585aff1(sbprov_mender_devi
 }
 
 
-int _wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, sbprov_identity *_swig_go_2) {
+int _wrap_sbprov_mender_mgmt_find_device_capi_144f5847d112ebac(sbprov_mender_device **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, sbprov_identity *_swig_go_2) {
   sbprov_mender_device **arg1 = (sbprov_mender_device **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -3421,7 +4141,7 @@ int _wrap_sbprov_mender_mgmt_find_device_capi_f13859cb2585aff1(sbprov_mender_dev
 }
 
 
-int _wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(sbprov_mender_device_list **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_sbprov_mender_mgmt_list_devices_capi_144f5847d112ebac(sbprov_mender_device_list **_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_mender_device_list **arg1 = (sbprov_mender_device_list **) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3468,7 +4188,7 @@ int _wrap_sbprov_mender_mgmt_list_devices_capi_f13859cb2585aff1(sbprov_mender_de
 }
 
 
-long long _wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
+long long _wrap_sbprov_mender_device_list_count_capi_144f5847d112ebac(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3481,7 +4201,7 @@ long long _wrap_sbprov_mender_device_list_count_capi_f13859cb2585aff1(sbprov_men
 }
 
 
-intgo _wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
+intgo _wrap_sbprov_mender_device_list_has_next_capi_144f5847d112ebac(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -3494,7 +4214,7 @@ intgo _wrap_sbprov_mender_device_list_has_next_capi_f13859cb2585aff1(sbprov_mend
 }
 
 
-void _wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0) {
+void _wrap_sbprov_mender_device_list_free_capi_144f5847d112ebac(sbprov_mender_device_list *_swig_go_0) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   
   arg1 = (sbprov_mender_device_list *)_swig_go_0; 
@@ -3504,7 +4224,7 @@ void _wrap_sbprov_mender_device_list_free_capi_f13859cb2585aff1(sbprov_mender_de
 }
 
 
-long long _wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(sbprov_mender_device *_swig_go_0) {
+long long _wrap_sbprov_mender_device_auth_set_count_capi_144f5847d112ebac(sbprov_mender_device *_swig_go_0) {
   sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3517,7 +4237,7 @@ long long _wrap_sbprov_mender_device_auth_set_count_capi_f13859cb2585aff1(sbprov
 }
 
 
-void _wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(sbprov_mender_device *_swig_go_0) {
+void _wrap_sbprov_mender_device_free_capi_144f5847d112ebac(sbprov_mender_device *_swig_go_0) {
   sbprov_mender_device *arg1 = (sbprov_mender_device *) 0 ;
   
   arg1 = (sbprov_mender_device *)_swig_go_0; 
@@ -3527,7 +4247,7 @@ void _wrap_sbprov_mender_device_free_capi_f13859cb2585aff1(sbprov_mender_device 
 }
 
 
-int _wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_sbprov_mender_mgmt_set_auth_status_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3604,7 +4324,7 @@ int _wrap_sbprov_mender_mgmt_set_auth_status_capi_f13859cb2585aff1(sbprov_mender
 }
 
 
-int _wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
+int _wrap_sbprov_mender_mgmt_decommission_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0, _gostring_ _swig_go_1) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   char *arg2 = (char *) 0 ;
   char stackbuf2[256] ;
@@ -3635,7 +4355,7 @@ int _wrap_sbprov_mender_mgmt_decommission_capi_f13859cb2585aff1(sbprov_mender_mg
 }
 
 
-int _wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_mender_mgmt_count_capi_144f5847d112ebac(long long *_swig_go_0, sbprov_mender_mgmt *_swig_go_1, _gostring_ _swig_go_2) {
   uint64_t *arg1 = (uint64_t *) 0 ;
   sbprov_mender_mgmt *arg2 = (sbprov_mender_mgmt *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3678,7 +4398,7 @@ int _wrap_sbprov_mender_mgmt_count_capi_f13859cb2585aff1(long long *_swig_go_0, 
 }
 
 
-void _wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(sbprov_mender_mgmt *_swig_go_0) {
+void _wrap_sbprov_mender_mgmt_cancel_capi_144f5847d112ebac(sbprov_mender_mgmt *_swig_go_0) {
   sbprov_mender_mgmt *arg1 = (sbprov_mender_mgmt *) 0 ;
   
   arg1 = (sbprov_mender_mgmt *)_swig_go_0; 
@@ -3688,7 +4408,7 @@ void _wrap_sbprov_mender_mgmt_cancel_capi_f13859cb2585aff1(sbprov_mender_mgmt *_
 }
 
 
-void _wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(sbprov_azure_dps *_swig_go_0) {
+void _wrap_sbprov_azure_dps_free_capi_144f5847d112ebac(sbprov_azure_dps *_swig_go_0) {
   sbprov_azure_dps *arg1 = (sbprov_azure_dps *) 0 ;
   
   arg1 = (sbprov_azure_dps *)_swig_go_0; 
@@ -3698,7 +4418,7 @@ void _wrap_sbprov_azure_dps_free_capi_f13859cb2585aff1(sbprov_azure_dps *_swig_g
 }
 
 
-int _wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(sbprov_azure_dps_result **_swig_go_0, sbprov_azure_dps *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
+int _wrap_sbprov_azure_dps_register_capi_144f5847d112ebac(sbprov_azure_dps_result **_swig_go_0, sbprov_azure_dps *_swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3) {
   sbprov_azure_dps_result **arg1 = (sbprov_azure_dps_result **) 0 ;
   sbprov_azure_dps *arg2 = (sbprov_azure_dps *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3743,7 +4463,7 @@ int _wrap_sbprov_azure_dps_register_capi_f13859cb2585aff1(sbprov_azure_dps_resul
 }
 
 
-void _wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(sbprov_azure_dps *_swig_go_0) {
+void _wrap_sbprov_azure_dps_cancel_capi_144f5847d112ebac(sbprov_azure_dps *_swig_go_0) {
   sbprov_azure_dps *arg1 = (sbprov_azure_dps *) 0 ;
   
   arg1 = (sbprov_azure_dps *)_swig_go_0; 
@@ -3753,7 +4473,7 @@ void _wrap_sbprov_azure_dps_cancel_capi_f13859cb2585aff1(sbprov_azure_dps *_swig
 }
 
 
-intgo _wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(sbprov_azure_dps_result *_swig_go_0) {
+intgo _wrap_sbprov_azure_dps_result_error_code_capi_144f5847d112ebac(sbprov_azure_dps_result *_swig_go_0) {
   sbprov_azure_dps_result *arg1 = (sbprov_azure_dps_result *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -3766,7 +4486,7 @@ intgo _wrap_sbprov_azure_dps_result_error_code_capi_f13859cb2585aff1(sbprov_azur
 }
 
 
-void _wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(sbprov_azure_dps_result *_swig_go_0) {
+void _wrap_sbprov_azure_dps_result_free_capi_144f5847d112ebac(sbprov_azure_dps_result *_swig_go_0) {
   sbprov_azure_dps_result *arg1 = (sbprov_azure_dps_result *) 0 ;
   
   arg1 = (sbprov_azure_dps_result *)_swig_go_0; 
@@ -3776,7 +4496,7 @@ void _wrap_sbprov_azure_dps_result_free_capi_f13859cb2585aff1(sbprov_azure_dps_r
 }
 
 
-void _wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(sbprov_azure_hub *_swig_go_0) {
+void _wrap_sbprov_azure_hub_free_capi_144f5847d112ebac(sbprov_azure_hub *_swig_go_0) {
   sbprov_azure_hub *arg1 = (sbprov_azure_hub *) 0 ;
   
   arg1 = (sbprov_azure_hub *)_swig_go_0; 
@@ -3786,7 +4506,7 @@ void _wrap_sbprov_azure_hub_free_capi_f13859cb2585aff1(sbprov_azure_hub *_swig_g
 }
 
 
-void _wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(sbprov_azure_hub *_swig_go_0) {
+void _wrap_sbprov_azure_hub_cancel_capi_144f5847d112ebac(sbprov_azure_hub *_swig_go_0) {
   sbprov_azure_hub *arg1 = (sbprov_azure_hub *) 0 ;
   
   arg1 = (sbprov_azure_hub *)_swig_go_0; 
@@ -3796,7 +4516,7 @@ void _wrap_sbprov_azure_hub_cancel_capi_f13859cb2585aff1(sbprov_azure_hub *_swig
 }
 
 
-void _wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0) {
+void _wrap_sbprov_azure_registry_free_capi_144f5847d112ebac(sbprov_azure_registry *_swig_go_0) {
   sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
   
   arg1 = (sbprov_azure_registry *)_swig_go_0; 
@@ -3806,7 +4526,7 @@ void _wrap_sbprov_azure_registry_free_capi_f13859cb2585aff1(sbprov_azure_registr
 }
 
 
-int _wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5) {
+int _wrap_sbprov_azure_registry_put_device_capi_144f5847d112ebac(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5) {
   sbprov_azure_device **arg1 = (sbprov_azure_device **) 0 ;
   sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3923,7 +4643,7 @@ int _wrap_sbprov_azure_registry_put_device_capi_f13859cb2585aff1(sbprov_azure_de
 }
 
 
-int _wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_registry_get_device_capi_144f5847d112ebac(sbprov_azure_device **_swig_go_0, sbprov_azure_registry *_swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_device **arg1 = (sbprov_azure_device **) 0 ;
   sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -3956,7 +4676,7 @@ int _wrap_sbprov_azure_registry_get_device_capi_f13859cb2585aff1(sbprov_azure_de
 }
 
 
-int _wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+int _wrap_sbprov_azure_registry_delete_device_capi_144f5847d112ebac(sbprov_azure_registry *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4015,7 +4735,7 @@ int _wrap_sbprov_azure_registry_delete_device_capi_f13859cb2585aff1(sbprov_azure
 }
 
 
-int _wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(struct sbprov_http_response_info *_swig_go_0, sbprov_azure_registry *_swig_go_1) {
+int _wrap_sbprov_azure_registry_last_response_capi_144f5847d112ebac(struct sbprov_http_response_info *_swig_go_0, sbprov_azure_registry *_swig_go_1) {
   sbprov_http_response_info *arg1 = (sbprov_http_response_info *) 0 ;
   sbprov_azure_registry *arg2 = (sbprov_azure_registry *) 0 ;
   sbprov_result result;
@@ -4030,7 +4750,7 @@ int _wrap_sbprov_azure_registry_last_response_capi_f13859cb2585aff1(struct sbpro
 }
 
 
-void _wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(sbprov_azure_registry *_swig_go_0) {
+void _wrap_sbprov_azure_registry_cancel_capi_144f5847d112ebac(sbprov_azure_registry *_swig_go_0) {
   sbprov_azure_registry *arg1 = (sbprov_azure_registry *) 0 ;
   
   arg1 = (sbprov_azure_registry *)_swig_go_0; 
@@ -4040,7 +4760,7 @@ void _wrap_sbprov_azure_registry_cancel_capi_f13859cb2585aff1(sbprov_azure_regis
 }
 
 
-void _wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(sbprov_azure_device *_swig_go_0) {
+void _wrap_sbprov_azure_device_free_capi_144f5847d112ebac(sbprov_azure_device *_swig_go_0) {
   sbprov_azure_device *arg1 = (sbprov_azure_device *) 0 ;
   
   arg1 = (sbprov_azure_device *)_swig_go_0; 
@@ -4050,7 +4770,655 @@ void _wrap_sbprov_azure_device_free_capi_f13859cb2585aff1(sbprov_azure_device *_
 }
 
 
-long long _wrap_gosbprov_version_capi_f13859cb2585aff1(_goslice_ _swig_go_0) {
+intgo _wrap_SBPROV_FRAME_MIN_capi_144f5847d112ebac() {
+  int result;
+  intgo _swig_go_result;
+  
+  
+  result = (int)((15+4));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_OK_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_OK;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_EINVAL_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_EINVAL;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_ESPACE_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_ESPACE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_EKIND_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_EKIND;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_ERANGE_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_ERANGE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_EDUP_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_EDUP;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ENC_EORDER_capi_144f5847d112ebac() {
+  enum sbprov_frame_enc_result result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ENC_EORDER;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_SEQ_FIRST_capi_144f5847d112ebac() {
+  enum sbprov_frame_seq_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_SEQ_FIRST;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_SEQ_NEXT_capi_144f5847d112ebac() {
+  enum sbprov_frame_seq_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_SEQ_NEXT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_SEQ_GAP_capi_144f5847d112ebac() {
+  enum sbprov_frame_seq_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_SEQ_GAP;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_SEQ_REBOOT_capi_144f5847d112ebac() {
+  enum sbprov_frame_seq_status result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_SEQ_REBOOT;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_ACCEPTED_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_ACCEPTED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_CRC_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_CRC;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_TOO_LONG_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_TOO_LONG;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_TRUNCATED_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_TRUNCATED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_BAD_VERSION_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_BAD_VERSION;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_BAD_LENGTH_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_BAD_LENGTH;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_UNKNOWN_TYPE_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_UNKNOWN_TYPE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_FRAME_DROP_DUPLICATE_capi_144f5847d112ebac() {
+  enum sbprov_frame_outcome result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_FRAME_DROP_DUPLICATE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_frame_decoder_free_capi_144f5847d112ebac(sbprov_frame_decoder *_swig_go_0) {
+  sbprov_frame_decoder *arg1 = (sbprov_frame_decoder *) 0 ;
+  
+  arg1 = (sbprov_frame_decoder *)_swig_go_0; 
+  
+  sbprov_frame_decoder_free(arg1);
+  
+}
+
+
+char _wrap_sbprov_frame_kind_from_name_capi_144f5847d112ebac(_gostring_ _swig_go_0) {
+  char *arg1 = (char *) 0 ;
+  char stackbuf1[256] ;
+  char *heap1 = NULL ;
+  uint8_t result;
+  char _swig_go_result;
+  
+  
+  if ((size_t)_swig_go_0.n < sizeof stackbuf1) {
+    memcpy(stackbuf1, _swig_go_0.p, (size_t)_swig_go_0.n);
+    stackbuf1[_swig_go_0.n] = '\0';
+    arg1 = stackbuf1;
+  } else {
+    heap1 = (char *)malloc((size_t)_swig_go_0.n + 1);
+    if (heap1 != NULL) {
+      memcpy(heap1, _swig_go_0.p, (size_t)_swig_go_0.n);
+      heap1[_swig_go_0.n] = '\0';
+    }
+    arg1 = heap1;
+  }
+  
+  
+  result = (uint8_t)sbprov_frame_kind_from_name((char const *)arg1);
+  _swig_go_result = result; 
+  free(heap1); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_sbprov_frame_kind_decimals_capi_144f5847d112ebac(char _swig_go_0) {
+  uint8_t arg1 ;
+  unsigned int result;
+  intgo _swig_go_result;
+  
+  arg1 = (uint8_t)_swig_go_0; 
+  
+  result = (unsigned int)sbprov_frame_kind_decimals(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_CO2_UNKNOWN_capi_144f5847d112ebac() {
+  enum sbprov_air_co2_class result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_CO2_UNKNOWN;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_CO2_FINE_capi_144f5847d112ebac() {
+  enum sbprov_air_co2_class result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_CO2_FINE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_CO2_VENTILATE_capi_144f5847d112ebac() {
+  enum sbprov_air_co2_class result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_CO2_VENTILATE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_CO2_VENTILATE_NOW_capi_144f5847d112ebac() {
+  enum sbprov_air_co2_class result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_CO2_VENTILATE_NOW;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_EVENT_NONE_capi_144f5847d112ebac() {
+  enum sbprov_air_event_kind result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_EVENT_NONE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_EVENT_OCCUPIED_capi_144f5847d112ebac() {
+  enum sbprov_air_event_kind result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_EVENT_OCCUPIED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_EVENT_FREE_capi_144f5847d112ebac() {
+  enum sbprov_air_event_kind result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_EVENT_FREE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_EVENT_VENTILATION_NEEDED_capi_144f5847d112ebac() {
+  enum sbprov_air_event_kind result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_EVENT_VENTILATION_NEEDED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_EVENT_VENTILATION_DONE_capi_144f5847d112ebac() {
+  enum sbprov_air_event_kind result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_EVENT_VENTILATION_DONE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_NONE_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_NONE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_MOTION_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_MOTION;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_CO2_RISING_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_CO2_RISING;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_NO_PRESENCE_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_NO_PRESENCE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_CO2_ABOVE_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_CO2_ABOVE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_SBPROV_AIR_REASON_CO2_BELOW_capi_144f5847d112ebac() {
+  enum sbprov_air_reason result;
+  intgo _swig_go_result;
+  
+  
+  result = SBPROV_AIR_REASON_CO2_BELOW;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_air_room_free_capi_144f5847d112ebac(sbprov_air_room *_swig_go_0) {
+  sbprov_air_room *arg1 = (sbprov_air_room *) 0 ;
+  
+  arg1 = (sbprov_air_room *)_swig_go_0; 
+  
+  sbprov_air_room_free(arg1);
+  
+}
+
+
+void _wrap_sbprov_air_room_reset_capi_144f5847d112ebac(sbprov_air_room *_swig_go_0) {
+  sbprov_air_room *arg1 = (sbprov_air_room *) 0 ;
+  
+  arg1 = (sbprov_air_room *)_swig_go_0; 
+  
+  sbprov_air_room_reset(arg1);
+  
+}
+
+
+int _wrap_sbprov_air_room_state_json_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_air_room *_swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  sbprov_air_room *arg4 = (sbprov_air_room *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (sbprov_air_room *)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_air_room_state_json(arg1,arg2,arg3,(struct sbprov_air_room const *)arg4);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_air_building_new_capi_144f5847d112ebac(sbprov_air_building **_swig_go_0) {
+  sbprov_air_building **arg1 = (sbprov_air_building **) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_building **)_swig_go_0; 
+  
+  result = (sbprov_result)sbprov_air_building_new(arg1);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_sbprov_air_building_free_capi_144f5847d112ebac(sbprov_air_building *_swig_go_0) {
+  sbprov_air_building *arg1 = (sbprov_air_building *) 0 ;
+  
+  arg1 = (sbprov_air_building *)_swig_go_0; 
+  
+  sbprov_air_building_free(arg1);
+  
+}
+
+
+int _wrap_sbprov_air_building_add_node_capi_144f5847d112ebac(sbprov_air_building *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_air_building *arg1 = (sbprov_air_building *) 0 ;
+  uint64_t arg2 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_building *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_air_building_add_node(arg1,arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_air_building_room_capi_144f5847d112ebac(sbprov_air_room **_swig_go_0, sbprov_air_building *_swig_go_1, _gostring_ _swig_go_2) {
+  sbprov_air_room **arg1 = (sbprov_air_room **) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  char *arg3 = (char *) 0 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room **)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  result = (sbprov_result)sbprov_air_building_room(arg1,arg2,(char const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_air_building_room_for_node_capi_144f5847d112ebac(sbprov_air_room **_swig_go_0, sbprov_air_building *_swig_go_1, long long _swig_go_2) {
+  sbprov_air_room **arg1 = (sbprov_air_room **) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  uint64_t arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room **)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_air_building_room_for_node(arg1,arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_sbprov_air_building_room_count_capi_144f5847d112ebac(sbprov_air_building *_swig_go_0) {
+  sbprov_air_building *arg1 = (sbprov_air_building *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = (sbprov_air_building *)_swig_go_0; 
+  
+  result = sbprov_air_building_room_count((struct sbprov_air_building const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_sbprov_air_building_room_at_capi_144f5847d112ebac(sbprov_air_room **_swig_go_0, sbprov_air_building *_swig_go_1, long long _swig_go_2) {
+  sbprov_air_room **arg1 = (sbprov_air_room **) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  size_t arg3 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room **)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  
+  result = (sbprov_result)sbprov_air_building_room_at(arg1,arg2,arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_version_capi_144f5847d112ebac(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -4067,7 +5435,7 @@ long long _wrap_gosbprov_version_capi_f13859cb2585aff1(_goslice_ _swig_go_0) {
 }
 
 
-long long _wrap_gosbprov_strerror_capi_f13859cb2585aff1(_goslice_ _swig_go_0, int _swig_go_1) {
+long long _wrap_gosbprov_strerror_capi_144f5847d112ebac(_goslice_ _swig_go_0, int _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_result arg3 ;
@@ -4086,7 +5454,7 @@ long long _wrap_gosbprov_strerror_capi_f13859cb2585aff1(_goslice_ _swig_go_0, in
 }
 
 
-long long _wrap_gosbprov_last_error_capi_f13859cb2585aff1(_goslice_ _swig_go_0) {
+long long _wrap_gosbprov_last_error_capi_144f5847d112ebac(_goslice_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -4103,7 +5471,7 @@ long long _wrap_gosbprov_last_error_capi_f13859cb2585aff1(_goslice_ _swig_go_0) 
 }
 
 
-long long _wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(_goslice_ _swig_go_0, intgo _swig_go_1) {
+long long _wrap_gosbprov_cs_field_name_capi_144f5847d112ebac(_goslice_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_cs_field arg3 ;
@@ -4122,7 +5490,7 @@ long long _wrap_gosbprov_cs_field_name_capi_f13859cb2585aff1(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_connstr_get_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_azure_connstr *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_connstr *arg3 = (sbprov_azure_connstr *) 0 ;
@@ -4143,7 +5511,7 @@ long long _wrap_gosbprov_connstr_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0,
 }
 
 
-long long _wrap_gosbprov_identity_name_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
+long long _wrap_gosbprov_identity_name_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -4164,7 +5532,7 @@ long long _wrap_gosbprov_identity_name_capi_f13859cb2585aff1(_goslice_ _swig_go_
 }
 
 
-long long _wrap_gosbprov_identity_value_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_identity_value_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_identity *_swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -4187,7 +5555,7 @@ long long _wrap_gosbprov_identity_value_capi_f13859cb2585aff1(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
+int _wrap_gosbprov_identity_probe_capi_144f5847d112ebac(sbprov_identity **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   uint32_t arg2 ;
   int32_t arg3 ;
@@ -4308,7 +5676,7 @@ int _wrap_gosbprov_identity_probe_capi_f13859cb2585aff1(sbprov_identity **_swig_
 }
 
 
-int _wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+int _wrap_gosbprov_identity_from_script_capi_144f5847d112ebac(sbprov_identity **_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   sbprov_identity **arg1 = (sbprov_identity **) 0 ;
   char *arg2 = (char *) 0 ;
   uint32_t arg3 ;
@@ -4343,7 +5711,7 @@ int _wrap_gosbprov_identity_from_script_capi_f13859cb2585aff1(sbprov_identity **
 }
 
 
-int _wrap_gosbprov_key_generate_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+int _wrap_gosbprov_key_generate_capi_144f5847d112ebac(sbprov_key **_swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   int32_t arg2 ;
   uint32_t arg3 ;
@@ -4360,7 +5728,7 @@ int _wrap_gosbprov_key_generate_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, i
 }
 
 
-int _wrap_gosbprov_key_load_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
+int _wrap_gosbprov_key_load_capi_144f5847d112ebac(sbprov_key **_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, _gostring_ _swig_go_6) {
   sbprov_key **arg1 = (sbprov_key **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4483,7 +5851,7 @@ int _wrap_gosbprov_key_load_capi_f13859cb2585aff1(sbprov_key **_swig_go_0, _gost
 }
 
 
-int _wrap_gosbprov_key_save_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_key_save_capi_144f5847d112ebac(sbprov_key *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4524,7 +5892,7 @@ int _wrap_gosbprov_key_save_capi_f13859cb2585aff1(sbprov_key *_swig_go_0, _gostr
 }
 
 
-intgo _wrap_gosbprov_key_type_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
+intgo _wrap_gosbprov_key_type_capi_144f5847d112ebac(sbprov_key *_swig_go_0) {
   sbprov_key *arg1 = (sbprov_key *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -4537,7 +5905,7 @@ intgo _wrap_gosbprov_key_type_capi_f13859cb2585aff1(sbprov_key *_swig_go_0) {
 }
 
 
-int _wrap_gosbprov_store_open_capi_f13859cb2585aff1(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
+int _wrap_gosbprov_store_open_capi_144f5847d112ebac(sbprov_store **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, intgo _swig_go_4, sbprov_key *_swig_go_5, intgo _swig_go_6, intgo _swig_go_7, intgo _swig_go_8) {
   sbprov_store **arg1 = (sbprov_store **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -4612,7 +5980,7 @@ int _wrap_gosbprov_store_open_capi_f13859cb2585aff1(sbprov_store **_swig_go_0, _
 }
 
 
-int _wrap_gosbprov_store_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
+int _wrap_gosbprov_store_get_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, sbprov_store *_swig_go_2, _gostring_ _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -4651,7 +6019,7 @@ int _wrap_gosbprov_store_get_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long lo
 }
 
 
-int _wrap_gosbprov_mender_new_capi_f13859cb2585aff1(sbprov_mender **_swig_go_0, _gostring_ _swig_go_1, sbprov_identity *_swig_go_2, sbprov_key *_swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, intgo _swig_go_6, sbprov_store *_swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, _gostring_ _swig_go_10, _gostring_ _swig_go_11, _gostring_ _swig_go_12, sbprov_key *_swig_go_13, _gostring_ _swig_go_14, intgo _swig_go_15, _gostring_ _swig_go_16, intgo _swig_go_17, intgo _swig_go_18, long long _swig_go_19, intgo _swig_go_20) {
+int _wrap_gosbprov_mender_new_capi_144f5847d112ebac(sbprov_mender **_swig_go_0, _gostring_ _swig_go_1, sbprov_identity *_swig_go_2, sbprov_key *_swig_go_3, _gostring_ _swig_go_4, _gostring_ _swig_go_5, intgo _swig_go_6, sbprov_store *_swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, _gostring_ _swig_go_10, _gostring_ _swig_go_11, _gostring_ _swig_go_12, sbprov_key *_swig_go_13, _gostring_ _swig_go_14, intgo _swig_go_15, _gostring_ _swig_go_16, intgo _swig_go_17, intgo _swig_go_18, long long _swig_go_19, intgo _swig_go_20) {
   sbprov_mender **arg1 = (sbprov_mender **) 0 ;
   char *arg2 = (char *) 0 ;
   sbprov_identity *arg3 = (sbprov_identity *) 0 ;
@@ -4908,7 +6276,7 @@ int _wrap_gosbprov_mender_new_capi_f13859cb2585aff1(sbprov_mender **_swig_go_0, 
 }
 
 
-int _wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(int *_swig_go_0, sbprov_mender *_swig_go_1) {
+int _wrap_gosbprov_mender_authenticate_capi_144f5847d112ebac(int *_swig_go_0, sbprov_mender *_swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   sbprov_mender *arg2 = (sbprov_mender *) 0 ;
   sbprov_result result;
@@ -4923,7 +6291,7 @@ int _wrap_gosbprov_mender_authenticate_capi_f13859cb2585aff1(int *_swig_go_0, sb
 }
 
 
-int _wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+int _wrap_gosbprov_mender_wait_capi_144f5847d112ebac(sbprov_mender *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   sbprov_mender *arg1 = (sbprov_mender *) 0 ;
   uint32_t arg2 ;
   uint32_t arg3 ;
@@ -4944,7 +6312,7 @@ int _wrap_gosbprov_mender_wait_capi_f13859cb2585aff1(sbprov_mender *_swig_go_0, 
 }
 
 
-int _wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender *_swig_go_4) {
+int _wrap_gosbprov_mender_last_response_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -4969,7 +6337,7 @@ int _wrap_gosbprov_mender_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go
 }
 
 
-int _wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender_mgmt *_swig_go_4) {
+int _wrap_gosbprov_mender_mgmt_last_response_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_mender_mgmt *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -4994,7 +6362,7 @@ int _wrap_gosbprov_mender_mgmt_last_response_capi_f13859cb2585aff1(_goslice_ _sw
 }
 
 
-int _wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long _swig_go_3) {
+int _wrap_gosbprov_inventory_add_strings_capi_144f5847d112ebac(sbprov_inventory *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long _swig_go_3) {
   sbprov_inventory *arg1 = (sbprov_inventory *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -5033,7 +6401,7 @@ int _wrap_gosbprov_inventory_add_strings_capi_f13859cb2585aff1(sbprov_inventory 
 }
 
 
-long long _wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_mender_update *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_mender_update_field_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_mender_update *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_mender_update *arg3 = (sbprov_mender_update *) 0 ;
@@ -5054,7 +6422,7 @@ long long _wrap_gosbprov_mender_update_field_capi_f13859cb2585aff1(_goslice_ _sw
 }
 
 
-int _wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(sbprov_mender_mgmt **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, sbprov_key *_swig_go_5, _gostring_ _swig_go_6, intgo _swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, intgo _swig_go_10, long long _swig_go_11, intgo _swig_go_12) {
+int _wrap_gosbprov_mender_mgmt_new_capi_144f5847d112ebac(sbprov_mender_mgmt **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, sbprov_key *_swig_go_5, _gostring_ _swig_go_6, intgo _swig_go_7, _gostring_ _swig_go_8, intgo _swig_go_9, intgo _swig_go_10, long long _swig_go_11, intgo _swig_go_12) {
   sbprov_mender_mgmt **arg1 = (sbprov_mender_mgmt **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -5227,7 +6595,7 @@ int _wrap_gosbprov_mender_mgmt_new_capi_f13859cb2585aff1(sbprov_mender_mgmt **_s
 }
 
 
-intgo _wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(sbprov_mender_device_list *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_gosbprov_mender_device_list_get_capi_144f5847d112ebac(sbprov_mender_device_list *_swig_go_0, long long _swig_go_1) {
   sbprov_mender_device_list *arg1 = (sbprov_mender_device_list *) 0 ;
   size_t arg2 ;
   uintptr_t result;
@@ -5242,7 +6610,7 @@ intgo _wrap_gosbprov_mender_device_list_get_capi_f13859cb2585aff1(sbprov_mender_
 }
 
 
-long long _wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_mender_device *_swig_go_1, intgo _swig_go_2, long long _swig_go_3) {
+long long _wrap_gosbprov_mender_device_field_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_mender_device *_swig_go_1, intgo _swig_go_2, long long _swig_go_3) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_mender_device *arg3 = (sbprov_mender_device *) 0 ;
@@ -5265,7 +6633,7 @@ long long _wrap_gosbprov_mender_device_field_capi_f13859cb2585aff1(_goslice_ _sw
 }
 
 
-int _wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(sbprov_azure_dps **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, intgo _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, _gostring_ _swig_go_9, sbprov_key *_swig_go_10, _gostring_ _swig_go_11, intgo _swig_go_12, _gostring_ _swig_go_13, intgo _swig_go_14, intgo _swig_go_15, long long _swig_go_16, intgo _swig_go_17) {
+int _wrap_gosbprov_azure_dps_new_capi_144f5847d112ebac(sbprov_azure_dps **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, _gostring_ _swig_go_3, _gostring_ _swig_go_4, intgo _swig_go_5, intgo _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, _gostring_ _swig_go_9, sbprov_key *_swig_go_10, _gostring_ _swig_go_11, intgo _swig_go_12, _gostring_ _swig_go_13, intgo _swig_go_14, intgo _swig_go_15, long long _swig_go_16, intgo _swig_go_17) {
   sbprov_azure_dps **arg1 = (sbprov_azure_dps **) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -5494,7 +6862,7 @@ int _wrap_gosbprov_azure_dps_new_capi_f13859cb2585aff1(sbprov_azure_dps **_swig_
 }
 
 
-int _wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_dps *_swig_go_4) {
+int _wrap_gosbprov_azure_dps_last_response_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_dps *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -5519,7 +6887,7 @@ int _wrap_gosbprov_azure_dps_last_response_capi_f13859cb2585aff1(_goslice_ _swig
 }
 
 
-long long _wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_dps_result *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_azure_dps_result_field_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_azure_dps_result *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_dps_result *arg3 = (sbprov_azure_dps_result *) 0 ;
@@ -5540,7 +6908,7 @@ long long _wrap_gosbprov_azure_dps_result_field_capi_f13859cb2585aff1(_goslice_ 
 }
 
 
-int _wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(sbprov_azure_hub **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
+int _wrap_gosbprov_azure_hub_new_capi_144f5847d112ebac(sbprov_azure_hub **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
   sbprov_azure_hub **arg1 = (sbprov_azure_hub **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -5735,7 +7103,7 @@ int _wrap_gosbprov_azure_hub_new_capi_f13859cb2585aff1(sbprov_azure_hub **_swig_
 }
 
 
-int _wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(sbprov_azure_registry **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
+int _wrap_gosbprov_azure_registry_new_capi_144f5847d112ebac(sbprov_azure_registry **_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, intgo _swig_go_5, _gostring_ _swig_go_6, _gostring_ _swig_go_7, _gostring_ _swig_go_8, sbprov_key *_swig_go_9, _gostring_ _swig_go_10, intgo _swig_go_11, _gostring_ _swig_go_12, intgo _swig_go_13, intgo _swig_go_14, long long _swig_go_15, intgo _swig_go_16) {
   sbprov_azure_registry **arg1 = (sbprov_azure_registry **) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -5930,7 +7298,7 @@ int _wrap_gosbprov_azure_registry_new_capi_f13859cb2585aff1(sbprov_azure_registr
 }
 
 
-int _wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_hub *_swig_go_4) {
+int _wrap_gosbprov_azure_hub_last_response_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, long long *_swig_go_3, sbprov_azure_hub *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   int64_t *arg3 = (int64_t *) 0 ;
@@ -5955,7 +7323,7 @@ int _wrap_gosbprov_azure_hub_last_response_capi_f13859cb2585aff1(_goslice_ _swig
 }
 
 
-int _wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(long long *_swig_go_0, sbprov_azure_hub *_swig_go_1, _goslice_ _swig_go_2, _gostring_ _swig_go_3, _goslice_ _swig_go_4, long long _swig_go_5) {
+int _wrap_gosbprov_azure_hub_send_capi_144f5847d112ebac(long long *_swig_go_0, sbprov_azure_hub *_swig_go_1, _goslice_ _swig_go_2, _gostring_ _swig_go_3, _goslice_ _swig_go_4, long long _swig_go_5) {
   int64_t *arg1 = (int64_t *) 0 ;
   sbprov_azure_hub *arg2 = (sbprov_azure_hub *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -5990,7 +7358,7 @@ int _wrap_gosbprov_azure_hub_send_capi_f13859cb2585aff1(long long *_swig_go_0, s
 }
 
 
-long long _wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(_goslice_ _swig_go_0, sbprov_azure_device *_swig_go_1, intgo _swig_go_2) {
+long long _wrap_gosbprov_azure_device_field_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_azure_device *_swig_go_1, intgo _swig_go_2) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   sbprov_azure_device *arg3 = (sbprov_azure_device *) 0 ;
@@ -6007,6 +7375,533 @@ long long _wrap_gosbprov_azure_device_field_capi_f13859cb2585aff1(_goslice_ _swi
   
   result = (int64_t)gosbprov_azure_device_field(arg1,arg2,(struct sbprov_azure_device const *)arg3,arg4);
   _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_frame_slot_size_capi_144f5847d112ebac() {
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  result = (int64_t)gosbprov_frame_slot_size();
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_enum_name_capi_144f5847d112ebac(_goslice_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  int32_t arg3 ;
+  int32_t arg4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (int32_t)_swig_go_1; 
+  arg4 = (int32_t)_swig_go_2; 
+  
+  result = (int64_t)gosbprov_enum_name(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_gosbprov_frame_kind_info_capi_144f5847d112ebac(long long *_swig_go_0, long long *_swig_go_1, long long *_swig_go_2, intgo _swig_go_3) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  int64_t *arg2 = (int64_t *) 0 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  int32_t arg4 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (int64_t *)_swig_go_1; 
+  arg3 = (int64_t *)_swig_go_2; 
+  arg4 = (int32_t)_swig_go_3; 
+  
+  result = (int32_t)gosbprov_frame_kind_info(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_gosbprov_frame_encode_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, long long *_swig_go_2, char _swig_go_3, long long _swig_go_4, short _swig_go_5, short _swig_go_6, _goslice_ _swig_go_7) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  int64_t *arg4 = (int64_t *) 0 ;
+  uint8_t arg5 ;
+  uint64_t arg6 ;
+  uint16_t arg7 ;
+  uint16_t arg8 ;
+  void *arg9 = (void *) 0 ;
+  size_t arg10 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  arg4 = (int64_t *)_swig_go_2; 
+  arg5 = (uint8_t)_swig_go_3; 
+  arg6 = (uint64_t)_swig_go_4; 
+  arg7 = (uint16_t)_swig_go_5; 
+  arg8 = (uint16_t)_swig_go_6; 
+  
+  arg9 = _swig_go_7.len > 0 ? (void *)_swig_go_7.array : (void *)"";
+  arg10 = (size_t)_swig_go_7.len;
+  
+  
+  result = (int32_t)gosbprov_frame_encode(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,(void const *)arg9,arg10);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_gosbprov_cobs_encode_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  
+  arg4 = _swig_go_2.len > 0 ? (void *)_swig_go_2.array : (void *)"";
+  arg5 = (size_t)_swig_go_2.len;
+  
+  
+  result = (int32_t)gosbprov_cobs_encode(arg1,arg2,arg3,(void const *)arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_decoder_new_capi_144f5847d112ebac(sbprov_frame_decoder **_swig_go_0, long long _swig_go_1) {
+  sbprov_frame_decoder **arg1 = (sbprov_frame_decoder **) 0 ;
+  uint64_t arg2 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_frame_decoder **)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (sbprov_result)gosbprov_frame_decoder_new(arg1,arg2);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_feed_capi_144f5847d112ebac(long long *_swig_go_0, long long *_swig_go_1, sbprov_frame_decoder *_swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, _goslice_ _swig_go_5) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  int64_t *arg2 = (int64_t *) 0 ;
+  sbprov_frame_decoder *arg3 = (sbprov_frame_decoder *) 0 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  int64_t *arg6 = (int64_t *) 0 ;
+  size_t arg7 ;
+  char *arg8 = (char *) 0 ;
+  size_t arg9 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (int64_t *)_swig_go_1; 
+  arg3 = (sbprov_frame_decoder *)_swig_go_2; 
+  
+  arg4 = _swig_go_3.len > 0 ? (void *)_swig_go_3.array : (void *)"";
+  arg5 = (size_t)_swig_go_3.len;
+  
+  
+  arg6 = (int64_t *)_swig_go_4.array;
+  arg7 = (size_t)_swig_go_4.len;
+  
+  
+  arg8 = (char *)_swig_go_5.array;
+  arg9 = (size_t)_swig_go_5.len;
+  
+  
+  result = (sbprov_result)gosbprov_frame_feed(arg1,arg2,arg3,(void const *)arg4,arg5,arg6,arg7,arg8,arg9);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_decode_record_capi_144f5847d112ebac(long long *_swig_go_0, long long *_swig_go_1, sbprov_frame_decoder *_swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, _goslice_ _swig_go_5) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  int64_t *arg2 = (int64_t *) 0 ;
+  sbprov_frame_decoder *arg3 = (sbprov_frame_decoder *) 0 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  int64_t *arg6 = (int64_t *) 0 ;
+  size_t arg7 ;
+  char *arg8 = (char *) 0 ;
+  size_t arg9 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (int64_t *)_swig_go_1; 
+  arg3 = (sbprov_frame_decoder *)_swig_go_2; 
+  
+  arg4 = _swig_go_3.len > 0 ? (void *)_swig_go_3.array : (void *)"";
+  arg5 = (size_t)_swig_go_3.len;
+  
+  
+  arg6 = (int64_t *)_swig_go_4.array;
+  arg7 = (size_t)_swig_go_4.len;
+  
+  
+  arg8 = (char *)_swig_go_5.array;
+  arg9 = (size_t)_swig_go_5.len;
+  
+  
+  result = (sbprov_result)gosbprov_frame_decode_record(arg1,arg2,arg3,(void const *)arg4,arg5,arg6,arg7,arg8,arg9);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_counters_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_frame_decoder *_swig_go_1) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  size_t arg2 ;
+  sbprov_frame_decoder *arg3 = (sbprov_frame_decoder *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (int64_t *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_frame_decoder *)_swig_go_1; 
+  
+  result = (sbprov_result)gosbprov_frame_counters(arg1,arg2,(struct sbprov_frame_decoder const *)arg3);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_parse_capi_144f5847d112ebac(long long *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  int64_t *arg2 = (int64_t *) 0 ;
+  size_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  
+  arg2 = (int64_t *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = _swig_go_2.len > 0 ? (void *)_swig_go_2.array : (void *)"";
+  arg5 = (size_t)_swig_go_2.len;
+  
+  
+  result = (sbprov_result)gosbprov_frame_parse(arg1,arg2,arg3,(void const *)arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_frame_render_capi_144f5847d112ebac(_goslice_ _swig_go_0, long long *_swig_go_1, _goslice_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  size_t *arg3 = (size_t *) 0 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  int32_t arg6 ;
+  int64_t arg7 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (size_t *)_swig_go_1; 
+  
+  arg4 = (void *)_swig_go_2.array;
+  arg5 = (size_t)_swig_go_2.len;
+  
+  arg6 = (int32_t)_swig_go_3; 
+  arg7 = (int64_t)_swig_go_4; 
+  
+  result = (sbprov_result)gosbprov_frame_render(arg1,arg2,arg3,(void const *)arg4,arg5,arg6,arg7);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_air_event_text_size_capi_144f5847d112ebac() {
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  result = (int64_t)gosbprov_air_event_text_size();
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_room_new_capi_144f5847d112ebac(sbprov_air_room **_swig_go_0, _goslice_ _swig_go_1, double _swig_go_2, intgo _swig_go_3) {
+  sbprov_air_room **arg1 = (sbprov_air_room **) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  double arg4 ;
+  int32_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room **)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (double)_swig_go_2; 
+  arg5 = (int32_t)_swig_go_3; 
+  
+  result = (sbprov_result)gosbprov_air_room_new(arg1,(void const *)arg2,arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_building_add_room_capi_144f5847d112ebac(sbprov_air_room **_swig_go_0, sbprov_air_building *_swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3, double _swig_go_4, intgo _swig_go_5) {
+  sbprov_air_room **arg1 = (sbprov_air_room **) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  char *arg3 = (char *) 0 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  double arg6 ;
+  int32_t arg7 ;
+  char stackbuf3[256] ;
+  char *heap3 = NULL ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room **)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  
+  if ((size_t)_swig_go_2.n < sizeof stackbuf3) {
+    memcpy(stackbuf3, _swig_go_2.p, (size_t)_swig_go_2.n);
+    stackbuf3[_swig_go_2.n] = '\0';
+    arg3 = stackbuf3;
+  } else {
+    heap3 = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (heap3 != NULL) {
+      memcpy(heap3, _swig_go_2.p, (size_t)_swig_go_2.n);
+      heap3[_swig_go_2.n] = '\0';
+    }
+    arg3 = heap3;
+  }
+  
+  
+  arg4 = (void *)_swig_go_3.array;
+  arg5 = (size_t)_swig_go_3.len;
+  
+  arg6 = (double)_swig_go_4; 
+  arg7 = (int32_t)_swig_go_5; 
+  
+  result = (sbprov_result)gosbprov_air_building_add_room(arg1,arg2,(char const *)arg3,(void const *)arg4,arg5,arg6,arg7);
+  _swig_go_result = (int32_t)result; 
+  free(heap3); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_gosbprov_air_room_name_capi_144f5847d112ebac(_goslice_ _swig_go_0, sbprov_air_room *_swig_go_1) {
+  char *arg1 = (char *) 0 ;
+  size_t arg2 ;
+  sbprov_air_room *arg3 = (sbprov_air_room *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  arg1 = (char *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  arg3 = (sbprov_air_room *)_swig_go_1; 
+  
+  result = (int64_t)gosbprov_air_room_name(arg1,arg2,(struct sbprov_air_room const *)arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_update_capi_144f5847d112ebac(sbprov_air_room *_swig_go_0, sbprov_air_building *_swig_go_1, long long _swig_go_2, _goslice_ _swig_go_3) {
+  sbprov_air_room *arg1 = (sbprov_air_room *) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  uint64_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room *)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  
+  arg4 = (void *)_swig_go_3.array;
+  arg5 = (size_t)_swig_go_3.len;
+  
+  
+  result = (sbprov_result)gosbprov_air_update(arg1,arg2,arg3,(void const *)arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_update_frame_capi_144f5847d112ebac(sbprov_air_room *_swig_go_0, sbprov_air_building *_swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+  sbprov_air_room *arg1 = (sbprov_air_room *) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  int64_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (sbprov_air_room *)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  
+  arg3 = (void *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  arg5 = (int64_t)_swig_go_3; 
+  
+  result = (sbprov_result)gosbprov_air_update_frame(arg1,arg2,(void const *)arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_sample_from_frame_capi_144f5847d112ebac(_goslice_ _swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  size_t arg2 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  int64_t arg5 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (int64_t *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  
+  arg3 = (void *)_swig_go_1.array;
+  arg4 = (size_t)_swig_go_1.len;
+  
+  arg5 = (int64_t)_swig_go_2; 
+  
+  result = (sbprov_result)gosbprov_air_sample_from_frame(arg1,arg2,(void const *)arg3,arg4,arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_room_state_capi_144f5847d112ebac(_goslice_ _swig_go_0, _goslice_ _swig_go_1, sbprov_air_room *_swig_go_2) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  size_t arg2 ;
+  double *arg3 = (double *) 0 ;
+  size_t arg4 ;
+  sbprov_air_room *arg5 = (sbprov_air_room *) 0 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  
+  arg1 = (int64_t *)_swig_go_0.array;
+  arg2 = (size_t)_swig_go_0.len;
+  
+  
+  arg3 = (double *)_swig_go_1.array;
+  arg4 = (size_t)_swig_go_1.len;
+  
+  arg5 = (sbprov_air_room *)_swig_go_2; 
+  
+  result = (sbprov_result)gosbprov_air_room_state(arg1,arg2,arg3,arg4,(struct sbprov_air_room const *)arg5);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_room_events_capi_144f5847d112ebac(long long *_swig_go_0, sbprov_air_room *_swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  sbprov_air_room *arg2 = (sbprov_air_room *) 0 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  size_t arg4 ;
+  double *arg5 = (double *) 0 ;
+  size_t arg6 ;
+  char *arg7 = (char *) 0 ;
+  size_t arg8 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (sbprov_air_room *)_swig_go_1; 
+  
+  arg3 = (int64_t *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  arg5 = (double *)_swig_go_3.array;
+  arg6 = (size_t)_swig_go_3.len;
+  
+  
+  arg7 = (char *)_swig_go_4.array;
+  arg8 = (size_t)_swig_go_4.len;
+  
+  
+  result = (sbprov_result)gosbprov_air_room_events(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8);
+  _swig_go_result = (int32_t)result; 
+  return _swig_go_result;
+}
+
+
+int _wrap_gosbprov_air_building_events_capi_144f5847d112ebac(long long *_swig_go_0, sbprov_air_building *_swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4) {
+  int64_t *arg1 = (int64_t *) 0 ;
+  sbprov_air_building *arg2 = (sbprov_air_building *) 0 ;
+  int64_t *arg3 = (int64_t *) 0 ;
+  size_t arg4 ;
+  double *arg5 = (double *) 0 ;
+  size_t arg6 ;
+  char *arg7 = (char *) 0 ;
+  size_t arg8 ;
+  sbprov_result result;
+  int _swig_go_result;
+  
+  arg1 = (int64_t *)_swig_go_0; 
+  arg2 = (sbprov_air_building *)_swig_go_1; 
+  
+  arg3 = (int64_t *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  arg5 = (double *)_swig_go_3.array;
+  arg6 = (size_t)_swig_go_3.len;
+  
+  
+  arg7 = (char *)_swig_go_4.array;
+  arg8 = (size_t)_swig_go_4.len;
+  
+  
+  result = (sbprov_result)gosbprov_air_building_events(arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8);
+  _swig_go_result = (int32_t)result; 
   return _swig_go_result;
 }
 
