@@ -1,6 +1,7 @@
 /* From decoded sensor records to room samples: the one place that knows which
  * frame reading kinds a room uses (docs/air.md, "Feeding frames"). */
 #include "error.h"
+#include "frame_internal.h"
 
 #include "sbprov/air.h"
 
@@ -8,13 +9,12 @@ sbprov_result sbprov_air_sample_from_frame(sbprov_air_sample *sample, const sbpr
 {
     sbprov_result rc;
 
-    if (sample == NULL || frame == NULL)
-        return sbprov__fail(SBPROV_EINVAL, "air sample from frame: %s is NULL", sample == NULL ? "sample" : "frame");
+    if (sample == NULL)
+        return sbprov__fail(SBPROV_EINVAL, "air sample from frame: sample is NULL");
+    if ((rc = sbprov__frame_view_check("air sample from frame", frame)) != SBPROV_OK)
+        return rc;
     if (time_ms < 0)
         return sbprov__fail(SBPROV_EINVAL, "air sample from frame: time_ms %lld is negative", (long long)time_ms);
-    if (frame->reading_count > SBPROV_FRAME_KIND_LAST || (frame->reading_count > 0 && frame->readings == NULL))
-        return sbprov__fail(SBPROV_EINVAL, "air sample from frame: malformed frame (%zu readings%s)",
-                            frame->reading_count, frame->readings == NULL ? ", no reading array" : "");
     if ((rc = sbprov_air_sample_init(sample, sizeof *sample)) != SBPROV_OK)
         return rc;
     sample->time_ms = time_ms;

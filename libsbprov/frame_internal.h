@@ -1,6 +1,8 @@
-/* Internal: CRC-32C for the frame decoder (frame_crc32c.c). */
+/* Internal: CRC-32C for the frame decoder (frame_crc32c.c), frame view checks (frame_json.c). */
 #ifndef SBPROV_INTERNAL_FRAME_H
 #define SBPROV_INTERNAL_FRAME_H
+
+#include "sbprov/frame.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,5 +24,10 @@ uint32_t sbprov__crc32c_hw(const uint8_t *p, size_t n);
 
 /* Name of the path sbprov__crc32c() uses: "sse4.2", "armv8-crc" or "table". */
 const char *sbprov__crc32c_impl(void);
+
+/* EINVAL (detail naming `what`) unless `f` is a frame view the library could
+ * have made: plausible struct_size, at most SBPROV_FRAME_KIND_LAST readings of
+ * known kinds, a reading array when there are readings. */
+sbprov_result sbprov__frame_view_check(const char *what, const sbprov_frame *f);
 
 #endif

@@ -3,6 +3,7 @@
  * write into the caller's buffer through sbprov__text, print fixed-point
  * values exactly, and allocate nothing. */
 #include "error.h"
+#include "frame_internal.h"
 #include "text.h"
 
 #include "sbprov/frame.h"
@@ -52,13 +53,10 @@ unsigned sbprov_frame_kind_decimals(uint8_t kind)
     return kind >= 1 && kind <= SBPROV_FRAME_KIND_LAST ? kinds[kind - 1].json_decimals : 0;
 }
 
-/* The checks both renderings make: a frame the library could have produced. */
-static sbprov_result check_frame(const char *what, char *buf, size_t buf_size, const sbprov_frame *f)
+sbprov_result sbprov__frame_view_check(const char *what, const sbprov_frame *f)
 {
     if (f == NULL)
         return sbprov__fail(SBPROV_EINVAL, "%s: frame is NULL", what);
-    if (buf == NULL && buf_size > 0)
-        return sbprov__fail(SBPROV_EINVAL, "%s: NULL buffer with a size", what);
     if (f->struct_size < FRAME_V1_SIZE || f->struct_size > 16 * sizeof *f)
         return sbprov__fail(SBPROV_EINVAL, "%s: frame struct_size %zu is implausible", what, f->struct_size);
     if (f->reading_count > SBPROV_FRAME_KIND_LAST || (f->reading_count > 0 && f->readings == NULL))
@@ -69,6 +67,14 @@ static sbprov_result check_frame(const char *what, char *buf, size_t buf_size, c
             return sbprov__fail(SBPROV_EINVAL, "%s: reading %zu has unknown kind %u", what, i,
                                 (unsigned)f->readings[i].kind);
     return SBPROV_OK;
+}
+
+/* The checks both renderings make. */
+static sbprov_result check_frame(const char *what, char *buf, size_t buf_size, const sbprov_frame *f)
+{
+    if (buf == NULL && buf_size > 0)
+        return sbprov__fail(SBPROV_EINVAL, "%s: NULL buffer with a size", what);
+    return sbprov__frame_view_check(what, f);
 }
 
 static void append_node(sbprov__text *t, const sbprov_frame *f)

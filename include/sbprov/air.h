@@ -169,8 +169,8 @@ SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_sample_init(sbprov_air_samp
  * @param[in]  frame   the record (from a decoder callback or sbprov_frame_parse()).
  * @param[in]  time_ms the gateway's monotonic clock in milliseconds (>= 0).
  * @retval SBPROV_OK     `*sample` is set.
- * @retval SBPROV_EINVAL a pointer is NULL, `time_ms` is negative, or `frame` is malformed (too many readings,
- *                       no reading array).
+ * @retval SBPROV_EINVAL a pointer is NULL, `time_ms` is negative, or `frame` is malformed (an implausible
+ *                       struct_size, too many readings, a reading of an unknown kind, no reading array).
  */
 SBPROV_API SBPROV_NODISCARD sbprov_result sbprov_air_sample_from_frame(sbprov_air_sample *sample,
                                                                        const sbprov_frame *frame, int64_t time_ms);

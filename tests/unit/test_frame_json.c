@@ -304,6 +304,9 @@ static void test_sample_from_frame(void **state)
     assert_int_equal(sbprov_air_sample_from_frame(NULL, &f, 0), SBPROV_EINVAL);
     assert_int_equal(sbprov_air_sample_from_frame(&s, NULL, 0), SBPROV_EINVAL);
     assert_int_equal(sbprov_air_sample_from_frame(&s, &f, -1), SBPROV_EINVAL);
+    f.struct_size = 4; /* not a frame view the library made */
+    assert_int_equal(sbprov_air_sample_from_frame(&s, &f, 0), SBPROV_EINVAL);
+    f.struct_size = sizeof f;
     f.reading_count = 99;
     assert_int_equal(sbprov_air_sample_from_frame(&s, &f, 0), SBPROV_EINVAL);
 }
