@@ -5,6 +5,7 @@
 #include <string.h>
 
 int cli_azure(int argc, char **argv);
+int cli_frame(int argc, char **argv);
 int cli_identity(int argc, char **argv);
 int cli_keys(int argc, char **argv);
 int cli_mender(int argc, char **argv);
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
         { "azure", "Azure IoT: keys, SAS tokens, connection strings, DPS, telemetry, registry", cli_azure },
         { "store", "encrypted credential store; env files for docker/systemd", cli_store },
         { "mender", "Mender: authenticate, inventory, preauthorize, accept, list devices", cli_mender },
+        { "frame", "sensor frames: encode JSON lines, decode streams and datagrams to JSON", cli_frame },
         { NULL, NULL, NULL },
     };
     int init = sbprov_global_init();
