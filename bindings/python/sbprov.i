@@ -59,6 +59,22 @@
  *     pointer borrowed from those tuples, which the wrapper holds), passed to
  *     a flat helper that runs without the GIL, and freed by the `freearg`
  *     typemap: build, call and free all happen within one wrapper call.
+ *
+ *  8. Sensor frames and rooms (sbprov/frame.h, sbprov/air.h) keep the GIL
+ *     (microseconds per record or sample). No callback ever runs Python code:
+ *     sbprov_py_frame_feed's callback copies each accepted record (with its
+ *     seq_status and missed count) into a buffer the wrapper owns and stops
+ *     the feed when it is full; sbprov/frame.py feeds the rest from
+ *     `consumed`. Records travel as bytes: a helper that needs the C view
+ *     (rendering, parsing, feeding a room) runs sbprov_frame_parse() on them
+ *     itself. The encoder's own result codes (sbprov_frame_enc_result) never
+ *     reach the error typemap, which would report a stale
+ *     sbprov_last_error(): sbprov_py_frame_encode returns them as data and
+ *     sbprov/frame.py raises. The option, sample, state and event structs are
+ *     not wrapped: flat helpers take options and samples, and the state and
+ *     events come back as tuples. Rooms of a building come back as
+ *     non-owning proxies (`sbprov_air_room **borrowed`); sbprov/air.py keeps
+ *     the building alive while they are used.
  */
 %module(package="sbprov", threads="1") _sbprov_swig
 
@@ -671,6 +687,198 @@ static void sbprov_py_error_set_accepted(size_t accepted)
     }
     PyErr_Restore(type, value, tb);
 }
+
+/* ---- sensor frames (see 8 below) ------------------------------------------ */
+
+/* Give the exception being raised a `reason` attribute (str): the drop reason
+ * of a record sbprov_frame_parse() refused. */
+static void sbprov_py_error_set_reason(const char *reason)
+{
+    PyObject *type, *value, *tb, *s;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && (s = PyUnicode_FromString(reason)) != NULL) {
+        if (PyObject_SetAttrString(value, "reason", s) != 0)
+            PyErr_Clear();
+        Py_DECREF(s);
+    } else {
+        PyErr_Clear();
+    }
+    PyErr_Restore(type, value, tb);
+}
+
+/* One record checked by sbprov_frame_parse(): the view points into
+ * `readings` and into the caller's record bytes (held by the wrapper). */
+typedef struct {
+    sbprov_frame frame;
+    sbprov_frame_reading readings[SBPROV_FRAME_KIND_LAST];
+    sbprov_frame_outcome outcome;
+    int parsed; /* sbprov_frame_parse() ran: `outcome` is set */
+} sbprov_py_frame_view;
+
+/* The decoded fields of a view as a tuple: (version, type, flags, node_id,
+ * epoch, seq, time_ms or None, ((kind, value, valid), ...), unknown_kinds,
+ * out_of_range). */
+static PyObject *sbprov_py_frame_view_tuple(const sbprov_py_frame_view *v)
+{
+    const sbprov_frame *f = &v->frame;
+    PyObject *readings = PyTuple_New((Py_ssize_t)f->reading_count);
+    PyObject *time_ms;
+
+    if (readings == NULL)
+        return NULL;
+    for (size_t i = 0; i < f->reading_count; i++) {
+        PyObject *r = Py_BuildValue("(iLN)", (int)f->readings[i].kind, (long long)f->readings[i].value,
+                                    PyBool_FromLong(f->readings[i].valid));
+        if (r == NULL) {
+            Py_DECREF(readings);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(readings, (Py_ssize_t)i, r);
+    }
+    if (f->has_time) {
+        time_ms = PyLong_FromUnsignedLong((unsigned long)f->time_ms);
+    } else {
+        time_ms = Py_None;
+        Py_INCREF(time_ms);
+    }
+    if (time_ms == NULL) {
+        Py_DECREF(readings);
+        return NULL;
+    }
+    return Py_BuildValue("(iiiKiiNNnn)", (int)f->version, (int)f->type, (int)f->flags,
+                         (unsigned long long)f->node_id, (int)f->epoch, (int)f->seq, time_ms, readings,
+                         (Py_ssize_t)f->unknown_kinds, (Py_ssize_t)f->out_of_range);
+}
+
+/* sbprov_py_frame_feed(): the records accepted during one call, packed one
+ * after another in a buffer the wrapper owns, each as
+ *   record length (1 byte) | seq_status (1) | missed (4, little-endian) | record bytes.
+ * The callback stops the feed when a record of the largest size might not
+ * fit any more; sbprov/frame.py then feeds the rest from `consumed`. No
+ * Python code runs while the library feeds (a callback into Python could
+ * re-enter the decoder). */
+#define SBPROV_PY_FRAME_SINK 65536
+#define SBPROV_PY_FRAME_ENTRY_HEADER 6
+
+typedef struct {
+    unsigned char *buf;
+    size_t size;
+    size_t used;
+    size_t consumed;
+} sbprov_py_frame_sink;
+
+static int sbprov_py_frame_sink_put(const sbprov_frame *f, void *payload)
+{
+    sbprov_py_frame_sink *s = (sbprov_py_frame_sink *)payload;
+    unsigned char *p = s->buf + s->used;
+
+    p[0] = (unsigned char)f->record_len;
+    p[1] = (unsigned char)f->seq_status;
+    p[2] = (unsigned char)(f->missed & 0xFF);
+    p[3] = (unsigned char)((f->missed >> 8) & 0xFF);
+    p[4] = (unsigned char)((f->missed >> 16) & 0xFF);
+    p[5] = (unsigned char)((f->missed >> 24) & 0xFF);
+    memcpy(p + SBPROV_PY_FRAME_ENTRY_HEADER, f->record, f->record_len);
+    s->used += SBPROV_PY_FRAME_ENTRY_HEADER + f->record_len;
+    return s->size - s->used < SBPROV_PY_FRAME_ENTRY_HEADER + SBPROV_FRAME_MAX;
+}
+
+/* sbprov_py_frame_decode_record(): what became of one datagram. */
+typedef struct {
+    sbprov_frame_outcome outcome;
+    sbprov_frame_seq_status seq_status;
+    uint32_t missed;
+} sbprov_py_datagram;
+
+static int sbprov_py_datagram_put(const sbprov_frame *f, void *payload)
+{
+    sbprov_py_datagram *d = (sbprov_py_datagram *)payload;
+    d->seq_status = f->seq_status;
+    d->missed = f->missed;
+    return 0;
+}
+
+/* sbprov_py_frame_encode(): the encoder's result, which call failed, and the
+ * bytes (the record, or its COBS form and the delimiter). */
+#define SBPROV_PY_ENC_NODE (-3)      /* the node is not 8 bytes */
+#define SBPROV_PY_ENC_HEADER (-2)    /* sbprov_frame_builder_init() */
+#define SBPROV_PY_ENC_TIMESTAMP (-1) /* sbprov_frame_add_timestamp(); >= 0: that reading */
+#define SBPROV_PY_ENC_PACKED 5       /* a packed reading: kind (1 byte), value (int32, little-endian) */
+
+typedef struct {
+    unsigned char bytes[SBPROV_COBS_ENCODED_SIZE(SBPROV_FRAME_MAX)];
+    size_t len;
+    int result; /* sbprov_frame_enc_result */
+    int failed; /* SBPROV_PY_ENC_* or the index of the reading */
+} sbprov_py_encoded;
+
+/* sbprov_py_cobs_encode(): a malloc'ed output. */
+typedef struct {
+    unsigned char *ptr;
+    size_t len;
+    int result; /* sbprov_frame_enc_result; SBPROV_FRAME_ENC_ESPACE when out of memory */
+} sbprov_py_cobs;
+
+/* sbprov_py_frame_kind_info(): the reading table. */
+typedef struct {
+    int known;
+    uint8_t length;
+    int32_t min, max;
+} sbprov_py_kind_info;
+
+/* A sample from flat arguments (rooms). */
+static sbprov_result sbprov_py_air_sample_fill(sbprov_air_sample *s, int64_t time_ms, int has_co2, uint32_t co2_ppm,
+                                               int has_motion, uint32_t motion, int has_temperature,
+                                               int32_t temperature_centi_c, int has_humidity,
+                                               uint32_t humidity_centi_pct)
+{
+    sbprov_result rc = sbprov_air_sample_init(s, sizeof *s);
+    if (rc != SBPROV_OK)
+        return rc;
+    s->time_ms = time_ms;
+    s->has_co2 = has_co2 != 0;
+    s->co2_ppm = co2_ppm;
+    s->has_motion = has_motion != 0;
+    s->motion = motion;
+    s->has_temperature = has_temperature != 0;
+    s->temperature_centi_c = temperature_centi_c;
+    s->has_humidity = has_humidity != 0;
+    s->humidity_centi_pct = humidity_centi_pct;
+    return SBPROV_OK;
+}
+
+/* Room options from flat arguments (the fields of sbprov_air_room_options, in order). */
+static sbprov_result sbprov_py_air_options_fill(sbprov_air_room_options *o, uint32_t ventilate_ppm,
+                                                uint32_t ventilate_now_ppm, uint32_t hysteresis_ppm,
+                                                uint32_t smoothing_s, uint32_t trend_window_s,
+                                                uint32_t trend_min_samples, uint32_t trend_min_span_s,
+                                                uint32_t pir_hold_s, double co2_rise_ppm_per_min,
+                                                uint32_t co2_rise_s)
+{
+    sbprov_result rc = sbprov_air_room_options_init(o, sizeof *o);
+    if (rc != SBPROV_OK)
+        return rc;
+    o->ventilate_ppm = ventilate_ppm;
+    o->ventilate_now_ppm = ventilate_now_ppm;
+    o->hysteresis_ppm = hysteresis_ppm;
+    o->smoothing_s = smoothing_s;
+    o->trend_window_s = trend_window_s;
+    o->trend_min_samples = trend_min_samples;
+    o->trend_min_span_s = trend_min_span_s;
+    o->pir_hold_s = pir_hold_s;
+    o->co2_rise_ppm_per_min = co2_rise_ppm_per_min;
+    o->co2_rise_s = co2_rise_s;
+    return SBPROV_OK;
+}
+
+/* A C string of a fixed-size struct member, as str (never past the member). */
+static PyObject *sbprov_py_member_text(const char *s, size_t size)
+{
+    const char *nul = (const char *)memchr(s, '\0', size);
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)(nul != NULL ? (size_t)(nul - s) : size), "replace");
+}
 %}
 
 /* ---- declarations SWIG must see ------------------------------------------ */
@@ -796,7 +1004,9 @@ sbprov_py_retry:;
   (const char *pem, size_t len),
   (const char *signature, size_t signature_len),
   (const char *password, size_t password_len),
-  (const char *connstr, size_t len)
+  (const char *connstr, size_t len),
+  (const char *node, size_t node_len),
+  (const char *packed, size_t packed_len)
 };
 
 /* (pointer, length) inputs where None stands for NULL: a passphrase (None:
@@ -908,6 +1118,176 @@ sbprov_py_retry:;
   sbprov_py_messages_release(&batch$argnum);
 }
 
+/* ---- sensor frames and rooms (see 8 above) --------------------------------- */
+
+/* sbprov_py_frame_parse(): the fields as a tuple (sbprov_py_frame_view_tuple);
+ * a refused record raises ParseError with `.reason`, the drop reason. */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_frame_view *out (sbprov_py_frame_view view) {
+  memset(&view, 0, sizeof view);
+  $1 = &view;
+}
+%typemap(argout, noblock=1) sbprov_py_frame_view *out {
+  $result = SWIG_Python_AppendOutput($result, sbprov_py_frame_view_tuple(&view$argnum));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) sbprov_py_frame_view *out {
+  if (view$argnum.parsed && view$argnum.outcome != SBPROV_FRAME_ACCEPTED && PyErr_Occurred())
+    sbprov_py_error_set_reason(sbprov_frame_outcome_name(view$argnum.outcome));
+}
+
+/* sbprov_py_frame_feed(): (consumed, packed records) (see the sink above). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_frame_sink *sink (sbprov_py_frame_sink sink) {
+  memset(&sink, 0, sizeof sink);
+  sink.size = SBPROV_PY_FRAME_SINK;
+  if ((sink.buf = (unsigned char *)PyMem_Malloc(sink.size)) == NULL) {
+    PyErr_NoMemory();
+    SWIG_fail;
+  }
+  $1 = &sink;
+}
+%typemap(argout, noblock=1) sbprov_py_frame_sink *sink {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(ny#)", (Py_ssize_t)sink$argnum.consumed,
+                                     (const char *)sink$argnum.buf, (Py_ssize_t)sink$argnum.used));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) sbprov_py_frame_sink *sink {
+  PyMem_Free(sink$argnum.buf);
+  sink$argnum.buf = NULL;
+}
+
+/* sbprov_py_frame_decode_record(): (outcome, seq_status, missed). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_datagram *out (sbprov_py_datagram datagram) {
+  memset(&datagram, 0, sizeof datagram);
+  $1 = &datagram;
+}
+%typemap(argout, noblock=1) sbprov_py_datagram *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iik)", (int)datagram$argnum.outcome,
+                                     (int)datagram$argnum.seq_status, (unsigned long)datagram$argnum.missed));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_py_frame_encode(): (result, failed, bytes). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_encoded *out (sbprov_py_encoded encoded) {
+  memset(&encoded, 0, sizeof encoded);
+  $1 = &encoded;
+}
+%typemap(argout, noblock=1) sbprov_py_encoded *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iiy#)", encoded$argnum.result, encoded$argnum.failed,
+                                     (const char *)encoded$argnum.bytes, (Py_ssize_t)encoded$argnum.len));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_py_cobs_encode(): (result, bytes). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_cobs *out (sbprov_py_cobs cobs) {
+  memset(&cobs, 0, sizeof cobs);
+  $1 = &cobs;
+}
+%typemap(argout, noblock=1) sbprov_py_cobs *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iy#)", cobs$argnum.result,
+                                     cobs$argnum.ptr != NULL ? (const char *)cobs$argnum.ptr : "",
+                                     (Py_ssize_t)cobs$argnum.len));
+  if ($result == NULL) SWIG_fail;
+}
+%typemap(freearg, noblock=1) sbprov_py_cobs *out {
+  free(cobs$argnum.ptr);
+  cobs$argnum.ptr = NULL;
+}
+
+/* sbprov_py_frame_kind_info(): (known, length, min, max). */
+%typemap(in, numinputs=0, noblock=1) sbprov_py_kind_info *out (sbprov_py_kind_info info) {
+  memset(&info, 0, sizeof info);
+  $1 = &info;
+}
+%typemap(argout, noblock=1) sbprov_py_kind_info *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iiii)", info$argnum.known, (int)info$argnum.length,
+                                     (int)info$argnum.min, (int)info$argnum.max));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_frame_decoder_counters(): the counters as a tuple, in struct order
+ * (frames, crc, too_long, truncated, bad_version, bad_length, unknown_type,
+ * duplicate, gaps, reboots, unknown_kinds, out_of_range). */
+%typemap(in, numinputs=0, noblock=1) sbprov_frame_counters *out (sbprov_frame_counters counters) {
+  memset(&counters, 0, sizeof counters);
+  counters.struct_size = sizeof counters;
+  $1 = &counters;
+}
+%typemap(argout, noblock=1) sbprov_frame_counters *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(KKKKKKKKKKKK)",
+      (unsigned long long)counters$argnum.frames, (unsigned long long)counters$argnum.crc,
+      (unsigned long long)counters$argnum.too_long, (unsigned long long)counters$argnum.truncated,
+      (unsigned long long)counters$argnum.bad_version, (unsigned long long)counters$argnum.bad_length,
+      (unsigned long long)counters$argnum.unknown_type, (unsigned long long)counters$argnum.duplicate,
+      (unsigned long long)counters$argnum.gaps, (unsigned long long)counters$argnum.reboots,
+      (unsigned long long)counters$argnum.unknown_kinds, (unsigned long long)counters$argnum.out_of_range));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_py_air_room_defaults(): the default options as a tuple, in struct order. */
+%typemap(in, numinputs=0, noblock=1) sbprov_air_room_options *defaults (sbprov_air_room_options opts) {
+  memset(&opts, 0, sizeof opts);
+  $1 = &opts;
+}
+%typemap(argout, noblock=1) sbprov_air_room_options *defaults {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(IIIIIIIIdI)",
+      (unsigned)opts$argnum.ventilate_ppm, (unsigned)opts$argnum.ventilate_now_ppm,
+      (unsigned)opts$argnum.hysteresis_ppm, (unsigned)opts$argnum.smoothing_s,
+      (unsigned)opts$argnum.trend_window_s, (unsigned)opts$argnum.trend_min_samples,
+      (unsigned)opts$argnum.trend_min_span_s, (unsigned)opts$argnum.pir_hold_s,
+      opts$argnum.co2_rise_ppm_per_min, (unsigned)opts$argnum.co2_rise_s));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_air_room_state(): the state as a tuple, in struct order (the
+ * has_* flags included; sbprov/air.py turns absent values into None). */
+%typemap(in, numinputs=0, noblock=1) sbprov_air_state *out (sbprov_air_state state) {
+  memset(&state, 0, sizeof state);
+  state.struct_size = sizeof state;
+  $1 = &state;
+}
+%typemap(argout, noblock=1) sbprov_air_state *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(LKiiIdLidIdiiiLiiiIIK)",
+      (long long)state$argnum.time_ms, (unsigned long long)state$argnum.samples, (int)state$argnum.co2_class,
+      state$argnum.has_co2, (unsigned)state$argnum.co2_ppm, state$argnum.co2_smoothed_ppm,
+      (long long)state$argnum.ms_since_co2, state$argnum.has_trend, state$argnum.trend_ppm_per_min,
+      (unsigned)state$argnum.next_threshold_ppm, state$argnum.minutes_to_threshold, state$argnum.occupied,
+      (int)state$argnum.occupied_reason, state$argnum.co2_rising, (long long)state$argnum.ms_since_motion,
+      state$argnum.has_temperature, (int)state$argnum.temperature_centi_c, state$argnum.has_humidity,
+      (unsigned)state$argnum.humidity_centi_pct, (unsigned)state$argnum.events_pending,
+      (unsigned long long)state$argnum.events_dropped));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* sbprov_air_room_next_event(), sbprov_air_building_next_event(): (kind,
+ * reason, time_ms, co2_class, previous_class, co2_ppm, threshold_ppm,
+ * trend_ppm_per_min, ms_since_motion, room, reason_text). */
+%typemap(in, numinputs=0, noblock=1) sbprov_air_event *out (sbprov_air_event event) {
+  memset(&event, 0, sizeof event);
+  event.struct_size = sizeof event;
+  $1 = &event;
+}
+%typemap(argout, noblock=1) sbprov_air_event *out {
+  $result = SWIG_Python_AppendOutput($result, Py_BuildValue("(iiLiiIIdLNN)",
+      (int)event$argnum.kind, (int)event$argnum.reason, (long long)event$argnum.time_ms,
+      (int)event$argnum.co2_class, (int)event$argnum.previous_class, (unsigned)event$argnum.co2_ppm,
+      (unsigned)event$argnum.threshold_ppm, event$argnum.trend_ppm_per_min,
+      (long long)event$argnum.ms_since_motion,
+      sbprov_py_member_text(event$argnum.room, sizeof event$argnum.room),
+      sbprov_py_member_text(event$argnum.reason_text, sizeof event$argnum.reason_text)));
+  if ($result == NULL) SWIG_fail;
+}
+
+/* Rooms of a building: non-owning proxies (the building frees its rooms;
+ * sbprov/air.py keeps the building's proxy alive while they are used). */
+%typemap(in, numinputs=0, noblock=1) sbprov_air_room **borrowed (sbprov_air_room *room = NULL) {
+  $1 = &room;
+}
+%typemap(argout, noblock=1) sbprov_air_room **borrowed {
+  $result = SWIG_Python_AppendOutput($result,
+      SWIG_NewPointerObj(SWIG_as_voidptr(room$argnum), $descriptor(sbprov_air_room *), 0));
+  if ($result == NULL) SWIG_fail;
+}
+
 /* Safety net: a parameter that none of the typemaps above claimed (a new
  * output buffer or (pointer, length) pair under another name) makes swig warn,
  * and setup.py fails the build on these warnings, so it cannot be wrapped as a
@@ -959,6 +1339,11 @@ SBPROV_HANDLE(sbprov_azure_dps_result, sbprov_azure_dps_result_free)
 SBPROV_HANDLE(sbprov_azure_hub, sbprov_azure_hub_free)
 SBPROV_HANDLE(sbprov_azure_registry, sbprov_azure_registry_free)
 SBPROV_HANDLE(sbprov_azure_device, sbprov_azure_device_free)
+SBPROV_HANDLE(sbprov_frame_decoder, sbprov_frame_decoder_free)
+/* Owning proxies of rooms of their own (sbprov_py_air_room_new); rooms of a
+ * building come back as `borrowed` proxies, which free nothing. */
+SBPROV_HANDLE(sbprov_air_room, sbprov_air_room_free)
+SBPROV_HANDLE(sbprov_air_building, sbprov_air_building_free)
 
 /* A value the library allocated (sbprov_py_store_get): returned as bytes;
  * the C copy is cleansed and freed (it may be a secret). */
@@ -1057,6 +1442,53 @@ SBPROV_HANDLE(sbprov_azure_device, sbprov_azure_device_free)
 %rename(SBPROV_STORE_FORMAT_DOCKER) SBPROV_ENV_DOCKER;
 %rename(SBPROV_STORE_FORMAT_SYSTEMD) SBPROV_ENV_SYSTEMD;
 
+/* Sensor frames (see 8 above): the encoder's builder (a struct pointing into
+ * a caller's buffer), the callbacks, the views and the option structs are
+ * replaced by sbprov_py_frame_encode, sbprov_py_cobs_encode,
+ * sbprov_py_frame_kind_info, sbprov_py_frame_decoder_new,
+ * sbprov_py_frame_feed, sbprov_py_frame_decode_record,
+ * sbprov_py_frame_parse, sbprov_py_frame_to_json and
+ * sbprov_py_frame_to_senml. The counters come back as a tuple. */
+%ignore sbprov_frame_builder;
+%ignore sbprov_frame_builder_init;
+%ignore sbprov_frame_add_timestamp;
+%ignore sbprov_frame_add_reading;
+%ignore sbprov_frame_add_raw;
+%ignore sbprov_frame_finish;
+%ignore sbprov_cobs_encode;
+%ignore sbprov_frame_kind_info;
+%ignore sbprov_frame_decoder_options;
+%ignore sbprov_frame_decoder_options_init;
+%ignore sbprov_frame_decoder_new;
+%ignore sbprov_frame_decoder_feed;
+%ignore sbprov_frame_decode_record;
+%ignore sbprov_frame_parse;
+%ignore sbprov_frame_to_json;
+%ignore sbprov_frame_to_senml;
+%ignore sbprov_frame;
+%ignore sbprov_frame_reading;
+%ignore sbprov_frame_cb;
+%ignore sbprov_frame_counters;
+/* Rooms: the option and sample structs and the functions taking them, the
+ * frame view, and the building's room lookups (which must give non-owning
+ * proxies) are replaced by sbprov_py_air_*; the state and event structs come
+ * back as tuples. */
+%ignore sbprov_air_room_options;
+%ignore sbprov_air_room_options_init;
+%ignore sbprov_air_room_new;
+%ignore sbprov_air_sample;
+%ignore sbprov_air_sample_init;
+%ignore sbprov_air_sample_from_frame;
+%ignore sbprov_air_room_update;
+%ignore sbprov_air_state;
+%ignore sbprov_air_event;
+%ignore sbprov_air_building_add_room;
+%ignore sbprov_air_building_update;
+%ignore sbprov_air_building_update_frame;
+%ignore sbprov_air_building_room;
+%ignore sbprov_air_building_room_for_node;
+%ignore sbprov_air_building_room_at;
+
 %include <sbprov/common.h>
 %include <sbprov/version.h>
 %include <sbprov/azure.h>
@@ -1066,6 +1498,9 @@ SBPROV_HANDLE(sbprov_azure_device, sbprov_azure_device_free)
 %include <sbprov/http.h>
 %include <sbprov/mender.h>
 %include <sbprov/azure_http.h>
+%include <sbprov/frame_encode.h>
+%include <sbprov/frame.h>
+%include <sbprov/air.h>
 
 /* ---- flat helpers for the functions taking option structs ----------------
  * They run with the GIL released (%thread above): no Python API in here. The
@@ -1296,5 +1731,218 @@ sbprov_result sbprov_py_azure_hub_send(sbprov_azure_hub *hub, sbprov_py_messages
     sbprov_result rc = sbprov_azure_hub_send(hub, messages->msgs, messages->count, &messages->accepted);
     messages->sent = 1;
     return rc;
+}
+%}
+
+/* ---- flat helpers for sensor frames and rooms (see 8 above) ----------------
+ * They keep the GIL (microseconds each) but use no Python API either: record
+ * bytes are borrowed from the Python arguments for the call only. */
+%inline %{
+/* The reading table entry of `kind`: out->known is 0 for a kind version 1
+ * does not know. */
+void sbprov_py_frame_kind_info(sbprov_py_kind_info *out, uint8_t kind)
+{
+    out->known = sbprov_frame_kind_info(kind, &out->length, &out->min, &out->max);
+}
+
+/* One record built with the MCU encoder: a header of `type` (1 readings, 2
+ * hello) for the 8-byte `node`, the timestamp if has_time, then the packed
+ * readings (SBPROV_PY_ENC_PACKED bytes each: kind, int32 value little-endian)
+ * in order; COBS-encoded with its delimiter if `cobs`. On failure
+ * out->result is the encoder's code and out->failed says which call failed. */
+void sbprov_py_frame_encode(sbprov_py_encoded *out, uint8_t type, const char *node, size_t node_len, uint16_t epoch,
+                            uint16_t seq, int has_time, uint32_t time_ms, const char *packed, size_t packed_len,
+                            int cobs)
+{
+    uint8_t rec[SBPROV_FRAME_MAX];
+    sbprov_frame_builder b;
+    size_t rec_len = 0;
+    sbprov_frame_enc_result rc;
+
+    out->failed = SBPROV_PY_ENC_NODE;
+    out->result = SBPROV_FRAME_ENC_EINVAL;
+    if (node_len != SBPROV_FRAME_NODE_SIZE || packed_len % SBPROV_PY_ENC_PACKED != 0)
+        return;
+    out->failed = SBPROV_PY_ENC_HEADER;
+    if ((rc = sbprov_frame_builder_init(&b, rec, sizeof rec, type, (const uint8_t *)node, epoch, seq)) !=
+        SBPROV_FRAME_ENC_OK)
+        goto fail;
+    out->failed = SBPROV_PY_ENC_TIMESTAMP;
+    if (has_time && (rc = sbprov_frame_add_timestamp(&b, time_ms)) != SBPROV_FRAME_ENC_OK)
+        goto fail;
+    for (size_t i = 0; i < packed_len; i += SBPROV_PY_ENC_PACKED) {
+        const unsigned char *p = (const unsigned char *)packed + i;
+        uint32_t u = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+        out->failed = (int)(i / SBPROV_PY_ENC_PACKED);
+        if ((rc = sbprov_frame_add_reading(&b, p[0], (int32_t)u)) != SBPROV_FRAME_ENC_OK)
+            goto fail;
+    }
+    out->failed = SBPROV_PY_ENC_HEADER;
+    if ((rc = sbprov_frame_finish(&b, &rec_len)) != SBPROV_FRAME_ENC_OK)
+        goto fail;
+    if (cobs) {
+        if ((rc = sbprov_cobs_encode(out->bytes, sizeof out->bytes, rec, rec_len, &out->len)) != SBPROV_FRAME_ENC_OK)
+            goto fail;
+    } else {
+        memcpy(out->bytes, rec, rec_len);
+        out->len = rec_len;
+    }
+    out->result = SBPROV_FRAME_ENC_OK;
+    return;
+fail:
+    out->result = rc;
+    out->len = 0;
+}
+
+/* COBS-encode any bytes and append the delimiter (sbprov_cobs_encode()). */
+void sbprov_py_cobs_encode(sbprov_py_cobs *out, const void *data, size_t len)
+{
+    size_t size = SBPROV_COBS_ENCODED_SIZE(len);
+
+    out->result = SBPROV_FRAME_ENC_ESPACE;
+    if (size < len || (out->ptr = (unsigned char *)malloc(size)) == NULL)
+        return;
+    out->result = sbprov_cobs_encode(out->ptr, size, (const uint8_t *)data, len, &out->len);
+    if (out->result != SBPROV_FRAME_ENC_OK)
+        out->len = 0;
+}
+
+/* sbprov_frame_decoder_new() with its options flat. */
+sbprov_result sbprov_py_frame_decoder_new(sbprov_frame_decoder **out, size_t node_table_size)
+{
+    sbprov_frame_decoder_options opts;
+    sbprov_result rc = sbprov_frame_decoder_options_init(&opts, sizeof opts);
+    if (rc != SBPROV_OK)
+        return rc;
+    opts.node_table_size = node_table_size;
+    return sbprov_frame_decoder_new(out, &opts);
+}
+
+/* Feed stream bytes until they are used up or the sink is full (then
+ * sink->consumed < len: feed the rest in another call). */
+sbprov_result sbprov_py_frame_feed(sbprov_py_frame_sink *sink, sbprov_frame_decoder *dec, const void *data,
+                                   size_t len)
+{
+    sbprov_result rc = sbprov_frame_decoder_feed(&sink->consumed, dec, (const uint8_t *)data, len,
+                                                 sbprov_py_frame_sink_put, sink);
+    /* ECANCELED: our callback stopped because the sink is full, not an error. */
+    return rc == SBPROV_ECANCELED ? SBPROV_OK : rc;
+}
+
+/* Decode one datagram: (outcome, seq_status, missed); the record is the input. */
+sbprov_result sbprov_py_frame_decode_record(sbprov_py_datagram *out, sbprov_frame_decoder *dec, const void *data,
+                                            size_t len)
+{
+    return sbprov_frame_decode_record(&out->outcome, dec, (const uint8_t *)data, len, sbprov_py_datagram_put, out);
+}
+
+/* Check and decode one record on its own (sbprov_frame_parse()). */
+sbprov_result sbprov_py_frame_parse(sbprov_py_frame_view *out, const void *data, size_t len)
+{
+    sbprov_result rc = sbprov_frame_parse(&out->frame, out->readings, &out->outcome, (const uint8_t *)data, len);
+    out->parsed = 1;
+    return rc;
+}
+
+/* sbprov_frame_to_json() of a record (parsed here). */
+sbprov_result sbprov_py_frame_to_json(char *buf, size_t buf_size, size_t *out_len, const void *data, size_t len)
+{
+    sbprov_py_frame_view v;
+    sbprov_result rc = sbprov_frame_parse(&v.frame, v.readings, NULL, (const uint8_t *)data, len);
+    return rc != SBPROV_OK ? rc : sbprov_frame_to_json(buf, buf_size, out_len, &v.frame);
+}
+
+/* sbprov_frame_to_senml() of a record (parsed here); 0: no base time. */
+sbprov_result sbprov_py_frame_to_senml(char *buf, size_t buf_size, size_t *out_len, const void *data, size_t len,
+                                       int64_t unix_time_ms)
+{
+    sbprov_py_frame_view v;
+    sbprov_result rc = sbprov_frame_parse(&v.frame, v.readings, NULL, (const uint8_t *)data, len);
+    return rc != SBPROV_OK ? rc : sbprov_frame_to_senml(buf, buf_size, out_len, &v.frame, unix_time_ms);
+}
+
+/* The default room options, as a tuple in struct order. */
+sbprov_result sbprov_py_air_room_defaults(sbprov_air_room_options *defaults)
+{
+    return sbprov_air_room_options_init(defaults, sizeof *defaults);
+}
+
+/* sbprov_air_room_new() with its options flat. */
+sbprov_result sbprov_py_air_room_new(sbprov_air_room **out, uint32_t ventilate_ppm, uint32_t ventilate_now_ppm,
+                                     uint32_t hysteresis_ppm, uint32_t smoothing_s, uint32_t trend_window_s,
+                                     uint32_t trend_min_samples, uint32_t trend_min_span_s, uint32_t pir_hold_s,
+                                     double co2_rise_ppm_per_min, uint32_t co2_rise_s)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = sbprov_py_air_options_fill(&o, ventilate_ppm, ventilate_now_ppm, hysteresis_ppm, smoothing_s,
+                                                  trend_window_s, trend_min_samples, trend_min_span_s, pir_hold_s,
+                                                  co2_rise_ppm_per_min, co2_rise_s);
+    return rc != SBPROV_OK ? rc : sbprov_air_room_new(out, &o);
+}
+
+/* sbprov_air_building_add_room() with its options flat; the room comes back
+ * as a non-owning proxy. */
+sbprov_result sbprov_py_air_building_add_room(sbprov_air_room **borrowed, sbprov_air_building *building,
+                                              const char *name, uint32_t ventilate_ppm, uint32_t ventilate_now_ppm,
+                                              uint32_t hysteresis_ppm, uint32_t smoothing_s, uint32_t trend_window_s,
+                                              uint32_t trend_min_samples, uint32_t trend_min_span_s,
+                                              uint32_t pir_hold_s, double co2_rise_ppm_per_min, uint32_t co2_rise_s)
+{
+    sbprov_air_room_options o;
+    sbprov_result rc = sbprov_py_air_options_fill(&o, ventilate_ppm, ventilate_now_ppm, hysteresis_ppm, smoothing_s,
+                                                  trend_window_s, trend_min_samples, trend_min_span_s, pir_hold_s,
+                                                  co2_rise_ppm_per_min, co2_rise_s);
+    return rc != SBPROV_OK ? rc : sbprov_air_building_add_room(borrowed, building, name, &o);
+}
+
+/* sbprov_air_building_room_for_node(), as a non-owning proxy. */
+sbprov_result sbprov_py_air_building_room_for_node(sbprov_air_room **borrowed, sbprov_air_building *building,
+                                                   uint64_t node_id)
+{
+    return sbprov_air_building_room_for_node(borrowed, building, node_id);
+}
+
+/* sbprov_air_room_update() with the sample flat (has_* 0: absent). */
+sbprov_result sbprov_py_air_room_update(sbprov_air_room *room, int64_t time_ms, int has_co2, uint32_t co2_ppm,
+                                        int has_motion, uint32_t motion, int has_temperature,
+                                        int32_t temperature_centi_c, int has_humidity, uint32_t humidity_centi_pct)
+{
+    sbprov_air_sample s;
+    sbprov_result rc = sbprov_py_air_sample_fill(&s, time_ms, has_co2, co2_ppm, has_motion, motion, has_temperature,
+                                                 temperature_centi_c, has_humidity, humidity_centi_pct);
+    return rc != SBPROV_OK ? rc : sbprov_air_room_update(room, &s);
+}
+
+/* sbprov_air_building_update() with the sample flat. */
+sbprov_result sbprov_py_air_building_update(sbprov_air_building *building, uint64_t node_id, int64_t time_ms,
+                                            int has_co2, uint32_t co2_ppm, int has_motion, uint32_t motion,
+                                            int has_temperature, int32_t temperature_centi_c, int has_humidity,
+                                            uint32_t humidity_centi_pct)
+{
+    sbprov_air_sample s;
+    sbprov_result rc = sbprov_py_air_sample_fill(&s, time_ms, has_co2, co2_ppm, has_motion, motion, has_temperature,
+                                                 temperature_centi_c, has_humidity, humidity_centi_pct);
+    return rc != SBPROV_OK ? rc : sbprov_air_building_update(building, node_id, &s);
+}
+
+/* A record (parsed here) fed to a room: sbprov_air_sample_from_frame() and
+ * sbprov_air_room_update(). */
+sbprov_result sbprov_py_air_room_update_frame(sbprov_air_room *room, const void *data, size_t len, int64_t time_ms)
+{
+    sbprov_py_frame_view v;
+    sbprov_air_sample s;
+    sbprov_result rc = sbprov_frame_parse(&v.frame, v.readings, NULL, (const uint8_t *)data, len);
+    if (rc != SBPROV_OK || (rc = sbprov_air_sample_from_frame(&s, &v.frame, time_ms)) != SBPROV_OK)
+        return rc;
+    return sbprov_air_room_update(room, &s);
+}
+
+/* A record (parsed here) fed to the room of its node (sbprov_air_building_update_frame()). */
+sbprov_result sbprov_py_air_building_update_frame(sbprov_air_building *building, const void *data, size_t len,
+                                                  int64_t time_ms)
+{
+    sbprov_py_frame_view v;
+    sbprov_result rc = sbprov_frame_parse(&v.frame, v.readings, NULL, (const uint8_t *)data, len);
+    return rc != SBPROV_OK ? rc : sbprov_air_building_update_frame(building, &v.frame, time_ms);
 }
 %}

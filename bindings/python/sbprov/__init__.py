@@ -17,6 +17,13 @@ Modules:
         until accepted, token kept and renewed, inventory, update check) and
         the management client (login, preauthorize, devices, accept/reject,
         decommission); network calls release the GIL and can be cancelled.
+    sbprov.frame: sensor frames (docs/frame-format.md): the microcontrollers'
+        encoder, the gateway's stream and datagram decoder with its drop
+        counters and sequence tracking, and the records' flat JSON (IoT Hub
+        telemetry) and SenML renderings.
+    sbprov.air: rooms (docs/air.md): CO2 class with hysteresis, trend and
+        prediction, occupancy from PIR motion and rising CO2, and events;
+        buildings of named rooms fed by sensor node IDs.
 
 Errors: every failure of the library raises :class:`sbprov.Error` (or one of
 its subclasses, chosen by result code) with ``.code`` (the negative
@@ -44,6 +51,8 @@ __all__ = [
     "keys",
     "store",
     "mender",
+    "frame",
+    "air",
     *_errors.__all__,
     # result codes as module constants: sbprov.EBASE64 == Result.EBASE64 == -5
     *(code.name for code in Result),
@@ -86,3 +95,5 @@ from . import identity  # noqa: E402
 from . import keys  # noqa: E402
 from . import store  # noqa: E402
 from . import mender  # noqa: E402
+from . import frame  # noqa: E402
+from . import air  # noqa: E402
