@@ -11,6 +11,7 @@ import statistics
 import sys
 
 RESULT_RE = re.compile(r"^RESULT (\S+) (.*)$")
+ALLOCS_RE = re.compile(r"^ALLOCS (\S+) (.*)$")
 INFO_RE = re.compile(r"^INFO (.*)$")
 
 # Rows of the summary: (what, libsbprov variant, baseline variant, minimum ratio or None, baseline text)
@@ -50,6 +51,29 @@ ROWS = [
         None,
         "azure-iot-device (Python SDK): signing mechanism (key decode) per token",
     ),
+    (
+        "Sensor frames (32 bytes on the wire): `sbprov_frame_decoder_feed`, 4 KiB chunks, a callback per frame",
+        "frame_sbprov",
+        "frame_bare_cobs_crc",
+        0.7,
+        "bare pass written in the benchmark: COBS-decode each frame + CRC-32C, nothing else",
+    ),
+    (
+        "Sensor frames vs the same readings as SenML JSON",
+        "frame_sbprov",
+        "frame_cjson_senml",
+        30.0,
+        "cJSON: parse one SenML pack per frame, walk its records, delete",
+    ),
+]
+
+# Allocation rows: (what, variant of an ALLOCS line, maximum calls per frame).
+ALLOC_ROWS = [
+    (
+        "Sensor frames: heap allocation calls per frame while feeding (`sbprov_frame_decoder_feed`)",
+        "frame_sbprov",
+        0,
+    ),
 ]
 
 DESCRIPTIONS = {
@@ -61,12 +85,16 @@ DESCRIPTIONS = {
     "sas_sbprov_signer": "libsbprov: `sbprov_azure_sas_signer_new` once, `sbprov_azure_sas_signer_token` per URI",
     "sas_python_sdk": "azure-iot-device: `SymmetricKeySigningMechanism` once, `RenewableSasToken` (fixed expiry) per URI",
     "sas_python_sdk_mechanism_per_token": "azure-iot-device: `SymmetricKeySigningMechanism` + token per URI",
+    "frame_sbprov": "libsbprov: one long-lived decoder, `sbprov_frame_decoder_feed` per 4 KiB chunk, callback reading every frame (ops: frames)",
+    "frame_bare_cobs_crc": "bare: COBS-decode each frame into a buffer + CRC-32C (SSE4.2 instruction when present), whole stream at once (ops: frames)",
+    "frame_cjson_senml": "cJSON: `cJSON_ParseWithLength` + walk (`bn`, `bver`, `n`, `u`, `v`) + `cJSON_Delete` per SenML pack (ops: frames)",
 }
 
 
 def parse(path):
-    """RESULT lines -> {variant: [samples]}, INFO lines -> {key: value}."""
-    results, info = {}, {}
+    """RESULT lines -> {variant: [samples]}, ALLOCS lines -> {variant: counts},
+    INFO lines -> {key: value}."""
+    results, allocs, info = {}, {}, {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -76,6 +104,16 @@ def parse(path):
                 results[m.group(1)] = {
                     "samples": [float(x) for x in fields["samples"].split(",")],
                     "passes": int(fields["passes"]),
+                }
+                continue
+            m = ALLOCS_RE.match(line)
+            if m:
+                fields = dict(kv.split("=", 1) for kv in m.group(2).split())
+                allocs[m.group(1)] = {
+                    "calls": int(fields["calls"]),
+                    "frames": int(fields["frames"]),
+                    "counting": fields.get("counting", "on") == "on",
+                    "detail": {k: int(fields[k]) for k in ("malloc", "calloc", "realloc", "free") if k in fields},
                 }
                 continue
             m = INFO_RE.match(line)
@@ -89,7 +127,7 @@ def parse(path):
                     for kv in rest.split():
                         k, v = kv.split("=", 1)
                         info[k] = v
-    return results, info
+    return results, allocs, info
 
 
 def ratio_of(lib, base, runs):
@@ -121,6 +159,62 @@ def pooled(name, runs):
     }
 
 
+def frame_method(info):
+    """Method bullets of the frame benchmark (bench/bench_frame.c), from its INFO lines."""
+
+    def g(key):
+        return info.get(key, "?")
+
+    try:
+        per_node = int(g("frame_n")) // int(g("frame_nodes"))
+    except ValueError:
+        per_node = "?"
+    return [
+        f"- Frames, identical for every variant: {g('frame_n')} readings records from {g('frame_nodes')} nodes "
+        f"taking turns (seed {g('frame_seed')}: random node IDs, boot epochs, first seq numbers and values). "
+        f"\"32-byte frames\" (design) are taken as 32 bytes on the wire: each record is {g('frame_record_bytes')} "
+        "bytes (15-byte header without timestamp; CO2 ppm as uint16, temperature in hundredths of °C as int16, "
+        "motion count as uint8; CRC-32C), made with `sbprov_frame_builder_init`/`sbprov_frame_add_reading`/"
+        f"`sbprov_frame_finish`, and COBS-encoded by `sbprov_cobs_encode` to {g('frame_wire_bytes')} bytes with "
+        "its code byte and the 0x00 delimiter. Two streams hold the same frames, the second with every "
+        "node's epoch + 1; passes alternate between them, so one long-lived decoder accepts every frame of "
+        f"every pass: within a pass a node's seq numbers are consecutive (`next`), and its first frame of a pass "
+        f"is a `reboot` (1 frame in {per_node}).",
+        "- libsbprov: one decoder (`sbprov_frame_decoder_new` with the default 256-node table, made before "
+        f"timing) fed each stream in {g('frame_chunk')}-byte chunks (about 4 KiB, as from a `read` of a UART; "
+        "not a multiple of 32, so chunk boundaries fall at every position within a frame in turn) through "
+        "`sbprov_frame_decoder_feed`, with a callback that reads the node ID, epoch, seq, sequence status and "
+        "every reading's kind, value and validity. It checks everything the format asks for (COBS, length, "
+        "CRC-32C, version, type, readings, sequence per node).",
+        "- Bare baseline, written in the benchmark as the fastest honest pass over the same bytes: over the "
+        "whole stream at once (no chunks), it COBS-decodes each frame into a buffer, trusting the code bytes "
+        "(no check that data bytes are non-zero), and compares the CRC-32C of the record with its trailer; "
+        "no other check, no sequence tracking, no callback. CRC-32C with `_mm_crc32_u64`/`_mm_crc32_u8` "
+        "(8 bytes at a time) when the CPU has SSE4.2, as libsbprov does, else a byte table.",
+        "- cJSON baseline: the same readings as SenML packs, one per frame as a gateway would receive them "
+        "from nodes sending JSON, rendered from the decoded frames by `sbprov_frame_to_senml` without base "
+        f"time ({g('frame_senml_bytes_per_pack')} bytes on average), kept back to back in memory, e.g. "
+        f"`{g('frame_senml_example')}`. Per pack: `cJSON_ParseWithLength`, a walk of its records reading "
+        "`bn`, `bver`, `n`, `u` and `v` (the value scaled to hundredths), `cJSON_Delete`. cJSON makes "
+        f"{g('frame_cjson_alloc_calls_per_pack')} allocation calls (malloc + free) per pack; for timing it "
+        "is given glibc's allocator directly (`cJSON_InitHooks` with `__libc_malloc`/`__libc_free`), so that "
+        "the counting below does not slow it down.",
+        "- Before timing, the program fails unless: a fresh decoder fed both streams in the same chunks "
+        "delivers every frame with exactly the encoded node, epoch, seq, values, record bytes and the "
+        "expected sequence status; the bare pass decodes every frame to the encoded record bytes and finds "
+        "every CRC correct; every SenML pack gives, through cJSON, the frame's node (`bn`), names, units and "
+        "values. After timing, the timed decoder's counters must show exactly the frames fed as accepted "
+        f"({g('frame_decoder_checked_frames')} in the last run), every drop counter and `gaps` at 0, and the "
+        "expected `reboots`.",
+        "- Allocations: the program defines `malloc`, `calloc`, `realloc` and `free` (calling glibc's "
+        "`__libc_*` functions), which replace glibc's for every shared object in the process, libsbprov.so "
+        "included; this is checked on each run (the calls made by `sbprov_frame_decoder_new`, "
+        f"{g('frame_decoder_new_alloc_calls')}, must be seen). Every call made during the timed decoder's "
+        "feeding (warm-up, calibration and all repetitions) is counted; its creation is outside. The row "
+        "sums all runs.",
+    ]
+
+
 def fmt_ops(x):
     return f"{x:,.0f}"
 
@@ -139,10 +233,11 @@ def main():
     ap.add_argument("--notes", help="hand-written analysis appended when a target is not met")
     args = ap.parse_args()
 
-    runs, info = [], {}
+    runs, alloc_runs, info = [], [], {}
     for path in args.results:
-        r, i = parse(path)
+        r, a, i = parse(path)
         runs.append(r)
+        alloc_runs.append(a)
         info.update(i)
     names = []
     for run in runs:
@@ -168,6 +263,27 @@ def main():
             f"| {what} | {fmt_ops(lib_p['median'])} | {fmt_ops(base_p['median'])} ({base_text}) | "
             f"{ratio:.2f}x{'' if how == 'paired' else ' †'} | {target_text} | {met_text} |"
         )
+    for what, name, max_per_frame in ALLOC_ROWS:
+        seen = [run[name] for run in alloc_runs if name in run]
+        if not seen:
+            print(f"report: missing allocation count {name}", file=sys.stderr)
+            sys.exit(2)
+        calls = sum(a["calls"] for a in seen)
+        frames = sum(a["frames"] for a in seen)
+        counted = all(a["counting"] for a in seen)
+        per_frame = calls / frames if frames else float("inf")
+        met = counted and frames > 0 and per_frame <= max_per_frame
+        target_text = f"{max_per_frame:g} per frame"
+        if not met:
+            failures.append(
+                f"{what}: {per_frame:g} per frame, target {target_text}"
+                if counted
+                else f"{what}: not counted (a build whose allocator could not be replaced)"
+            )
+        rows.append(
+            f"| {what} | {calls:,} calls over {frames:,} frames ({len(seen)} runs) | — (absolute target) | "
+            f"{per_frame:g} per frame | {target_text} | {'**met**' if met else '**NOT MET**'} |"
+        )
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = []
@@ -191,7 +307,8 @@ def main():
         out.append("All targets are met.")
     out.append("")
     out.append(
-        "ops/s are medians over all timed samples. Ratio: the median over repetitions of libsbprov/baseline, "
+        "ops/s are medians over all timed samples; ops are derived keys, tokens or frames, as the row says. "
+        "Ratio: the median over repetitions of libsbprov/baseline, "
         "both measured back to back in the same repetition of the same process (for the SDK rows, the "
         "Python script runs libsbprov's loops from bench/sas_loop.c through ctypes between its own "
         "samples); † where no such pairs exist, libsbprov median / baseline median."
@@ -210,6 +327,17 @@ def main():
         )
     out.append("")
     out.append("## Method")
+    out.append("")
+    out.append(
+        f"- {args.rounds} rounds; each runs the Azure C program (bench/bench_azure.c), the frame program "
+        "(bench/bench_frame.c) and the Python script (bench/sas_python_sdk.py) in turn, so that slow spells "
+        "of a shared machine fall on all of them. In each C run: checks, a warm-up, then the passes per "
+        f"sample are calibrated to fill about {info.get('sample_ms', '?')} ms; then {info.get('reps', '?')} "
+        "repetitions, each running every variant in turn (interleaved). This machine's speed was seen to "
+        "change by 2x between rounds, which is why only paired ratios are used for targets."
+    )
+    out.append("")
+    out.append("### Azure keys and SAS tokens")
     out.append("")
     n = info.get("n", "?")
     out.append(
@@ -230,19 +358,18 @@ def main():
         "(so they call strlen) and do no validation; libsbprov validates every ID, URI and policy."
     )
     out.append(
-        f"- {args.rounds} rounds, alternating the C program and the Python script, so that slow spells of a "
-        "shared machine fall on both. In each C run: a warm-up, then the passes per sample are calibrated "
-        f"to fill about {info.get('sample_ms', '?')} ms; then {info.get('reps', '?')} repetitions, each "
-        "running every variant in turn (interleaved). Python: the same scheme, with the garbage collector "
-        "off during samples (as `timeit` does), and libsbprov's SAS loops sampled in the same repetitions. "
-        "This machine's speed was seen to change by 2x between rounds, which is why only paired ratios "
-        "are used for targets."
+        "- Python: the same timing scheme as the C programs, with the garbage collector off during samples "
+        "(as `timeit` does), and libsbprov's SAS loops sampled in the same repetitions."
     )
     out.append(
         "- The SDK tokens come from the SDK's own code: `SymmetricKeySigningMechanism.sign` and "
         "`RenewableSasToken._build_token`, through a subclass of `RenewableSasToken` whose `refresh()` only "
         "replaces `time.time() + ttl` by the fixed expiry (bench/sas_python_sdk.py)."
     )
+    out.append("")
+    out.append("### Sensor frames")
+    out.append("")
+    out.extend(frame_method(info))
     out.append("")
     out.append("## Environment")
     out.append("")
@@ -254,6 +381,10 @@ def main():
     out.append(f"- Compiler: {args.compiler}, build type {args.build_type}" + (f" (`{args.c_flags}`)" if args.c_flags.strip() else ""))
     out.append(f"- libsbprov: {info.get('sbprov', '?')}")
     out.append(f"- Python: {info.get('python', '?')}, azure-iot-device {info.get('azure-iot-device', '?')}")
+    out.append(
+        f"- cJSON: {info.get('cjson', '?')}; CRC-32C of the bare frame pass: {info.get('frame_bare_crc', '?')} "
+        "(libsbprov chooses the same way: the SSE4.2 instruction when the CPU has it)"
+    )
     out.append("")
     out.append("## Reproduce")
     out.append("")

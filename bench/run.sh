@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and writes docs/performance.md (see bench/report.py).
+# Runs the benchmarks (Azure keys and SAS tokens, sensor frames) and writes
+# docs/performance.md (see bench/report.py).
 # Builds nothing: `make bench` has built everything into $SBPROV_BUILD first.
 # The Python SDK baseline lives in a venv under the build dir, made on first
 # use (needs PyPI). Exits non-zero if a performance target is not met.
@@ -7,7 +8,7 @@
 # Environment:
 #   SBPROV_BUILD              build directory (required; set by `make bench`)
 #   SBPROV_BENCH_SDK_VERSION  azure-iot-device version for a new venv (default 2.14.0)
-#   SBPROV_BENCH_ROUNDS       rounds of (C program, Python script) (default 4)
+#   SBPROV_BENCH_ROUNDS       rounds of (Azure C program, frame program, Python script) (default 4)
 set -euo pipefail
 
 die() { echo "bench/run.sh: $*" >&2; exit 2; }
@@ -18,7 +19,10 @@ build=$(cd "$SBPROV_BUILD" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 bench_bin="$build/bench/sbprov-bench-azure"
-[ -x "$bench_bin" ] || die "$bench_bin not found: build first ('make build' with SBPROV_BUILD_BENCH=ON)"
+frame_bin="$build/bench/sbprov-bench-frame"
+for bin in "$bench_bin" "$frame_bin"; do
+    [ -x "$bin" ] || die "$bin not found: build first ('make build' with SBPROV_BUILD_BENCH=ON)"
+done
 
 sdk_version=${SBPROV_BENCH_SDK_VERSION:-2.14.0}
 rounds=${SBPROV_BENCH_ROUNDS:-4}
@@ -38,22 +42,32 @@ if ! "$venv/bin/python" -c 'import azure.iot.device' 2>/dev/null; then
 fi
 
 # --- Measurements: C and Python in alternating rounds ------------------------------
-# The C program checks libsbprov against bare OpenSSL and writes the SAS inputs
-# and libsbprov's tokens; the Python script checks the SDK's tokens against them
-# byte for byte before timing. Alternating rounds spread both over the run, so
-# a slow spell of a shared machine does not fall on one side only.
+# The Azure C program checks libsbprov against bare OpenSSL and writes the SAS
+# inputs and libsbprov's tokens; the Python script checks the SDK's tokens
+# against them byte for byte before timing. The frame program checks the
+# decoder, its bare COBS + CRC baseline and cJSON on SenML against the frames
+# it encoded, and counts the decoder's heap allocations. Alternating rounds
+# spread all of them over the run, so a slow spell of a shared machine does not
+# fall on one side only.
 results=()
+frame_ms=0
 for round in $(seq 1 "$rounds"); do
     echo "bench/run.sh: round $round/$rounds: libsbprov vs OpenSSL ($c_reps repetitions)"
     "$bench_bin" --reps "$c_reps" --sample-ms 40 --out-dir "$out" >"$out/c$round.txt" ||
         die "sbprov-bench-azure failed (output in $out/c$round.txt)"
     grep '^RESULT' "$out/c$round.txt" | cut -d' ' -f1-3
+    echo "bench/run.sh: round $round/$rounds: frame decoder vs bare COBS + CRC-32C and cJSON ($c_reps repetitions)"
+    frame_t0=$(date +%s%N)
+    "$frame_bin" --reps "$c_reps" --sample-ms 40 >"$out/f$round.txt" ||
+        die "sbprov-bench-frame failed (output in $out/f$round.txt)"
+    frame_ms=$((frame_ms + ($(date +%s%N) - frame_t0) / 1000000))
+    grep -E '^(RESULT|ALLOCS)' "$out/f$round.txt" | cut -d' ' -f1-3
     echo "bench/run.sh: round $round/$rounds: azure-iot-device ($py_reps repetitions)"
     "$venv/bin/python" "$here/sas_python_sdk.py" --dir "$out" --reps "$py_reps" --sample-ms 150 \
         --loop-lib "$build/bench/sbprov-bench-sas-loop.so" \
         >"$out/py$round.txt" || { cat "$out/py$round.txt"; die "sas_python_sdk.py failed"; }
     grep '^RESULT' "$out/py$round.txt" | cut -d' ' -f1-3
-    results+=("$out/c$round.txt" "$out/py$round.txt")
+    results+=("$out/c$round.txt" "$out/f$round.txt" "$out/py$round.txt")
 done
 
 # --- Environment and report -------------------------------------------------------
@@ -66,6 +80,7 @@ compiler=$("${cc:-cc}" --version 2>/dev/null | head -n1 || echo unknown)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 cpu="${cpu:-unknown} ($(nproc) cores)"
 end=$(date +%s)
+echo "bench/run.sh: the frame benchmark took $((frame_ms / 1000)).$(printf '%03d' $((frame_ms % 1000))) s of $((end - start)) s"
 
 status=0
 notes=()
