@@ -245,11 +245,28 @@ static int track(sbprov_frame_decoder *dec, uint64_t id, uint16_t epoch, uint16_
 
 /* --- one record -------------------------------------------------------------------- */
 
+/* Little-endian fields of 1, 2 or 4 bytes (the only lengths known kinds have),
+ * written out so the compiler makes single loads of them. */
+static uint32_t get_le16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static uint32_t get_le(const uint8_t *p, unsigned n)
 {
-    uint32_t v = 0;
-    while (n-- > 0)
-        v = (v << 8) | p[n];
+    return n == 1 ? p[0] : n == 2 ? get_le16(p) : get_le32(p);
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -266,28 +283,38 @@ static sbprov_frame_outcome parse(const kind_table *kinds, sbprov_frame_reading 
     if (len < SBPROV_FRAME_MIN)
         return SBPROV_FRAME_DROP_TRUNCATED;
     end = len - SBPROV_FRAME_CRC_SIZE;
-    if (sbprov__crc32c(r, end) != get_le(r + end, SBPROV_FRAME_CRC_SIZE))
+    if (sbprov__crc32c(r, end) != get_le32(r + end))
         return SBPROV_FRAME_DROP_CRC;
     if (r[0] != SBPROV_FRAME_VERSION)
         return SBPROV_FRAME_DROP_BAD_VERSION;
     if (r[1] != SBPROV_FRAME_TYPE_READINGS && r[1] != SBPROV_FRAME_TYPE_HELLO)
         return SBPROV_FRAME_DROP_UNKNOWN_TYPE;
 
-    memset(f, 0, sizeof *f);
+    /* Every field set one by one: cheaper than clearing the whole view first,
+     * which showed in profiles at tens of millions of records a second. */
     f->struct_size = sizeof *f;
     f->version = r[0];
     f->type = r[1];
     f->flags = r[2];
     memcpy(f->node, r + 3, SBPROV_FRAME_NODE_SIZE);
-    for (int i = 0; i < SBPROV_FRAME_NODE_SIZE; i++)
-        f->node_id = (f->node_id << 8) | r[3 + i];
-    f->epoch = (uint16_t)get_le(r + 11, 2);
-    f->seq = (uint16_t)get_le(r + 13, 2);
+    f->node_id = get_be64(r + 3);
+    f->epoch = (uint16_t)get_le16(r + 11);
+    f->seq = (uint16_t)get_le16(r + 13);
+    f->has_time = 0;
+    f->time_ms = 0;
+    f->readings = readings;
+    f->reading_count = 0;
+    f->unknown_kinds = 0;
+    f->out_of_range = 0;
+    f->seq_status = SBPROV_FRAME_SEQ_FIRST;
+    f->missed = 0;
+    f->record = r;
+    f->record_len = len;
     if (r[2] & SBPROV_FRAME_FLAG_TIME) {
         if (end - pos < SBPROV_FRAME_TIME_SIZE)
             return SBPROV_FRAME_DROP_TRUNCATED;
         f->has_time = 1;
-        f->time_ms = get_le(r + pos, SBPROV_FRAME_TIME_SIZE);
+        f->time_ms = get_le32(r + pos);
         pos += SBPROV_FRAME_TIME_SIZE;
     }
     while (pos < end) {
@@ -322,9 +349,6 @@ static sbprov_frame_outcome parse(const kind_table *kinds, sbprov_frame_reading 
             f->out_of_range++;
         pos += vlen;
     }
-    f->readings = readings;
-    f->record = r;
-    f->record_len = len;
     return SBPROV_FRAME_ACCEPTED;
 }
 
@@ -459,10 +483,9 @@ sbprov_result sbprov_frame_decoder_feed(size_t *consumed, sbprov_frame_decoder *
                 lim = left;
             if (lim > SBPROV_FRAME_MAX - n)
                 lim = SBPROV_FRAME_MAX - n;
-            while (k < lim && p[k] != 0) {
-                buf[n + k] = p[k];
-                k++;
-            }
+            const uint8_t *z = memchr(p, 0, lim);
+            k = z != NULL ? (size_t)(z - p) : lim;
+            memcpy(buf + n, p, k);
             n += k;
             left -= (unsigned)k;
             p += k;
