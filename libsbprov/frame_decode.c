@@ -450,6 +450,38 @@ sbprov_result sbprov_frame_parse(sbprov_frame *out, sbprov_frame_reading *readin
 
 /* --- the stream ---------------------------------------------------------------------- */
 
+/* Decode one whole COBS record that starts at `p` and ends with its 0x00
+ * within `avail` bytes into `out` (SBPROV_FRAME_MAX bytes). Returns the bytes
+ * used, delimiter included, with *out_len set; or 0 if the record is not
+ * complete here or not well-formed (the caller then takes the general path,
+ * which counts what is wrong). */
+static size_t fast_record(uint8_t *out, size_t *out_len, const uint8_t *p, size_t avail)
+{
+    /* A record of SBPROV_FRAME_MAX bytes encodes in at most 257 bytes (an
+     * optional final 01 included), plus the delimiter. */
+    const uint8_t *z = memchr(p, 0, avail < 258 ? avail : 258), *q = p;
+    size_t n = 0;
+
+    if (z == NULL || z == p)
+        return 0;
+    while (q < z) {
+        unsigned code = *q++;
+        size_t block = code - 1u;
+        if (block > (size_t)(z - q) || block > SBPROV_FRAME_MAX - n)
+            return 0; /* cut by the delimiter, or too long */
+        memcpy(out + n, q, block);
+        n += block;
+        q += block;
+        if (code != 0xFF && q < z) { /* the 0x00 this block stands for */
+            if (n == SBPROV_FRAME_MAX)
+                return 0;
+            out[n++] = 0;
+        }
+    }
+    *out_len = n;
+    return (size_t)(z - p) + 1;
+}
+
 sbprov_result sbprov_frame_decoder_feed(size_t *consumed, sbprov_frame_decoder *dec, const uint8_t *data, size_t len,
                                         sbprov_frame_cb cb, void *payload)
 {
@@ -467,6 +499,20 @@ sbprov_result sbprov_frame_decoder_feed(size_t *consumed, sbprov_frame_decoder *
     unsigned left = dec->left;
     int pending_zero = dec->pending_zero, started = dec->started, discarding = dec->discarding;
     while (p < end) {
+        /* Fast path: at a record boundary with the whole record and its
+         * delimiter in this chunk, decode it in one pass. Anything unusual
+         * (a block cut short, too long, empty) goes the general way below,
+         * so both paths count exactly the same. */
+        if (n == 0 && !started && !discarding) {
+            size_t rec_len = 0, in = fast_record(buf, &rec_len, p, (size_t)(end - p));
+            if (in > 0) {
+                process(dec, buf, rec_len, cb, payload, &stop);
+                p += in;
+                if (stop)
+                    break;
+                continue;
+            }
+        }
         if (discarding) {
             const uint8_t *z = memchr(p, 0, (size_t)(end - p));
             if (z == NULL) {
