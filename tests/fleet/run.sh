@@ -2,8 +2,10 @@
 # Tests of the fleet provisioning tool (examples/python, `sbprov-fleet`)
 # against the Mender and Azure emulators (tests/emulators/stack.py).
 #
-# Usage: SBPROV_BUILD=<build dir> SBPROV_STAGE=<staged prefix> tests/fleet/run.sh [pytest args...]
-# (ctest passes both; so does the top-level Makefile's environment).
+# Usage: SBPROV_BUILD=<build dir> SBPROV_STAGE=<staged prefix> tests/fleet/run.sh [--suite DIR] [pytest args...]
+# (ctest passes both; so does the top-level Makefile's environment). --suite
+# runs another pytest directory in the same venv (tests/gateway: the gateway
+# daemon's tests, which use sbprov-fleet too).
 #
 # 1. the project venv (scripts/python-venv.sh, $SBPROV_BUILD/venv);
 # 2. the sbprov binding installed into it from a scratch copy of
@@ -29,6 +31,12 @@ SBPROV_STAGE=$(cd "$SBPROV_STAGE" && pwd) && export SBPROV_STAGE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+suite=$here
+if [ "${1:-}" = --suite ]; then
+    [ -n "${2:-}" ] || die "--suite needs a directory"
+    suite=$(cd "$2" && pwd)
+    shift 2
+fi
 export SBPROV_SOURCE_DIR=$repo
 
 py=$("$repo/scripts/python-venv.sh")
@@ -84,8 +92,8 @@ PY
 ) 9>"$SBPROV_BUILD/venv.install.lock"
 
 cd "$scratch"
-echo "== pytest tests/fleet"
+echo "== pytest ${suite#"$repo"/}"
 status=0
 env -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONDONTWRITEBYTECODE=1 \
-    "$py" -m pytest -p no:cacheprovider -q --rootdir "$here" "$here" "$@" || status=$?
+    "$py" -m pytest -p no:cacheprovider -q --rootdir "$suite" "$suite" "$@" || status=$?
 exit $status
