@@ -148,5 +148,7 @@ step "Go binding: its runnable examples, checked against their expected output"
 (cd bindings/go && PKG_CONFIG_PATH=$SBPROV_STAGE/lib/pkgconfig LD_LIBRARY_PATH=$SBPROV_STAGE/lib \
     go test -count=1 -run '^Example' -v . | grep -E '^(=== RUN|--- |ok|FAIL)')
 
+scripts/demo_system.sh "$work" "$py"
+
 step "Done"
 echo "Every value above came from libsbprov; nothing left behind in $work."

@@ -27,7 +27,7 @@ static const char usage[] =
     "                      [--duplicate-rate P] [--reboot-at S] [--quiet]\n"
     "       sbprov-mcu-sim --list-nodes [--scenario ...] [--rooms N]\n"
     "\n"
-    "  --scenario NAME   demo (3 rooms, 60 simulated minutes; default) or steady (--rooms N, constant)\n"
+    "  --scenario NAME   demo (3 rooms, 70 simulated minutes; default) or steady (--rooms N, constant)\n"
     "  --speed X         simulated seconds per real second (default 60; 0: as fast as possible)\n"
     "  --period S        simulated seconds between a node's records (default 30)\n"
     "  --duration S      simulated seconds to run (default: the scenario's length; steady: forever)\n"

@@ -22,7 +22,7 @@ static void add(scenario_room *r, double minute, int people, int window)
 static int make_demo(scenario *s)
 {
     s->room_count = 3;
-    s->duration_s = 60 * 60;
+    s->duration_s = 70 * 60; /* 20 minutes after the meeting: the room becomes free */
     if ((s->rooms = calloc(3, sizeof *s->rooms)) == NULL)
         return -1;
     scenario_room *r = s->rooms;

@@ -33,7 +33,7 @@ typedef struct scenario {
     size_t room_count;
 } scenario;
 
-/* "demo" (three rooms, a fixed 60-minute timeline) or "steady" (`rooms`
+/* "demo" (three rooms, a fixed 70-minute timeline) or "steady" (`rooms`
  * rooms, random sizes and constant occupancy from `seed`). Returns 0, or -1
  * with a message in err. */
 int scenario_make(scenario *out, const char *name, unsigned rooms, uint64_t seed, char *err, size_t err_size);
