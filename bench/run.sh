@@ -89,6 +89,19 @@ python3 "$here/report.py" --results "${results[@]}" --out "$root/docs/performanc
     --cpu "$cpu" --compiler "$compiler" --build-type "${build_type:-unknown}" --c-flags "$(echo $c_flags)" \
     --kernel "$(uname -sr)" --duration "$((end - start))" "${notes[@]}" || status=$?
 echo "bench/run.sh: wrote $root/docs/performance.md"
+
+# The gateway daemon end to end (one run: it takes about 15 s and needs the
+# emulator stack); its section is appended to the same file.
+stage=${SBPROV_STAGE:-$build/stage}
+if [ -x "$stage/bin/sbprov-gateway" ] && [ -x "$stage/bin/sbprov-mcu-sim" ]; then
+    python3 "$here/bench_gateway.py" --stage "$stage" --batch 1000 --json "$out/gateway.json" \
+        --doc "$root/docs/performance.md" >"$out/gateway.txt" 2>&1 || {
+        cat "$out/gateway.txt" >&2
+        [ "$status" -ne 0 ] || status=1
+    }
+else
+    echo "bench/run.sh: $stage/bin has no sbprov-gateway or sbprov-mcu-sim (make build): gateway benchmark skipped" >&2
+fi
 if [ "$status" -eq 1 ]; then
     echo "bench/run.sh: performance targets NOT met (see docs/performance.md)" >&2
 elif [ "$status" -ne 0 ]; then
