@@ -20,7 +20,6 @@ is missed or anything is lost. Standard library only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -36,14 +35,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RSS_TARGET_KIB = 8 * 1024
 BEGIN, END = "<!-- gateway-bench:begin -->", "<!-- gateway-bench:end -->"
-
-
-def load_stack():
-    spec = importlib.util.spec_from_file_location("sbprov_test_stack", REPO / "tests" / "emulators" / "stack.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def wait_for(check, timeout, what):
@@ -100,7 +91,8 @@ def baseline(sim: str, work: Path, args) -> float:
 def run(args) -> dict:
     stage = Path(args.stage)
     sim, gateway = str(stage / "bin" / "sbprov-mcu-sim"), str(stage / "bin" / "sbprov-gateway")
-    stack_mod = load_stack()
+    sys.path.insert(0, str(REPO / "tests" / "emulators"))
+    import stack as stack_mod  # the emulators behind nginx, as the tests run them
     with tempfile.TemporaryDirectory(prefix="sbprov-bench-gw.") as tmp:
         work = Path(tmp)
         stack = stack_mod.Stack(work / "stack", azure=True)

@@ -11,7 +11,6 @@ go, nginx or openssl is missing.
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import os
 import signal
@@ -19,12 +18,13 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "emulators"))
+import stack as emu_stack  # noqa: E402  (the test stack: emulators behind nginx)
 CLI = os.environ.get("SBPROV_CLI") or os.path.join(os.environ.get("SBPROV_STAGE", ""), "bin", "sbprov")
 
 # The CLI must not pick up a proxy from the test runner's environment.
@@ -33,39 +33,14 @@ PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY"
 CLI_ENV = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
 
 
-def load_stack_module():
-    spec = importlib.util.spec_from_file_location("sbprov_test_stack", REPO / "tests" / "emulators" / "stack.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    mod = load_stack_module()
-    for tool, package, extra in (("go", "golang-go", ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")),
-                                 ("nginx", "nginx-light", ("/usr/sbin/nginx", "/usr/local/sbin/nginx")),
-                                 ("openssl", "openssl", ())):
-        try:
-            mod.find_tool(tool, package, extra)
-        except mod.StackError as e:
-            pytest.skip(f"the Azure test stack cannot run: {e}")
-    st = mod.Stack(tmp_path_factory.mktemp("azure-stack"), mender=False, azure=True)
-    try:
-        st.up()  # anything else that fails here is a test failure, not a skip
-        yield st
-    finally:
-        st.down()
+    yield from emu_stack.pytest_stack(tmp_path_factory.mktemp("azure-stack"), pytest.skip, mender=False, azure=True)
 
 
 def http(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(req, timeout=10) as r:
-        text = r.read().decode()
-    return json.loads(text) if text.strip() else None
+    """One control-API call to a full URL; the decoded JSON answer or None."""
+    return emu_stack.Control(url)(method, "", body)
 
 
 def derive(group_key, registration_id):

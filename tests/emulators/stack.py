@@ -861,6 +861,49 @@ class Stack:
         self.down()
 
 
+# --- for test suites ------------------------------------------------------------------
+
+# Tools the stack runs: (name, Debian package, other places to look).
+REQUIRED_TOOLS = (("go", "golang-go", ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")),
+                  ("nginx", "nginx-light", ("/usr/sbin/nginx", "/usr/local/sbin/nginx")),
+                  ("openssl", "openssl", ()))
+
+
+def pytest_stack(directory: Path, skip, **options):
+    """Generator for a pytest fixture: `yield from pytest_stack(dir,
+    pytest.skip, mender=True)`. A missing tool is a skip; anything that fails
+    while starting is a test failure. The stack is stopped afterwards."""
+    for tool, package, extra in REQUIRED_TOOLS:
+        try:
+            find_tool(tool, package, extra)
+        except StackError as e:
+            skip(f"the test stack cannot run: {e}")
+    st = Stack(directory, **options)
+    try:
+        st.up()
+        yield st
+    finally:
+        st.down()
+
+
+class Control:
+    """An emulator's control API (plain HTTP on loopback, never through a
+    proxy of the environment): `Control(url)("POST", "/_emu/faults", [...])`
+    returns the decoded JSON answer, or None for an empty one."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __call__(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with self._opener.open(req, timeout=10) as r:
+            text = r.read()
+        return json.loads(text) if text.strip() else None
+
+
 # --- CLI ---------------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ import base64
 import csv
 import hashlib
 import hmac
-import importlib.util
 import io
 import json
 import os
@@ -24,6 +23,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = Path(os.environ.get("SBPROV_SOURCE_DIR") or HERE.parents[1])
+sys.path.insert(0, str(REPO / "tests" / "emulators"))
+import stack as emu_stack  # noqa: E402  (the test stack: emulators behind nginx)
+from stack import Control  # noqa: E402
 PREAUTH_PATH = "/api/management/v2/devauth/devices"
 
 # Neither the tool nor the control calls may go through a proxy of the environment.
@@ -47,46 +49,9 @@ def ref_derive(group_key: str, registration_id: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
-def load_stack_module():
-    spec = importlib.util.spec_from_file_location("sbprov_test_stack", REPO / "tests" / "emulators" / "stack.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    mod = load_stack_module()
-    for tool, package, extra in (("go", "golang-go", ("/usr/local/go/bin/go", "/usr/lib/go/bin/go")),
-                                 ("nginx", "nginx-light", ("/usr/sbin/nginx", "/usr/local/sbin/nginx")),
-                                 ("openssl", "openssl", ())):
-        try:
-            mod.find_tool(tool, package, extra)
-        except mod.StackError as e:
-            pytest.skip(f"the test stack cannot run: {e}")
-    st = mod.Stack(tmp_path_factory.mktemp("fleet-stack"), mender=True, azure=True)
-    try:
-        st.up()  # anything that fails here is a test failure, not a skip
-        yield st
-    finally:
-        st.down()
-
-
-class Control:
-    """An emulator's control API (plain HTTP on loopback)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with self._opener.open(req, timeout=10) as r:
-            text = r.read()
-        return json.loads(text) if text.strip() else None
+    yield from emu_stack.pytest_stack(tmp_path_factory.mktemp("fleet-stack"), pytest.skip, mender=True, azure=True)
 
 
 class Fleet:

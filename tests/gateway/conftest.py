@@ -9,14 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -24,6 +22,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = Path(os.environ.get("SBPROV_SOURCE_DIR") or HERE.parents[1])
+sys.path.insert(0, str(REPO / "tests" / "emulators"))
+import stack as emu_stack  # noqa: E402  (the test stack: emulators behind nginx)
+from stack import Control  # noqa: E402
 STAGE = Path(os.environ.get("SBPROV_STAGE", REPO / "build" / "stage"))
 GATEWAY = Path(os.environ.get("SBPROV_GATEWAY") or STAGE / "bin" / "sbprov-gateway")
 CLI = Path(os.environ.get("SBPROV_CLI") or STAGE / "bin" / "sbprov")
@@ -49,41 +50,11 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0, interva
         time.sleep(interval)
 
 
-def load_stack_module():
-    spec = importlib.util.spec_from_file_location("sbprov_test_stack", REPO / "tests" / "emulators" / "stack.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     if not GATEWAY.exists() or not CLI.exists():
         pytest.skip(f"{GATEWAY} or {CLI} is not built (make build)")
-    mod = load_stack_module()
-    st = mod.Stack(tmp_path_factory.mktemp("gateway-stack"), mender=True, azure=True)
-    try:
-        st.up()
-        yield st
-    finally:
-        st.down()
-
-
-class Control:
-    """An emulator's control API (plain HTTP on loopback)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with self._opener.open(req, timeout=10) as r:
-            text = r.read()
-        return json.loads(text) if text.strip() else None
+    yield from emu_stack.pytest_stack(tmp_path_factory.mktemp("gateway-stack"), pytest.skip, mender=True, azure=True)
 
 
 class Gateway:
