@@ -108,11 +108,11 @@ class Gateway:
     def env(self) -> Dict[str, str]:
         return {k: v for k, v in os.environ.items() if k not in PROXY_VARS and k != "JOURNAL_STREAM"}
 
-    def start(self, *args: str) -> subprocess.Popen:
+    def start(self, *args: str, wrapper: tuple = ()) -> subprocess.Popen:
         assert self.proc is None
         self.stats_path().unlink(missing_ok=True)
         logf = open(self.log, "a")
-        self.proc = subprocess.Popen([str(GATEWAY), "-c", str(self.conf), *args], stdout=logf, stderr=logf,
+        self.proc = subprocess.Popen([*wrapper, str(GATEWAY), "-c", str(self.conf), *args], stdout=logf, stderr=logf,
                                      stdin=subprocess.DEVNULL, env=self.env())
         logf.close()
         return self.proc

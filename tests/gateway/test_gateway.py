@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -324,3 +326,23 @@ def test_example_configuration_is_valid(tmp_path):
     r = subprocess.run([str(GATEWAY), "-c", str(conf), "--check-config"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "rooms      2 (3 nodes)" in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_under_valgrind_no_leak_or_memory_error(gw):
+    """Provisioning, frames, events, telemetry, SIGHUP and SIGTERM under
+    memcheck: no invalid access, no definitely lost block."""
+    gw.write_config()
+    gw.start(wrapper=("valgrind", "--quiet", "--error-exitcode=9", "--leak-check=full",
+                      "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite"))
+    gw.wait_log("waiting until the server accepts this device", timeout=60)
+    gw.accept()
+    gw.wait_log("running:", timeout=60)
+    gw.send(gw.meeting(n=12))
+    gw.wait_log("ventilation_needed", timeout=60)
+    wait_for("12 records at the hub", lambda: len([x for x in gw.telemetry_records() if "node" in x]) == 12,
+             timeout=60)
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log("reloaded", timeout=30)
+    assert gw.stop(timeout=60) == 0, gw.log_text()
+    assert not re.search(r"^==\d+==", gw.log_text(), re.M), gw.log_text()  # memcheck's report lines
