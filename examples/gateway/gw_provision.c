@@ -511,9 +511,10 @@ static int azure(gw_device *dev, const gw_config *cfg)
         (rc = sbprov_azure_hub_options_init(&o, sizeof o)) == SBPROV_OK) {
         o.endpoint = cfg->azure_hub_url;
         o.http = &http;
-        /* Short in-call retries: the telemetry sender backs off itself and must
+        /* Short in-call retries (at most 10 s, and no longer than one of the
+         * sender's own waits): the telemetry sender backs off itself and must
          * be able to stop between attempts. */
-        o.retry_timeout_ms = 10000;
+        o.retry_timeout_ms = cfg->retry_max_s < 10 ? cfg->retry_max_s * 1000u : 10000u;
         rc = sbprov_azure_hub_new(&dev->hub, text, strlen(text), &o);
     }
     explicit_bzero(text, sizeof text);

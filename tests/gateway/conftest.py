@@ -39,7 +39,7 @@ def ref_derive(group_key: str, registration_id: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -136,7 +136,7 @@ class Gateway:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def wait_log(self, fragment: str, timeout: float = 20) -> None:
+    def wait_log(self, fragment: str, timeout: float = 30) -> None:
         def seen():
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"the gateway exited ({self.proc.returncode}):\n{self.log_text()}")

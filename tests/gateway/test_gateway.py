@@ -190,7 +190,7 @@ def test_iot_hub_429_backs_off_and_loses_nothing(gw):
     gw.start()
     gw.accept()
     gw.wait_log("running:")
-    gw.azure("POST", "/_emu/faults", [{"route": "hub_telemetry", "status": 429, "retry_after": "1", "count": 40}])
+    gw.azure("POST", "/_emu/faults", [{"route": "hub_telemetry", "status": 429, "retry_after": "1", "count": 12}])
     gw.send(gw.meeting(n=60))
     gw.wait_log("telemetry: sending", timeout=30)
     records = wait_for("60 records at the hub after the throttling",
@@ -212,7 +212,7 @@ def test_loss_beyond_the_queue_bound_is_counted(gw):
     gw.wait_log("running:")
     gw.azure("POST", "/_emu/faults", [{"route": "hub_telemetry", "status": 503}])
     gw.send(gw.meeting(n=5))
-    wait_for("a failed batch", lambda: gw.stats().get("telemetry", {}).get("retries", 0) > 0)
+    wait_for("a failed batch", lambda: gw.stats().get("telemetry", {}).get("retries", 0) > 0, timeout=40)
     gw.send(gw.meeting(n=60, seq0=6))
     stats = wait_for("65 records accepted", lambda: (lambda s: s if s.get("frames", {}).get("accepted") == 65
                                                       else None)(gw.stats()))
