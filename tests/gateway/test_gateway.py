@@ -346,3 +346,28 @@ def test_under_valgrind_no_leak_or_memory_error(gw):
     gw.wait_log("reloaded", timeout=30)
     assert gw.stop(timeout=60) == 0, gw.log_text()
     assert not re.search(r"^==\d+==", gw.log_text(), re.M), gw.log_text()  # memcheck's report lines
+
+
+@pytest.mark.skipif(shutil.which("swtpm") is None, reason="swtpm is not installed (scripts/install-deps.sh)")
+def test_device_key_in_a_tpm(gw):
+    """key = handle:0x81000010 with key_providers = tpm2,default: the Mender
+    auth requests are signed in the (software) TPM; preauthorized by its
+    public key, the gateway is accepted at once and registers with DPS."""
+    from conftest import REPO
+    ident = gw.tmp / "tpm-identity.sh"
+    ident.write_text("#!/bin/sh\necho mac=02:00:5e:10:00:7b\necho serial=SN-TPM-1\n")
+    ident.chmod(0o755)
+    gw.write_config(device=f"state_dir = {gw.state}\nidentity = script:{ident}\nkey = @KEY@\n"
+                           "key_providers = tpm2,default\n")
+    template = gw.tmp / "gateway.conf.in"
+    template.write_text(gw.conf.read_text())
+    r = subprocess.run([str(REPO / "tests" / "gateway" / "tpm-provision.sh"), str(GATEWAY), str(CLI),
+                        str(gw.tmp / "tpm"), str(template)], capture_output=True, text=True, timeout=180,
+                       env={**gw.env(), **{k: v for k, v in gw.e.items() if k.startswith("SBPROV_TEST_")}})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "mender: accepted as device" in r.stderr and "azure: registered as gw-02005e10007b" in r.stderr
+    pem = r.stdout[r.stdout.index("-----BEGIN PUBLIC KEY-----"):].strip()
+    dev = next(d for d in gw.mender("GET", "/_emu/devices")["devices"]
+               if d["identity_data"].get("serial") == "SN-TPM-1")
+    assert dev["status"] == "accepted" and [a["pubkey"].strip() for a in dev["auth_sets"]] == [pem]
+    assert not (gw.state / "device.pem").exists()  # nothing written for a URI key
