@@ -2,6 +2,7 @@
  * byte stream (stdin, a file, a serial device or pty) or UDP datagrams into
  * JSON lines (docs/frame-format.md). */
 #include "cli.h"
+#include "serial_tty.h"
 
 #include <sbprov/frame.h>
 
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -429,38 +429,18 @@ static void print_counters(const sbprov_frame_decoder *dec)
             (unsigned long long)c.reboots, (unsigned long long)c.unknown_kinds, (unsigned long long)c.out_of_range);
 }
 
-static speed_t baud_constant(long long baud)
-{
-    static const struct { long long baud; speed_t speed; } table[] = {
-        {9600, B9600},     {19200, B19200},   {38400, B38400},   {57600, B57600},
-        {115200, B115200}, {230400, B230400}, {460800, B460800}, {921600, B921600},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].baud == baud)
-            return table[i].speed;
-    return 0;
-}
-
 /* Open a serial device or pty in raw mode. Returns the fd, or -1 (printed). */
-static int open_serial(const char *path, speed_t speed, const char *what)
+static int open_serial(const char *path, unsigned long baud, const char *what)
 {
-    struct termios tio;
     int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "sbprov: %s: %s: %s\n", what, path, strerror(errno));
         return -1;
     }
-    if (tcgetattr(fd, &tio) != 0) {
-        fprintf(stderr, "sbprov: %s: %s is not a terminal device: %s\n", what, path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    cfmakeraw(&tio);
-    tio.c_cflag |= CLOCAL | CREAD;
-    tio.c_cc[VMIN] = 1;
-    tio.c_cc[VTIME] = 0;
-    if (cfsetispeed(&tio, speed) != 0 || cfsetospeed(&tio, speed) != 0 || tcsetattr(fd, TCSANOW, &tio) != 0) {
-        fprintf(stderr, "sbprov: %s: %s: cannot set raw mode: %s\n", what, path, strerror(errno));
+    if (serial_tty_raw(fd, baud) != 0) {
+        fprintf(stderr, errno == ENOTTY ? "sbprov: %s: %s is not a terminal device: %s\n"
+                                        : "sbprov: %s: %s: cannot set raw mode: %s\n",
+                what, path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -526,7 +506,6 @@ static int cmd_decode(int argc, char **argv)
     sbprov_result rc;
     struct addrinfo *udp_addrs = NULL;
     int64_t deadline = 0;
-    speed_t speed;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -535,9 +514,9 @@ static int cmd_decode(int argc, char **argv)
         case 's': serial = optarg; break;
         case 'u': udp = optarg; break;
         case 'b':
-            if (cli_parse_i64(optarg, &baud) != 0 || baud_constant(baud) == 0)
-                return cli_usage_error(prog, "--baud: '%s' is not one of 9600, 19200, 38400, 57600, 115200, "
-                                             "230400, 460800, 921600", optarg);
+            if (cli_parse_i64(optarg, &baud) != 0 || baud <= 0 || serial_tty_speed((unsigned long)baud) == 0)
+                return cli_usage_error(prog, "--baud: '%s' is not a standard rate (1200 to 4000000, e.g. "
+                                             "9600, 115200, 921600)", optarg);
             break;
         case 'f':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "senml") != 0)
@@ -566,7 +545,6 @@ static int cmd_decode(int argc, char **argv)
     sources = (input != NULL) + (serial != NULL) + (udp != NULL);
     if (sources > 1)
         return cli_usage_error(prog, "give one of --input, --serial and --udp");
-    speed = baud_constant(baud);
     if (udp != NULL && (status = resolve_udp(&udp_addrs, udp, 1, prog)) != 0)
         return status;
 
@@ -580,7 +558,7 @@ static int cmd_decode(int argc, char **argv)
     }
 
     if (serial != NULL)
-        fd = open_serial(serial, speed, what);
+        fd = open_serial(serial, (unsigned long)baud, what);
     else if (udp != NULL) {
         fd = open_udp(udp_addrs, udp, what);
         freeaddrinfo(udp_addrs);

@@ -72,7 +72,7 @@ typedef struct parser {
     char section[16];        /* "" before the first header; "room" in a room */
     gw_room_config *room;    /* the current room section */
     int seen[KEY_COUNT];     /* line where each key was set, 0 if not */
-    int room_seen[8];
+    int room_seen[1 + 6];    /* nodes, then room_keys */
     char *err;
     size_t err_size;
 } parser;
@@ -179,17 +179,36 @@ static int room_nodes(parser *p, const char *value)
     return 0;
 }
 
-static const char *const room_keys[] = {"nodes", "ventilate_ppm", "ventilate_now_ppm", "hysteresis_ppm",
-                                        "smoothing_s", "pir_hold_s", "trend_window_s"};
+/* The options of a [room "..."] section: fields of sbprov_air_room_options
+ * (the library checks their ranges and combinations, see finish_room()). */
+static const struct room_key {
+    const char *key;
+    size_t offset;
+} room_keys[] = {
+    {"ventilate_ppm", offsetof(sbprov_air_room_options, ventilate_ppm)},
+    {"ventilate_now_ppm", offsetof(sbprov_air_room_options, ventilate_now_ppm)},
+    {"hysteresis_ppm", offsetof(sbprov_air_room_options, hysteresis_ppm)},
+    {"smoothing_s", offsetof(sbprov_air_room_options, smoothing_s)},
+    {"pir_hold_s", offsetof(sbprov_air_room_options, pir_hold_s)},
+    {"trend_window_s", offsetof(sbprov_air_room_options, trend_window_s)},
+};
+
+#define ROOM_KEY_COUNT (sizeof room_keys / sizeof room_keys[0])
+_Static_assert(1 + ROOM_KEY_COUNT == sizeof ((parser *)0)->room_seen / sizeof(int), "room_seen has a line per key");
 
 static int room_key(parser *p, const char *key, const char *value)
 {
+    /* seen[0] is 'nodes', seen[1 + k] room_keys[k]. */
     size_t k = 0;
-    while (k < sizeof room_keys / sizeof room_keys[0] && strcmp(room_keys[k], key) != 0)
+    if (strcmp(key, "nodes") != 0) {
+        while (k < ROOM_KEY_COUNT && strcmp(room_keys[k].key, key) != 0)
+            k++;
+        if (k == ROOM_KEY_COUNT)
+            return fail(p, p->line, "unknown key '%s' in [room \"%s\"] (known: nodes, ventilate_ppm, "
+                        "ventilate_now_ppm, hysteresis_ppm, smoothing_s, pir_hold_s, trend_window_s)", key,
+                        p->room->name);
         k++;
-    if (k == sizeof room_keys / sizeof room_keys[0])
-        return fail(p, p->line, "unknown key '%s' in [room \"%s\"] (known: nodes, ventilate_ppm, "
-                    "ventilate_now_ppm, hysteresis_ppm, smoothing_s, pir_hold_s, trend_window_s)", key, p->room->name);
+    }
     if (p->room_seen[k] != 0)
         return fail(p, p->line, "'%s' is set twice in [room \"%s\"] (first on line %d)", key, p->room->name,
                     p->room_seen[k]);
@@ -199,10 +218,7 @@ static int room_key(parser *p, const char *key, const char *value)
     uint32_t v;
     if (parse_u32(value, 0, 86400, &v) != 0)
         return fail(p, p->line, "%s: '%s' is not a whole number 0..86400", key, value);
-    sbprov_air_room_options *o = &p->room->options;
-    uint32_t *fields[] = {NULL, &o->ventilate_ppm, &o->ventilate_now_ppm, &o->hysteresis_ppm, &o->smoothing_s,
-                          &o->pir_hold_s, &o->trend_window_s};
-    *fields[k] = v;
+    *(uint32_t *)((char *)&p->room->options + room_keys[k - 1].offset) = v;
     return 0;
 }
 

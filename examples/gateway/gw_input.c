@@ -4,6 +4,7 @@
  */
 #include "gw_input.h"
 #include "gw_log.h"
+#include "serial_tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define REOPEN_MS 1000
@@ -20,24 +20,10 @@ struct gw_input {
     int fd;
     int udp;
     char *path;          /* serial device */
-    speed_t speed;
     uint32_t baud;
     int missing_logged;
     uint8_t buf[65536];  /* a read of the stream, or one datagram */
 };
-
-static speed_t baud_constant(uint32_t baud)
-{
-    static const struct { uint32_t baud; speed_t speed; } table[] = {
-        {1200, B1200},     {2400, B2400},     {4800, B4800},     {9600, B9600},     {19200, B19200},
-        {38400, B38400},   {57600, B57600},   {115200, B115200}, {230400, B230400}, {460800, B460800},
-        {921600, B921600}, {1000000, B1000000}, {2000000, B2000000}, {3000000, B3000000}, {4000000, B4000000},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].baud == baud)
-            return table[i].speed;
-    return 0;
-}
 
 /* Try to open the serial device in raw mode; sets in->fd or leaves -1. */
 static int open_serial(gw_input *in)
@@ -52,16 +38,9 @@ static int open_serial(gw_input *in)
         gw_log(GW_ERR, "input %s: %s", in->path, strerror(errno));
         return -1;
     }
-    struct termios tio;
-    if (tcgetattr(fd, &tio) != 0) {
-        gw_log(GW_ERR, "input %s: not a serial device or pty: %s", in->path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    cfmakeraw(&tio);
-    tio.c_cflag |= CLOCAL | CREAD;
-    if (cfsetispeed(&tio, in->speed) != 0 || cfsetospeed(&tio, in->speed) != 0 || tcsetattr(fd, TCSANOW, &tio) != 0) {
-        gw_log(GW_ERR, "input %s: cannot set raw mode: %s", in->path, strerror(errno));
+    if (serial_tty_raw(fd, in->baud) != 0) {
+        gw_log(GW_ERR, errno == ENOTTY ? "input %s: not a serial device or pty: %s" : "input %s: cannot set raw mode: %s",
+               in->path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -124,7 +103,7 @@ int gw_input_open(gw_input **out, const gw_config *cfg)
     if (cfg->udp != NULL) {
         in->udp = 1;
         rc = open_udp(in, cfg->udp);
-    } else if ((in->speed = baud_constant(in->baud = cfg->baud)) == 0) {
+    } else if (serial_tty_speed(in->baud = cfg->baud) == 0) {
         gw_log(GW_ERR, "input baud = %u: not a standard rate", cfg->baud);
         rc = -1;
     } else if ((in->path = strdup(cfg->serial)) == NULL) {

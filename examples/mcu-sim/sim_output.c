@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "sim_output.h"
+#include "serial_tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,33 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <sbprov/frame_encode.h>
-
-static int raw_mode(int fd, speed_t speed)
-{
-    struct termios tio;
-    if (tcgetattr(fd, &tio) != 0)
-        return -1;
-    cfmakeraw(&tio);
-    if (speed != 0 && (cfsetispeed(&tio, speed) != 0 || cfsetospeed(&tio, speed) != 0))
-        return -1;
-    return tcsetattr(fd, TCSANOW, &tio);
-}
-
-static speed_t baud_constant(unsigned baud)
-{
-    static const struct { unsigned baud; speed_t speed; } table[] = {
-        {9600, B9600}, {19200, B19200}, {38400, B38400}, {57600, B57600},
-        {115200, B115200}, {230400, B230400}, {460800, B460800}, {921600, B921600},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i].baud == baud)
-            return table[i].speed;
-    return 0;
-}
 
 static int open_pty(sim_output *out, const char *link)
 {
@@ -51,7 +28,7 @@ static int open_pty(sim_output *out, const char *link)
     const char *slave = ptsname(fd);
     /* Raw on the pair, so 0x00 and every other byte pass unchanged. */
     int s = slave != NULL ? open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-    if (s < 0 || raw_mode(s, 0) != 0) {
+    if (s < 0 || serial_tty_raw(s, 0) != 0) {
         fprintf(stderr, "sbprov-mcu-sim: pty %s: %s\n", slave != NULL ? slave : "?", strerror(errno));
         close(fd);
         if (s >= 0)
@@ -115,19 +92,17 @@ int sim_output_open(sim_output *out, sim_output_kind kind, const char *target, c
         return open_pty(out, pty_link);
     case OUT_UDP:
         return open_udp(out, target);
-    case OUT_SERIAL: {
-        speed_t speed = baud_constant(baud);
-        if (speed == 0) {
+    case OUT_SERIAL:
+        if (serial_tty_speed(baud) == 0) {
             fprintf(stderr, "sbprov-mcu-sim: --baud %u: not a standard rate\n", baud);
             return -1;
         }
         out->fd = open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-        if (out->fd < 0 || raw_mode(out->fd, speed) != 0) {
+        if (out->fd < 0 || serial_tty_raw(out->fd, baud) != 0) {
             fprintf(stderr, "sbprov-mcu-sim: --serial %s: %s\n", target, strerror(errno));
             return -1;
         }
         return 0;
-    }
     case OUT_FILE:
         out->fd = strcmp(target, "-") == 0 ? STDOUT_FILENO : open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (out->fd < 0) {
