@@ -373,14 +373,16 @@ static int dps_settings(gw_device *dev, const gw_config *cfg, char *scope, size_
             return 1;
         snprintf(endpoint, endpoint_size, r == 0 ? "https://%s" : "%s", r == 0 ? host : SBPROV_AZURE_DPS_ENDPOINT);
     }
-    /* Kept for the env file and the next start (each value only if new). */
+    /* Kept for the env file and the next start: written when missing or
+     * different (an ID scope from the configuration replaces the bundle's). */
     const char *names[] = {E_SECURITY, E_DPS_SCOPE, E_DPS_ID, E_DPS_KEY};
     const char *values[] = {"DPS", scope, reg_id, key};
     for (size_t i = 0; i < 4; i++) {
         char old[512];
         r = stored(old, sizeof old, dev->store, names[i]);
-        if (r < 0 || (r > 0 && store_text(dev->store, names[i], values[i]) != 0))
+        if (r < 0 || ((r > 0 || strcmp(old, values[i]) != 0) && store_text(dev->store, names[i], values[i]) != 0))
             return 1;
+        explicit_bzero(old, sizeof old);
     }
     return 0;
 }
@@ -489,6 +491,13 @@ static int azure(gw_device *dev, const gw_config *cfg)
             return 1;
     } else {
         r = dps_register(dev, cfg);
+        if (r == 3 && (cfg->azure_group_key_file != NULL || cfg->azure_registration_id != NULL ||
+                       cfg->azure_dps_url != NULL)) {
+            /* DPS settings without a scope are a mistake, not "no Azure". */
+            gw_log(GW_ERR, "azure: [azure] configures DPS but there is no ID scope: set id_scope (or start on an "
+                   "sbprov-fleet bundle, whose store has %s)", E_DPS_SCOPE);
+            return 1;
+        }
         if (r == 3) {
             gw_log(GW_NOTICE, "no Azure configuration ([azure] id_scope, or a fleet bundle): telemetry is not sent");
             return 0;

@@ -12,20 +12,25 @@
 #include <string.h>
 #include <time.h>
 
-/* A frame slot keeps the raw record (rendered by the sender: small slots,
- * no JSON work on the input path); an event slot keeps its JSON. */
+/* A slot keeps what arrived, not its JSON: the raw record of a frame, or
+ * the library's event struct. The sender renders both, so the input path
+ * does no JSON work and every slot has a size fixed by construction. */
 enum { SLOT_FRAME = 1, SLOT_EVENT = 2 };
-#define SLOT_DATA 320
 #define BODY_MAX (256u * 1024u - 1u) /* IoT Hub's message size limit */
 
 typedef struct slot {
     int64_t unix_ms;
     int64_t queued_ms; /* monotonic, for batch_max_ms */
-    uint16_t len;
     uint8_t type;
+    uint8_t len;       /* of record */
     char room[SBPROV_AIR_NAME_SIZE];
-    uint8_t data[SLOT_DATA];
+    union {
+        uint8_t record[SBPROV_FRAME_MAX];
+        sbprov_air_event event;
+    } u;
 } slot;
+
+_Static_assert(SBPROV_FRAME_MAX <= UINT8_MAX, "a record length fits the slot's len");
 
 struct gw_telemetry {
     sbprov_azure_hub *hub;
@@ -74,18 +79,20 @@ static slot *claim_slot(gw_telemetry *t)
     return s;
 }
 
-static void push(gw_telemetry *t, uint8_t type, const void *data, size_t len, const char *room, int64_t unix_ms)
+/* Claim a slot (locked) and fill its header; the caller fills `u`. */
+static slot *begin_push(gw_telemetry *t, uint8_t type, const char *room, int64_t unix_ms)
 {
-    if (t == NULL || len > SLOT_DATA)
-        return;
     pthread_mutex_lock(&t->lock);
     slot *s = claim_slot(t);
     s->type = type;
-    s->len = (uint16_t)len;
     s->unix_ms = unix_ms;
     s->queued_ms = mono_ms();
-    snprintf(s->room, sizeof s->room, "%s", room != NULL ? room : "");
-    memcpy(s->data, data, len);
+    snprintf(s->room, sizeof s->room, "%s", room);
+    return s;
+}
+
+static void end_push(gw_telemetry *t)
+{
     if (t->count >= t->batch_max || t->count == 1)
         pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
@@ -93,7 +100,21 @@ static void push(gw_telemetry *t, uint8_t type, const void *data, size_t len, co
 
 void gw_telemetry_push_frame(gw_telemetry *t, const sbprov_frame *frame, const char *room, int64_t unix_ms)
 {
-    push(t, SLOT_FRAME, frame->record, frame->record_len, room, unix_ms);
+    if (t == NULL)
+        return;
+    slot *s = begin_push(t, SLOT_FRAME, room, unix_ms);
+    s->len = (uint8_t)frame->record_len; /* the decoder's records are at most SBPROV_FRAME_MAX */
+    memcpy(s->u.record, frame->record, frame->record_len);
+    end_push(t);
+}
+
+void gw_telemetry_push_event(gw_telemetry *t, const sbprov_air_event *ev, int64_t unix_ms)
+{
+    if (t == NULL)
+        return;
+    slot *s = begin_push(t, SLOT_EVENT, ev->room, unix_ms);
+    s->u.event = *ev;
+    end_push(t);
 }
 
 /* Room names are printable ASCII (the library checks): only " and \ need escaping. */
@@ -109,35 +130,38 @@ static size_t json_name(char *out, size_t size, const char *s)
     return n;
 }
 
-void gw_telemetry_push_event(gw_telemetry *t, const sbprov_air_event *ev, int64_t unix_ms)
+/* {"event":"ventilation_needed","room":...,"reason":...,...} into obj. */
+static int render_event(char *obj, size_t size, const slot *s)
 {
-    char room[2 * SBPROV_AIR_NAME_SIZE], reason[2 * SBPROV_AIR_REASON_SIZE], json[SLOT_DATA];
-    json_name(room, sizeof room, ev->room);
+    const sbprov_air_event *ev = &s->u.event;
+    char room[2 * SBPROV_AIR_NAME_SIZE], reason[2 * SBPROV_AIR_REASON_SIZE];
+    json_name(room, sizeof room, s->room);
     json_name(reason, sizeof reason, ev->reason_text);
-    int n = snprintf(json, sizeof json,
-                     "{\"event\":\"%s\",\"room\":\"%s\",\"received_ms\":%lld,\"reason\":\"%s\",\"co2_class\":\"%s\","
-                     "\"co2_ppm\":%u,\"threshold_ppm\":%u,\"trend_ppm_per_min\":%.1f}",
-                     sbprov_air_event_kind_name(ev->kind), room, (long long)unix_ms, reason,
-                     sbprov_air_co2_class_name(ev->co2_class), ev->co2_ppm, ev->threshold_ppm, ev->trend_ppm_per_min);
-    if (n > 0 && (size_t)n < sizeof json)
-        push(t, SLOT_EVENT, json, (size_t)n, ev->room, unix_ms);
+    return snprintf(obj, size,
+                    "{\"event\":\"%s\",\"room\":\"%s\",\"received_ms\":%lld,\"reason\":\"%s\",\"co2_class\":\"%s\","
+                    "\"co2_ppm\":%u,\"threshold_ppm\":%u,\"trend_ppm_per_min\":%.1f}",
+                    sbprov_air_event_kind_name(ev->kind), room, (long long)s->unix_ms, reason,
+                    sbprov_air_co2_class_name(ev->co2_class), ev->co2_ppm, ev->threshold_ppm, ev->trend_ppm_per_min);
 }
 
 /* Append one slot's JSON object to body[*len]; 0 when it does not fit. */
 static int render_slot(char *body, size_t *len, const slot *s)
 {
-    char obj[SBPROV_FRAME_JSON_MAX + 2 * SBPROV_AIR_NAME_SIZE + 64];
+    /* Room and reason at most double when escaped: the buffer holds any object. */
+    char obj[SBPROV_FRAME_JSON_MAX + 4 * SBPROV_AIR_NAME_SIZE + 2 * SBPROV_AIR_REASON_SIZE + 256];
     size_t n;
     if (s->type == SLOT_EVENT) {
-        memcpy(obj, s->data, s->len);
-        n = s->len;
+        int k = render_event(obj, sizeof obj, s);
+        if (k < 0 || (size_t)k >= sizeof obj)
+            return 1; /* cannot happen (sized above); skip it rather than stall */
+        n = (size_t)k;
     } else {
         sbprov_frame frame;
         sbprov_frame_reading readings[SBPROV_FRAME_KIND_LAST];
         char json[SBPROV_FRAME_JSON_MAX];
         size_t json_len;
         frame.struct_size = sizeof frame;
-        if (sbprov_frame_parse(&frame, readings, NULL, s->data, s->len) != SBPROV_OK ||
+        if (sbprov_frame_parse(&frame, readings, NULL, s->u.record, s->len) != SBPROV_OK ||
             sbprov_frame_to_json(json, sizeof json, &json_len, &frame) != SBPROV_OK)
             return 1; /* cannot happen for a record the decoder accepted; skip it rather than stall */
         char room[2 * SBPROV_AIR_NAME_SIZE];
@@ -272,9 +296,9 @@ static void *sender(void *arg)
             continue;
         }
         t->stats.retries++;
-        pthread_mutex_unlock(&t->lock);
         if (stopping)
-            continue; /* flushing: no back-off, the deadline ends it */
+            break; /* flushing within the stop deadline: no back-off, no second try */
+        pthread_mutex_unlock(&t->lock);
         /* Back-off: the hub's Retry-After, else 1 s doubling up to retry_max_s. */
         sbprov_http_response_info info;
         info.struct_size = sizeof info;

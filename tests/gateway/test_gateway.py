@@ -371,3 +371,39 @@ def test_device_key_in_a_tpm(gw):
                if d["identity_data"].get("serial") == "SN-TPM-1")
     assert dev["status"] == "accepted" and [a["pubkey"].strip() for a in dev["auth_sets"]] == [pem]
     assert not (gw.state / "device.pem").exists()  # nothing written for a URI key
+
+
+def test_long_room_name_with_quotes_reaches_the_hub(gw):
+    """The longest room name (63 bytes), all of it characters JSON escapes:
+    records and every event arrive as valid JSON. Events used to be rendered
+    into a 320-byte slot when queued; "ventilation_done" and "free" with such
+    a name did not fit and were dropped without being counted."""
+    name = '"\\' * 31 + "x"
+    assert len(name) == 63
+    gw.write_config(rooms=f'[room "{name}"]\nnodes = {NODE_A}\n')
+    gw.start()
+    gw.accept()
+    gw.wait_log("running:")
+    rising = gw.meeting(n=20)
+    falling = [{"node": NODE_A, "epoch": 1, "seq": 21 + i, "time_ms": 1000 + (20 + i) * 60000,
+                "readings": {"co2_ppm": 1360 - 40 * i, "motion": 0}} for i in range(20)]
+    gw.send(rising + falling)
+    want = ["occupied", "ventilation_needed", "ventilation_done", "free"]
+    records = wait_for("40 records and 4 events at the hub",
+                       lambda: (lambda r: r if len(r) == 44 else None)(gw.telemetry_records()))
+    events = [r for r in records if "event" in r]
+    assert [e["event"] for e in events] == want and {r["room"] for r in records} == {name}
+    longest = max(len(json.dumps(e, separators=(",", ":"))) for e in events)
+    assert longest > 320  # the case that was lost
+    assert gw.stop() == 0
+    t = gw.stats()["telemetry"]
+    assert t["queued"] == t["sent"] == 44
+
+
+def test_dps_settings_without_an_id_scope_are_refused(gw):
+    e = gw.e
+    gw.write_config(mender="", azure=f"dps_url = {e['SBPROV_TEST_AZURE_DPS_URL']}\n"
+                                     f"group_key_file = {gw.group_key_file}\n")
+    r = gw.run("--provision-only")
+    assert r.returncode == 1, r.stderr
+    assert "[azure] configures DPS but there is no ID scope: set id_scope" in r.stderr
